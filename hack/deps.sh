@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# hack/deps.sh - make sure the Debian packages a make target needs are
+# installed.  Usage: hack/deps.sh SET...  with SET one of build, test,
+# valgrind, bench.  Installs what is missing with apt-get when run as root
+# (or through sudo without a password), and says so; otherwise names the
+# packages to install and fails.
+set -euo pipefail
+
+pkgs_build="gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libprotobuf-c-dev protobuf-c-compiler libgnutls28-dev"
+pkgs_test="libcmocka-dev clang libclang-rt-dev python3 python3-yaml python3-jsonschema openssl"
+pkgs_valgrind="valgrind"
+pkgs_bench="golang-go golang-github-prometheus-common-dev"
+
+want=()
+for set in "$@"; do
+	var="pkgs_$set"
+	if [ -z "${!var+x}" ]; then
+		echo "hack/deps.sh: unknown package set: $set" >&2
+		exit 2
+	fi
+	read -r -a list <<<"${!var}"
+	want+=("${list[@]}")
+done
+
+missing=()
+for p in "${want[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing+=("$p") ;;
+	esac
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+	sudo=(sudo -n)
+else
+	echo "flinkhpa needs these Debian packages: ${missing[*]}" >&2
+	echo "install them with: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "hack/deps.sh: installing ${missing[*]} with apt-get" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
+	"${sudo[@]}" apt-get update -q >/dev/null
+	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi

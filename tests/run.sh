@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# tests/run.sh - runs flinkhpa's test suites and prints one closing line
+# "N passed, N failed" (N counts cmocka cases, black-box scripts and fuzz
+# targets).  Called by make test / asan / valgrind / fuzz, which set:
+#   FH_BIN       directory with flinkhpa-adapter and flinkhpa-gen
+#   FH_TESTBIN   directory with the cmocka programs (test_*)
+#   FH_FUZZBIN   directory with the libFuzzer programs (fuzz_*), optional
+#   FH_FUZZ_SECONDS  seconds per fuzz target (0 or unset: no fuzzing)
+#   FH_WRAP      command prefix for every program (valgrind ...), optional
+#   FH_TIMEOUT_FACTOR  multiplies time limits (slow wrappers)
+#   FH_ONLY      unit, blackbox or fuzz to run one suite; FH_FILTER a
+#                substring of the test names to run
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+FACTOR=${FH_TIMEOUT_FACTOR:-1}
+ONLY=${FH_ONLY:-}
+FILTER=${FH_FILTER:-}
+TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/flinkhpa-test.XXXXXX")
+trap 'rm -rf "$TMPROOT"' EXIT
+passed=0
+failed=0
+failures=()
+
+want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
+selected() { [ -z "$FILTER" ] || [[ "$1" == *"$FILTER"* ]]; }
+
+report_fail() {
+	local name=$1 log=$2
+	failures+=("$name")
+	echo "FAIL $name"
+	tail -n 40 "$log" | sed 's/^/    /'
+}
+
+run_unit() {
+	local t name log n_pass n_fail
+	for t in "${FH_TESTBIN:?}"/test_*; do
+		[ -x "$t" ] || continue
+		name=unit/$(basename "$t")
+		selected "$name" || continue
+		log=$TMPROOT/$(basename "$t").log
+		timeout $((300 * FACTOR)) ${FH_WRAP:-} "$t" >"$log" 2>&1
+		local rc=$?
+		n_pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+		n_fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+		passed=$((passed + ${n_pass:-0}))
+		if [ $rc -ne 0 ] || [ -z "$n_pass$n_fail" ]; then
+			failed=$((failed + ${n_fail:-1}))
+			report_fail "$name (exit $rc)" "$log"
+		else
+			echo "PASS $name (${n_pass} cases)"
+		fi
+	done
+}
+
+run_blackbox() {
+	local t name log rc tmp
+	for t in tests/blackbox/*.sh; do
+		[ -x "$t" ] || continue
+		name=blackbox/$(basename "$t" .sh)
+		selected "$name" || continue
+		log=$TMPROOT/$(basename "$t").log
+		tmp=$(mktemp -d "$TMPROOT/bb.XXXXXX")
+		FH_BIN=$(cd "${FH_BIN:?}" && pwd) FH_ROOT=$ROOT FH_TMP=$tmp \
+			FH_WRAP=${FH_WRAP:-} FH_TIMEOUT_FACTOR=$FACTOR \
+			timeout $((600 * FACTOR)) "$t" >"$log" 2>&1
+		rc=$?
+		if [ $rc -eq 0 ]; then
+			passed=$((passed + 1))
+			echo "PASS $name"
+		elif [ $rc -eq 77 ]; then
+			echo "SKIP $name: $(tail -n1 "$log")"
+		else
+			failed=$((failed + 1))
+			report_fail "$name (exit $rc)" "$log"
+		fi
+	done
+}
+
+run_fuzz() {
+	local t name log corpus dict args
+	for t in "${FH_FUZZBIN:?}"/fuzz_*; do
+		[ -x "$t" ] || continue
+		name=${t##*/fuzz_}
+		selected "fuzz/$name" || continue
+		corpus=tests/fuzz/corpus/$name
+		dict=tests/fuzz/$name.dict
+		log=$TMPROOT/fuzz_$name.log
+		args=(-max_total_time="$FH_FUZZ_SECONDS" -timeout=10
+			-rss_limit_mb=2048 -print_final_stats=1
+			-artifact_prefix="$TMPROOT/crash-$name-")
+		[ -f "$dict" ] && args+=(-dict="$dict")
+		mkdir -p "$TMPROOT/new-$name"
+		if [ ! -d "$corpus" ]; then
+			echo "no seed corpus $corpus" >"$log"
+			failed=$((failed + 1))
+			report_fail "fuzz/$name" "$log"
+			continue
+		fi
+		if "$t" "${args[@]}" "$TMPROOT/new-$name" "$corpus" >"$log" 2>&1; then
+			passed=$((passed + 1))
+			echo "PASS fuzz/$name ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | grep -o '[0-9]*$') runs in ${FH_FUZZ_SECONDS}s)"
+		else
+			failed=$((failed + 1))
+			report_fail "fuzz/$name" "$log"
+			ls "$TMPROOT"/crash-"$name"-* 2>/dev/null | while read -r f; do
+				echo "    crash input (base64): $(base64 -w0 "$f" | head -c 2000)"
+			done
+		fi
+	done
+}
+
+want unit && [ -n "${FH_TESTBIN:-}" ] && run_unit
+want blackbox && [ -n "${FH_BIN:-}" ] && run_blackbox
+want fuzz && [ -n "${FH_FUZZBIN:-}" ] && [ "${FH_FUZZ_SECONDS:-0}" != 0 ] && run_fuzz
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
