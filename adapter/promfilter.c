@@ -16,10 +16,20 @@ struct pp_fent {
 	int id;
 };
 
+#define PP_MAX_PATTERNS 16
+
+struct pp_pattern {
+	char *prefix;
+	char *suffix;
+	int id;
+};
+
 struct pp_filter {
 	struct pp_fent *slot;
 	size_t cap; /* power of two */
 	size_t n;
+	struct pp_pattern pat[PP_MAX_PATTERNS];
+	size_t npat;
 };
 
 uint32_t pp_hash(const char *s, size_t n)
@@ -54,6 +64,10 @@ void pp_filter_free(struct pp_filter *f)
 		return;
 	for (size_t i = 0; i < f->cap; i++)
 		free(f->slot[i].name);
+	for (size_t i = 0; i < f->npat; i++) {
+		free(f->pat[i].prefix);
+		free(f->pat[i].suffix);
+	}
 	free(f->slot);
 	free(f);
 }
@@ -75,18 +89,21 @@ static struct pp_fent *pp_filter_slot(const struct pp_filter *f,
 
 static int pp_filter_grow(struct pp_filter *f)
 {
-	struct pp_filter big = { NULL, f->cap * 2, f->n };
+	struct pp_filter big;
+	struct pp_fent *slot = calloc(f->cap * 2, sizeof(*slot));
 
-	big.slot = calloc(big.cap, sizeof(*big.slot));
-	if (!big.slot)
+	if (!slot)
 		return ERR_NOMEM;
+	big.slot = slot;
+	big.cap = f->cap * 2;
 	for (size_t i = 0; i < f->cap; i++) {
 		struct pp_fent *s = &f->slot[i];
 		if (s->name)
 			*pp_filter_slot(&big, s->name, s->len, s->hash) = *s;
 	}
 	free(f->slot);
-	*f = big;
+	f->slot = slot;
+	f->cap = big.cap;
 	return 0;
 }
 
@@ -113,12 +130,48 @@ int pp_filter_add(struct pp_filter *f, const char *name, int id)
 	return 0;
 }
 
+int pp_filter_add_pattern(struct pp_filter *f, const char *prefix,
+			  const char *suffix, int id)
+{
+	struct pp_pattern *pt;
+
+	if (id < 0)
+		return ERR_INVAL;
+	if (f->npat == PP_MAX_PATTERNS)
+		return ERR_LIMIT;
+	pt = &f->pat[f->npat];
+	pt->prefix = strdup(prefix);
+	pt->suffix = strdup(suffix);
+	if (!pt->prefix || !pt->suffix) {
+		free(pt->prefix);
+		free(pt->suffix);
+		return ERR_NOMEM;
+	}
+	pt->id = id;
+	f->npat++;
+	return 0;
+}
+
+static bool pp_pattern_match(const struct pp_pattern *pt, const char *name,
+			     size_t len)
+{
+	size_t pl = strlen(pt->prefix), sl = strlen(pt->suffix);
+
+	return len >= pl + sl && memcmp(name, pt->prefix, pl) == 0 &&
+	       memcmp(name + len - sl, pt->suffix, sl) == 0;
+}
+
 int pp_filter_lookup(const struct pp_filter *f, const char *name, size_t len)
 {
 	const struct pp_fent *s = pp_filter_slot(f, name, len,
 						 pp_hash(name, len));
 
-	return s->name ? s->id : -1;
+	if (s->name)
+		return s->id;
+	for (size_t i = 0; i < f->npat; i++)
+		if (pp_pattern_match(&f->pat[i], name, len))
+			return f->pat[i].id;
+	return -1;
 }
 
 size_t pp_filter_count(const struct pp_filter *f)

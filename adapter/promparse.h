@@ -84,6 +84,12 @@ struct pp_filter;
 struct pp_filter *pp_filter_new(void);
 /* ERR_EXISTS if name is already in, ERR_NOMEM. */
 int pp_filter_add(struct pp_filter *f, const char *name, int id);
+/* Also match every family whose name starts with prefix and ends with
+ * suffix (either may be ""), for families named after variable parts, such as
+ * Flink's latency histograms.  Exact names win over patterns; patterns are
+ * tried in the order added.  At most 16 patterns. */
+int pp_filter_add_pattern(struct pp_filter *f, const char *prefix,
+			  const char *suffix, int id);
 /* The id, or -1 when absent. */
 int pp_filter_lookup(const struct pp_filter *f, const char *name, size_t len);
 size_t pp_filter_count(const struct pp_filter *f);
