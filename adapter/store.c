@@ -365,29 +365,78 @@ static bool store_job_metric(struct store_metric m)
 	return m.rule >= 0 || cat_metrics[m.cat].scope == CAT_JOB;
 }
 
+/* Combine over the fresh pods of ns (and of deployment, if not NULL);
+ * read lock held. */
+static int store_deploy_locked(struct store *s, const char *ns,
+			       const char *deployment, struct store_metric m,
+			       int64_t now_ms, double *value, int64_t *at_ms)
+{
+	struct ex_acc acc = { 0, 0 };
+	enum ex_agg agg = store_job_agg(s, m);
+
+	*at_ms = 0;
+	for (struct store_pod *p = s->head; p; p = p->next) {
+		if (strcmp(p->ns, ns) != 0 || !store_fresh(s, p->at_ms, now_ms))
+			continue;
+		if (!deployment)
+			store_add_parts(p, NULL, m, agg, &acc, at_ms);
+		else if (p->deployment &&
+			 strcmp(p->deployment, deployment) == 0)
+			store_add_parts(p, p->job, m, agg, &acc, at_ms);
+	}
+	return ex_acc_get(&acc, agg, value) ? 0 : ERR_NOTFOUND;
+}
+
 int store_deployment(struct store *s, const char *ns, const char *deployment,
 		     struct store_metric m, int64_t now_ms, double *value,
 		     int64_t *at_ms)
 {
-	struct ex_acc acc = { 0, 0 };
-	enum ex_agg agg;
-	bool found;
+	int rc;
 
 	if (!store_job_metric(m))
 		return ERR_NOTFOUND;
-	agg = store_job_agg(s, m);
-	*at_ms = 0;
 	pthread_rwlock_rdlock(&s->lock);
-	for (struct store_pod *p = s->head; p; p = p->next) {
+	rc = store_deploy_locked(s, ns, deployment, m, now_ms, value, at_ms);
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
+/* Was deployment d already visited (an earlier pod of the list has it and
+ * matched)? */
+static bool store_deploy_seen(struct store_pod *stop, const char *ns,
+			      const char *d, store_match_fn match, void *mud)
+{
+	for (struct store_pod *q = stop->prev; q; q = q->prev)
+		if (q->deployment && strcmp(q->deployment, d) == 0 &&
+		    strcmp(q->ns, ns) == 0 &&
+		    (!match || match(mud, (const char *const *)q->labels)))
+			return true;
+	return false;
+}
+
+int store_deployments(struct store *s, const char *ns, struct store_metric m,
+		      int64_t now_ms, store_match_fn match, void *match_ud,
+		      store_visit_fn fn, void *ud)
+{
+	int rc = 0;
+
+	if (!store_job_metric(m))
+		return 0;
+	pthread_rwlock_rdlock(&s->lock);
+	for (struct store_pod *p = s->head; p && !rc; p = p->next) {
+		double v;
+		int64_t at;
+
 		if (!p->deployment || strcmp(p->ns, ns) != 0 ||
-		    strcmp(p->deployment, deployment) != 0 ||
-		    !store_fresh(s, p->at_ms, now_ms))
+		    (match && !match(match_ud, (const char *const *)p->labels)) ||
+		    store_deploy_seen(p, ns, p->deployment, match, match_ud))
 			continue;
-		store_add_parts(p, p->job, m, agg, &acc, at_ms);
+		if (!store_deploy_locked(s, ns, p->deployment, m, now_ms, &v,
+					 &at))
+			rc = fn(ud, p->deployment, v, at);
 	}
 	pthread_rwlock_unlock(&s->lock);
-	found = ex_acc_get(&acc, agg, value);
-	return found ? 0 : ERR_NOTFOUND;
+	return rc;
 }
 
 /* Is job name already in the first n entries of the seen list? */

@@ -66,10 +66,18 @@ int store_pods(struct store *s, const char *ns, struct store_metric m,
 	       int64_t now_ms, store_match_fn match, void *match_ud,
 	       store_visit_fn fn, void *ud);
 
-/* Job metric m of the job run by Deployment ns/deployment. */
+/* Job metric m of the job run by Deployment ns/deployment; with deployment
+ * NULL, of every job in namespace ns together (the Namespace object). */
 int store_deployment(struct store *s, const char *ns, const char *deployment,
 		     struct store_metric m, int64_t now_ms, double *value,
 		     int64_t *at_ms);
+
+/* Job metric m of each Deployment in ns whose pods match (a Deployment is
+ * matched by its pods' labels, which carry its selector's labels); the
+ * name is the Deployment's. */
+int store_deployments(struct store *s, const char *ns, struct store_metric m,
+		      int64_t now_ms, store_match_fn match, void *match_ud,
+		      store_visit_fn fn, void *ud);
 
 /* Job metric m of every job in ns; the name is the Flink job name. */
 int store_jobs(struct store *s, const char *ns, struct store_metric m,
