@@ -36,7 +36,7 @@ OPT_asan := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 OPT_fuzz := -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
-PKGS := libmicrohttpd libcurl json-c yaml-0.1 libprotobuf-c
+PKGS := libmicrohttpd libcurl json-c yaml-0.1 libprotobuf-c gnutls
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \

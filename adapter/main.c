@@ -3,40 +3,68 @@
  * table, runs the selected mode, and is the only place that prints errors
  * and chooses the exit status.
  *
- * Modes so far: --dump-scrape FILE (print what the scrape parser reads from
- * a TaskManager metrics page).
+ * Modes: the API server (default), and --dump-scrape FILE (print what the
+ * scrape parser reads from a TaskManager metrics page).
  */
+#include <curl/curl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/log.h"
+#include "daemon.h"
 #include "dump.h"
 
 #ifndef FH_VERSION
 #define FH_VERSION "dev"
 #endif
 
-struct adapter_opts {
-	char *dump_scrape;
-	int64_t verbosity;
-	bool help;
-	bool version;
-};
+#define OPT(f) offsetof(struct adapter_opts, f)
+#define MS_DAY (86400.0 * 1000)
 
 static const struct conf_def adapter_flags[] = {
-	{ "dump-scrape", CONF_STRING, offsetof(struct adapter_opts, dump_scrape),
-	  1, 4096, NULL, NULL, NULL,
-	  "print every sample parsed from a Flink metrics page (FILE, or - "
-	  "for standard input), then a summary line, and exit", 0 },
-	{ "v", CONF_INT, offsetof(struct adapter_opts, verbosity), 0, 10, "0",
-	  NULL, NULL, "log verbosity (klog levels)", 0 },
-	{ "help", CONF_BOOL, offsetof(struct adapter_opts, help), 0, 0, NULL,
-	  NULL, NULL, "show this help and exit", 0 },
-	{ "version", CONF_BOOL, offsetof(struct adapter_opts, version), 0, 0,
-	  NULL, NULL, NULL, "print the version and exit", 0 },
+	{ "secure-port", CONF_INT, OPT(port), 0, 65535, "6443", NULL, NULL,
+	  "port to serve the metrics APIs on (HTTPS; 0 picks a free port)", 0 },
+	{ "bind-address", CONF_STRING, OPT(bind), 1, 64, "0.0.0.0", NULL, NULL,
+	  "address to listen on", 0 },
+	{ "tls-cert-file", CONF_STRING, OPT(cert_file), 1, 4096, NULL, NULL,
+	  NULL, "serving certificate (PEM, may include the chain); without "
+	  "it a self-signed one is made", 0 },
+	{ "tls-private-key-file", CONF_STRING, OPT(key_file), 1, 4096, NULL,
+	  NULL, NULL, "private key of --tls-cert-file (PEM)", 0 },
+	{ "insecure-demo", CONF_BOOL, OPT(insecure), 0, 0, "false", NULL, NULL,
+	  "serve plain HTTP without authentication: for the demo only, never "
+	  "in a cluster", 0 },
+	{ "targets-file", CONF_STRING, OPT(targets_file), 1, 4096, NULL, NULL,
+	  NULL, "standalone mode: read the TaskManagers to scrape from this "
+	  "YAML file instead of the Kubernetes API", 0 },
+	{ "scrape-interval", CONF_DURATION, OPT(interval_ms), 1000, MS_DAY,
+	  "5s", NULL, NULL, "time between scrapes of each TaskManager", 0 },
+	{ "scrape-timeout", CONF_DURATION, OPT(timeout_ms), 0, MS_DAY, "0",
+	  NULL, NULL, "time limit of one scrape; 0: the interval minus 1s "
+	  "(at least 500ms)", 0 },
+	{ "stale-after", CONF_DURATION, OPT(stale_ms), 0, MS_DAY, "0", NULL,
+	  NULL, "values older than this are not served; 0: three scrape "
+	  "intervals", 0 },
+	{ "max-page-bytes", CONF_INT, OPT(max_page), 1024, 1 << 30, "67108864",
+	  NULL, NULL, "largest TaskManager page accepted", 0 },
+	{ "max-series", CONF_INT, OPT(max_series), 1, 100000000, "1000000",
+	  NULL, NULL, "most series kept from one page", 0 },
+	{ "threads", CONF_INT, OPT(threads), 1, 64, "2", NULL, NULL,
+	  "threads answering API requests", 0 },
+	{ "dump-scrape", CONF_STRING, OPT(dump_scrape), 1, 4096, NULL, NULL,
+	  NULL, "print every sample parsed from a Flink metrics page (FILE, "
+	  "or - for standard input), then a summary line, and exit", 0 },
+	{ "v", CONF_INT, OPT(verbosity), 0, 10, "0", NULL, NULL,
+	  "log verbosity (klog levels)", 0 },
+	{ "help", CONF_BOOL, OPT(help), 0, 0, NULL, NULL, NULL,
+	  "show this help and exit", 0 },
+	{ "version", CONF_BOOL, OPT(version), 0, 0, NULL, NULL, NULL,
+	  "print the version and exit", 0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
 };
 
@@ -52,6 +80,17 @@ static void usage(FILE *f)
 	buf_release(&b);
 }
 
+static void print_error(const char *file, const struct err *e)
+{
+	if (file && e->line)
+		fprintf(stderr, "flinkhpa-adapter: %s:%lu:%lu: %s\n", file,
+			e->line, e->col, e->msg);
+	else if (file)
+		fprintf(stderr, "flinkhpa-adapter: %s: %s\n", file, e->msg);
+	else
+		fprintf(stderr, "flinkhpa-adapter: %s\n", e->msg);
+}
+
 static int run_dump(const char *path)
 {
 	struct err e;
@@ -60,12 +99,36 @@ static int run_dump(const char *path)
 	if (dump_scrape(path, stdout, NULL, &e) == 0)
 		return fflush(stdout) == 0 ? 0 : 1;
 	fflush(stdout);
-	if (e.line)
-		fprintf(stderr, "flinkhpa-adapter: %s:%lu:%lu: %s\n", path,
-			e.line, e.col, e.msg);
-	else
-		fprintf(stderr, "flinkhpa-adapter: %s: %s\n", path, e.msg);
+	print_error(path, &e);
 	return 1;
+}
+
+/* A thousand TaskManagers need more descriptors than the usual 1024. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int run_server(struct adapter_opts *o)
+{
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	raise_fd_limit();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = daemon_run(o, &e);
+	curl_global_cleanup();
+	if (rc) {
+		print_error(e.line ? o->targets_file : NULL, &e);
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -79,7 +142,7 @@ int main(int argc, char **argv)
 	err_clear(&e);
 	if (!pos || conf_defaults(adapter_flags, &o, &e) ||
 	    conf_parse_args(adapter_flags, &o, argc, argv, pos, &npos, &e)) {
-		fprintf(stderr, "flinkhpa-adapter: %s\n", e.msg);
+		fprintf(stderr, "flinkhpa-adapter: %s (see --help)\n", e.msg);
 		goto out;
 	}
 	log_set_verbosity((int)o.verbosity);
@@ -95,9 +158,7 @@ int main(int argc, char **argv)
 	} else if (o.dump_scrape) {
 		rc = run_dump(o.dump_scrape);
 	} else {
-		fputs("flinkhpa-adapter: serving the metrics API is not "
-		      "implemented in this version; use --dump-scrape FILE "
-		      "(see --help)\n", stderr);
+		rc = run_server(&o);
 	}
 out:
 	conf_release(adapter_flags, &o);

@@ -1,0 +1,209 @@
+/*
+ * daemon.c - start, serve, stop (see daemon.h).
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/buf.h"
+#include "../common/log.h"
+#include "api.h"
+#include "httpd.h"
+#include "scrape.h"
+#include "selfmetrics.h"
+#include "store.h"
+#include "targets.h"
+#include "tlsgen.h"
+
+struct daemon {
+	const struct adapter_opts *o;
+	struct target_list targets;
+	struct ex_spec *spec;
+	struct store *store;
+	struct scraper *scraper;
+	struct selfmetrics *sm;
+	struct api_ctx api;
+	struct httpd *httpd;
+	struct buf cert, key;
+};
+
+static bool d_ready(void *ud)
+{
+	struct daemon *d = ud;
+	struct scrape_stats st;
+
+	scraper_get_stats(d->scraper, &st);
+	return st.rounds > 0;
+}
+
+static int d_self_metrics(void *ud, struct buf *out)
+{
+	struct daemon *d = ud;
+
+	return selfmetrics_write(d->sm, d->scraper, d->store, out);
+}
+
+static int d_read_file(const char *path, struct buf *out, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_add(out, chunk, n);
+	if (!rc && ferror(f))
+		rc = ERR_IO;
+	fclose(f);
+	return rc ? err_set(e, rc, "%s: cannot read (or larger than 1 MiB)",
+			    path)
+		  : 0;
+}
+
+static int d_tls(struct daemon *d, struct err *e)
+{
+	const struct adapter_opts *o = d->o;
+	int rc;
+
+	buf_init(&d->cert, 1024 * 1024);
+	buf_init(&d->key, 1024 * 1024);
+	if (o->insecure)
+		return 0;
+	if (!o->cert_file != !o->key_file)
+		return err_set(e, ERR_INVAL, "--tls-cert-file and "
+			       "--tls-private-key-file go together");
+	if (!o->cert_file) {
+		log_info("no --tls-cert-file: serving with a self-signed "
+			 "certificate");
+		return tlsgen_self_signed(NULL, &d->cert, &d->key, e);
+	}
+	rc = d_read_file(o->cert_file, &d->cert, e);
+	return rc ? rc : d_read_file(o->key_file, &d->key, e);
+}
+
+/* Register the targets' pods in the store and hand them to the scraper. */
+static int d_targets(struct daemon *d, struct err *e)
+{
+	struct scrape_target *st = calloc(d->targets.n + 1, sizeof(*st));
+	int rc = 0;
+
+	if (!st)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < d->targets.n && !rc; i++) {
+		const struct target *t = &d->targets.v[i];
+		struct store_pod_meta m = { t->ns, t->pod, t->deployment,
+					    t->job,
+					    (const char *const *)t->labels };
+		rc = store_upsert_pod(d->store, &m, e);
+		st[i] = (struct scrape_target){ t->ns, t->pod, t->url,
+						t->cpu_request };
+	}
+	if (!rc)
+		rc = scraper_set_targets(d->scraper, st, d->targets.n, e);
+	free(st);
+	return rc;
+}
+
+static int d_start_scraping(struct daemon *d, struct err *e)
+{
+	const struct adapter_opts *o = d->o;
+	struct scrape_opts so = { o->interval_ms, o->timeout_ms,
+				  (size_t)o->max_page, (size_t)o->max_series };
+	int64_t stale = o->stale_ms ? o->stale_ms : 3 * o->interval_ms;
+
+	if (!so.timeout_ms)
+		so.timeout_ms = o->interval_ms - 1000 >= 500
+					? o->interval_ms - 1000 : 500;
+	if (so.timeout_ms > so.interval_ms)
+		return err_set(e, ERR_INVAL, "--scrape-timeout must not exceed "
+			       "--scrape-interval");
+	d->spec = ex_spec_new(NULL, 0, e);
+	if (!d->spec)
+		return e->code;
+	d->store = store_new(d->spec, stale);
+	if (!d->store)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	d->scraper = scraper_new(&so, d->spec, d->store, e);
+	if (!d->scraper || d_targets(d, e))
+		return e->code ? e->code : ERR_NOMEM;
+	return scraper_start(d->scraper, e);
+}
+
+static int d_serve(struct daemon *d, struct err *e)
+{
+	const struct adapter_opts *o = d->o;
+	struct httpd_opts ho = { o->bind, (int)o->port, !o->insecure,
+				 buf_str(&d->cert), buf_str(&d->key),
+				 (unsigned)o->threads, 4096 };
+
+	d->sm = selfmetrics_new();
+	if (!d->sm)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	d->api = (struct api_ctx){ d->store, d->spec, o->interval_ms / 1000,
+				   d_ready, d_self_metrics, d, NULL };
+	d->httpd = httpd_start(&ho, &d->api, d->sm, e);
+	if (!d->httpd)
+		return e->code;
+	if (o->insecure)
+		log_warn("INSECURE DEMO MODE: plain HTTP on %s:%d, no TLS, no "
+			 "authentication, no authorization. Never use "
+			 "--insecure-demo in a cluster.", o->bind,
+			 httpd_port(d->httpd));
+	log_info("serving custom.metrics.k8s.io and external.metrics.k8s.io "
+		 "on %s://%s:%d, scraping %zu TaskManagers every %llds",
+		 o->insecure ? "http" : "https", o->bind, httpd_port(d->httpd),
+		 d->targets.n, (long long)(o->interval_ms / 1000));
+	return 0;
+}
+
+static void d_stop(struct daemon *d)
+{
+	httpd_stop(d->httpd);
+	scraper_free(d->scraper);
+	selfmetrics_free(d->sm);
+	store_free(d->store);
+	ex_spec_free(d->spec);
+	targets_release(&d->targets);
+	buf_release(&d->cert);
+	buf_release(&d->key);
+}
+
+int daemon_run(const struct adapter_opts *o, struct err *e)
+{
+	struct daemon d;
+	sigset_t set;
+	int sig = 0, rc;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	if (!o->targets_file)
+		return err_set(e, ERR_INVAL, "give --targets-file FILE "
+			       "(standalone mode); discovery through the "
+			       "Kubernetes API is not implemented yet");
+	rc = targets_load(o->targets_file, &d.targets, e);
+	if (rc)
+		return rc;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit it */
+	signal(SIGPIPE, SIG_IGN);
+	rc = d_tls(&d, e);
+	if (!rc)
+		rc = d_start_scraping(&d, e);
+	if (!rc)
+		rc = d_serve(&d, e);
+	if (!rc) {
+		sigwait(&set, &sig);
+		log_info("signal %d: shutting down", sig);
+	}
+	d_stop(&d);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * daemon.h - the adapter as a server: wires the target list, the store, the
+ * scrape thread and the HTTPS server together, runs until SIGTERM or SIGINT,
+ * then shuts down in order.
+ */
+#ifndef FH_DAEMON_H
+#define FH_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+/* Settings, filled from the flag table in main.c. */
+struct adapter_opts {
+	int64_t port;
+	char *bind;
+	char *cert_file;
+	char *key_file;
+	bool insecure;
+	char *targets_file;
+	int64_t interval_ms;
+	int64_t timeout_ms;
+	int64_t stale_ms;
+	int64_t max_page;
+	int64_t max_series;
+	int64_t threads;
+	char *dump_scrape;
+	int64_t verbosity;
+	bool help;
+	bool version;
+};
+
+/* Errors with a line refer to the targets file. */
+int daemon_run(const struct adapter_opts *o, struct err *e);
+
+#endif

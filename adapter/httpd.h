@@ -1,0 +1,35 @@
+/*
+ * httpd.h - the adapter's HTTPS server (libmicrohttpd with GnuTLS): a pool
+ * of threads answering from memory through api_handle.  TLS 1.2 or later;
+ * client certificates are requested, not required (probes come without
+ * one).  --insecure-demo serves plain HTTP instead.
+ */
+#ifndef FH_HTTPD_H
+#define FH_HTTPD_H
+
+#include <stdbool.h>
+
+#include "../common/err.h"
+#include "api.h"
+#include "selfmetrics.h"
+
+struct httpd_opts {
+	const char *bind;   /* address, NULL: all */
+	int port;           /* 0: any free port (see httpd_port) */
+	bool tls;
+	const char *cert_pem; /* TLS: serving certificate chain, PEM text */
+	const char *key_pem;  /* TLS: its private key, PEM text */
+	unsigned threads;     /* worker threads */
+	unsigned max_conns;   /* connection limit */
+};
+
+struct httpd;
+
+/* ctx and metrics are borrowed and must outlive the server. */
+struct httpd *httpd_start(const struct httpd_opts *o,
+			  const struct api_ctx *ctx, struct selfmetrics *sm,
+			  struct err *e);
+int httpd_port(const struct httpd *h);
+void httpd_stop(struct httpd *h); /* accepts NULL */
+
+#endif
