@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# adapter_serve.sh - flinkhpa-adapter as a running server, seen from outside:
+# a TaskManager page served over HTTP, the adapter in standalone mode (plain
+# HTTP demo mode, then HTTPS), answers checked with curl: discovery, values,
+# Status errors, protobuf, values going stale when the TaskManager dies,
+# bad target files, and a clean exit on SIGTERM.
+set -uo pipefail
+. "$FH_ROOT/tests/blackbox/lib.sh"
+
+tm_dir=$FH_TMP/tm
+mkdir -p "$tm_dir"
+printf '%s\n' \
+ '# HELP flink_taskmanager_Status_JVM_CPU_Load Load (scope: taskmanager_Status_JVM_CPU)' \
+ '# TYPE flink_taskmanager_Status_JVM_CPU_Load gauge' \
+ 'flink_taskmanager_Status_JVM_CPU_Load{host="127_0_0_1",tm_id="tm-1",} 0.42' \
+ '# HELP flink_taskmanager_job_task_operator_pendingRecords pendingRecords (scope: taskmanager_job_task_operator)' \
+ '# TYPE flink_taskmanager_job_task_operator_pendingRecords gauge' \
+ 'flink_taskmanager_job_task_operator_pendingRecords{job_name="orders",subtask_index="0",} 1234.0' \
+ 'flink_taskmanager_job_task_operator_pendingRecords{job_name="orders",subtask_index="1",} 766.0' \
+ >"$tm_dir/metrics"
+start_page_server "$tm_dir"
+
+dead=$(free_port)
+printf '%s\n' 'targets:' \
+ '  - namespace: flink' '    pod: tm-1' "    url: http://127.0.0.1:$PAGE_PORT/metrics" \
+ '    deployment: flink-taskmanager' '    job: orders' \
+ '    labels: {app: flink, component: taskmanager}' \
+ '  - namespace: flink' '    pod: tm-dead' "    url: http://127.0.0.1:$dead/metrics" \
+ '    deployment: flink-taskmanager' '    job: orders' \
+ '    labels: {app: flink, component: taskmanager}' >"$FH_TMP/targets.yaml"
+
+start_adapter --insecure-demo --targets-file "$FH_TMP/targets.yaml" \
+	--scrape-interval 1s --stale-after 3s
+wait_ready "$ADAPTER_URL"
+grep -q 'INSECURE DEMO MODE' "$FH_TMP/adapter.log" || fail "demo mode is not announced"
+
+C=$ADAPTER_URL/apis/custom.metrics.k8s.io/v1beta2
+get "$C" 200
+expect_body_has '"kind":"APIResourceList"'
+expect_body_has '"name":"pods/flink_tm_backlog","singularName":"","namespaced":true,"kind":"MetricValueList","verbs":["get"]'
+
+get "$C/namespaces/flink/pods/%2A/flink_tm_backlog?labelSelector=app%3Dflink" 200
+expect_body_has '"name":"tm-1","apiVersion":"/v1"},"metric":{"name":"flink_tm_backlog","selector":null}'
+expect_body_has '"value":"2k"'
+expect_body_lacks 'tm-dead'
+
+get "$C/namespaces/flink/pods/tm-1/flink_tm_cpu_utilization" 200
+expect_body_has '"value":"42"'
+
+get "$C/namespaces/flink/deployments.apps/flink-taskmanager/flink_job_backlog" 200
+expect_body_has '"kind":"Deployment","namespace":"flink","name":"flink-taskmanager","apiVersion":"apps/v1"'
+
+get "$ADAPTER_URL/apis/external.metrics.k8s.io/v1beta1/namespaces/flink/flink_job_backlog?labelSelector=job_name%3Dorders" 200
+expect_body_has '"metricLabels":{"job_name":"orders"}'
+expect_body_has '"value":"2k"'
+
+get "$C/namespaces/flink/pods/%2A/no_such_metric" 404
+expect_body_has '"message":"the server could not find the metric no_such_metric for pods","reason":"NotFound","code":404'
+get "$C/namespaces/flink/pods/%2A/flink_tm_backlog?labelSelector=app%20in%20(" 400
+expect_body_has '"reason":"BadRequest"'
+get "$ADAPTER_URL/openapi/v2" 404
+
+# protobuf for the HPA's Accept header
+code=$(curl -s -o "$FH_TMP/pb" -w '%{http_code} %{content_type}' \
+	-H 'Accept: application/vnd.kubernetes.protobuf, */*' \
+	"$C/namespaces/flink/pods/tm-1/flink_tm_backlog")
+[ "$code" = "200 application/vnd.kubernetes.protobuf" ] || fail "protobuf answer: $code"
+[ "$(head -c 4 "$FH_TMP/pb" | od -An -tx1 | tr -d ' ')" = "6b387300" ] || fail "no k8s protobuf magic"
+
+get "$ADAPTER_URL/metrics" 200
+expect_body_has 'flinkhpa_scrape_targets 2'
+expect_body_has 'flinkhpa_scrape_targets_failing 1'
+# our own page is valid Prometheus text, as our own parser reads it
+$FH_WRAP "$FH_BIN/flinkhpa-adapter" --dump-scrape "$FH_TMP/body" >/dev/null || fail "/metrics does not parse"
+grep -q 'scrape flink/tm-dead .* failed: ' "$FH_TMP/adapter.log" || fail "dead TaskManager not logged"
+[ "$(grep -c 'scrape flink/tm-dead' "$FH_TMP/adapter.log")" = 1 ] || fail "failure logged more than once"
+
+# the TaskManager dies: its values go stale and are no longer served
+kill "$PAGE_PID"
+wait "$PAGE_PID" 2>/dev/null
+deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
+while :; do
+	get_quiet "$C/namespaces/flink/pods/%2A/flink_tm_backlog"
+	grep -q '"items":\[\]' "$FH_TMP/body" && break
+	[ $SECONDS -lt $deadline ] || fail "stale value still served: $(cat "$FH_TMP/body")"
+	sleep 0.5
+done
+get "$C/namespaces/flink/pods/tm-1/flink_tm_backlog" 404
+stop_adapter
+
+# HTTPS with the self-signed certificate; plain HTTP and TLS 1.1 refused
+start_adapter --targets-file "$FH_TMP/targets.yaml" --scrape-interval 1s
+ADAPTER_URL=https://127.0.0.1:$ADAPTER_PORT
+wait_ready "$ADAPTER_URL"
+grep -q 'self-signed certificate' "$FH_TMP/adapter.log" || fail "self-signed certificate not announced"
+get "$ADAPTER_URL/apis/custom.metrics.k8s.io/v1beta1" 200
+curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$ADAPTER_PORT/healthz" && fail "plain HTTP answered on the TLS port"
+curl -sk -o /dev/null --max-time 3 --tlsv1.1 --tls-max 1.1 "$ADAPTER_URL/healthz" && fail "TLS 1.1 accepted"
+stop_adapter
+
+# bad target files and flags: file:line:col and a non-zero exit
+printf 'targets:\n  - namespace: flink\n    pod: tm\n    url: http://x/\n    colour: red\n' >"$FH_TMP/bad.yaml"
+out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --insecure-demo --secure-port 0 --targets-file "$FH_TMP/bad.yaml" 2>&1) && fail "bad targets accepted"
+[[ "$out" == *'bad.yaml:5:5: unknown key "colour"'* ]] || fail "bad targets message: $out"
+printf 'targets:\n  - namespace: flink\n    pod: tm\n' >"$FH_TMP/bad2.yaml"
+out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --insecure-demo --secure-port 0 --targets-file "$FH_TMP/bad2.yaml" 2>&1) && fail "target without url accepted"
+[[ "$out" == *'bad2.yaml:2:5: targets: a target needs namespace, pod and url'* ]] || fail "missing url message: $out"
+out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --scrape-interval 10 2>&1) && fail "bad duration accepted"
+[[ "$out" == *'scrape-interval: invalid duration "10"'* ]] || fail "bad flag message: $out"
+echo "ok"
