@@ -88,7 +88,9 @@ static void pb_selector(struct pb_sel *p, const struct selector *s)
 			q.operator_ = (char *)pb_ops[r->op];
 			q.n_values = r->nvalues;
 			q.values = r->values;
-			qsort(q.values, q.n_values, sizeof(char *), pb_cmp_str);
+			if (q.n_values)
+				qsort(q.values, q.n_values, sizeof(char *),
+				      pb_cmp_str);
 			p->req[p->sel.n_matchexpressions] = q;
 			p->reqp[p->sel.n_matchexpressions] = &p->req[p->sel.n_matchexpressions];
 			p->sel.n_matchexpressions++;

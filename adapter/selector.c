@@ -393,8 +393,10 @@ static int sel_json_expr(struct buf *b, const struct sel_req *r)
 	int rc = buf_addf(b, "{\"key\":\"%s\",\"operator\":\"%s\"", r->key,
 			  ops[r->op]);
 
-	memcpy(v, r->values, r->nvalues * sizeof(*v));
-	qsort(v, r->nvalues, sizeof(*v), sel_cmp_str);
+	if (r->nvalues) {
+		memcpy(v, r->values, r->nvalues * sizeof(*v));
+		qsort(v, r->nvalues, sizeof(*v), sel_cmp_str);
+	}
 	for (size_t i = 0; i < r->nvalues && !rc; i++) {
 		rc = buf_adds(b, i ? "," : ",\"values\":[");
 		if (!rc)

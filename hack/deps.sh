@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hack/deps.sh - make sure the Debian packages a make target needs are
 # installed.  Usage: hack/deps.sh SET...  with SET one of build, test,
-# valgrind, bench.  Installs what is missing with apt-get when run as root
+# valgrind, bench, k8s.  Installs what is missing with apt-get when run as root
 # (or through sudo without a password), and says so; otherwise names the
 # packages to install and fails.
 set -euo pipefail
@@ -10,6 +10,7 @@ pkgs_build="gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjson-c
 pkgs_test="libcmocka-dev clang libclang-rt-dev python3 python3-yaml python3-jsonschema openssl"
 pkgs_valgrind="valgrind"
 pkgs_bench="golang-go golang-github-prometheus-common-dev"
+pkgs_k8s="golang-go make rsync jq dpkg-dev etcd-server"
 
 want=()
 for set in "$@"; do

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# hack/k8s-build.sh - build kube-apiserver and kube-controller-manager from
+# Debian's `kubernetes` source package, for the local control plane of the
+# end-to-end tests (hack/cluster-up.sh).  The binaries are cached outside the
+# work tree, keyed by the package version, so only the first run is slow:
+#   ${FLINKHPA_CACHE:-$HOME/.cache/flinkhpa}/k8s/<version>/bin/
+# Prints that bin directory on its last line.  Needs root (or password-less
+# sudo) the first time, to add a deb-src line and install golang-go.
+set -euo pipefail
+
+cache=${FLINKHPA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flinkhpa}
+log() { echo "k8s-build: $*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
+}
+
+# Debian's archive, as a deb-src source next to the machine's deb sources.
+ensure_deb_src() {
+	if apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; then
+		return 0
+	fi
+	log "adding a deb-src line for Debian's archive"
+	local suite
+	suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+	printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+		"$suite" "$suite" | as_root tee /etc/apt/sources.list.d/flinkhpa-src.sources >/dev/null
+	as_root apt-get update -q >/dev/null
+}
+
+ensure_deb_src
+"$(dirname "$0")/deps.sh" k8s
+version=$(apt-cache showsrc kubernetes | sed -n 's/^Version: //p' | sort -V | tail -n1)
+dest=$cache/k8s/$version
+if [ -x "$dest/bin/kube-apiserver" ] && [ -x "$dest/bin/kube-controller-manager" ]; then
+	log "cached: $dest/bin"
+	echo "$dest/bin"
+	exit 0
+fi
+
+work=$cache/k8s/build-$version
+rm -rf "$work"
+mkdir -p "$work/src" "$work/gopath/src/k8s.io"
+log "fetching the source of kubernetes $version"
+(cd "$work/src" && apt-get source -q --download-only kubernetes >/dev/null &&
+	dpkg-source -x --skip-debianization ./*.dsc tree >/dev/null 2>&1 ||
+	dpkg-source -x ./*.dsc tree >/dev/null)
+ln -s "$work/src/tree" "$work/gopath/src/k8s.io/kubernetes"
+cd "$work/gopath/src/k8s.io/kubernetes"
+
+export GOPATH=$work/gopath GO111MODULE=off GOFLAGS= GOCACHE=$cache/go-build
+export CGO_ENABLED=0
+log "make generated_files (this takes a few minutes)"
+make generated_files >"$work/generated.log" 2>&1 || {
+	tail -n 30 "$work/generated.log" >&2
+	exit 1
+}
+mkdir -p "$work/bin"
+for cmd in kube-apiserver kube-controller-manager; do
+	log "building $cmd"
+	go build -o "$work/bin/$cmd" "./cmd/$cmd" >"$work/$cmd.log" 2>&1 || {
+		tail -n 30 "$work/$cmd.log" >&2
+		exit 1
+	}
+done
+mkdir -p "$dest/bin"
+mv "$work/bin/kube-apiserver" "$work/bin/kube-controller-manager" "$dest/bin/"
+rm -rf "$work"
+log "built: $dest/bin"
+echo "$dest/bin"
