@@ -13,6 +13,7 @@
 #include "../common/buf.h"
 #include "../common/log.h"
 #include "api.h"
+#include "config.h"
 #include "httpd.h"
 #include "scrape.h"
 #include "selfmetrics.h"
@@ -22,6 +23,7 @@
 
 struct daemon {
 	const struct adapter_opts *o;
+	struct adapter_config config;
 	struct target_list targets;
 	struct ex_spec *spec;
 	struct store *store;
@@ -124,7 +126,7 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 	if (so.timeout_ms > so.interval_ms)
 		return err_set(e, ERR_INVAL, "--scrape-timeout must not exceed "
 			       "--scrape-interval");
-	d->spec = ex_spec_new(NULL, 0, e);
+	d->spec = ex_spec_new(d->config.rules, d->config.nrules, e);
 	if (!d->spec)
 		return e->code;
 	d->store = store_new(d->spec, stale);
@@ -171,11 +173,38 @@ static void d_stop(struct daemon *d)
 	store_free(d->store);
 	ex_spec_free(d->spec);
 	targets_release(&d->targets);
+	config_release(&d->config);
 	buf_release(&d->cert);
 	buf_release(&d->key);
 }
 
-int daemon_run(const struct adapter_opts *o, struct err *e)
+/* The configuration and target files. */
+static int d_files(struct daemon *d, const char **file, struct err *e)
+{
+	const struct adapter_opts *o = d->o;
+	int rc;
+
+	if (!o->targets_file)
+		return err_set(e, ERR_INVAL, "give --targets-file FILE "
+			       "(standalone mode); discovery through the "
+			       "Kubernetes API is not implemented yet");
+	*file = o->config_file;
+	if (o->config_file) {
+		rc = config_load(o->config_file, &d->config, e);
+		if (rc)
+			return rc;
+		log_info("%s: %zu custom rules", o->config_file,
+			 d->config.nrules);
+	}
+	*file = o->targets_file;
+	rc = targets_load(o->targets_file, &d->targets, e);
+	if (!rc)
+		*file = NULL;
+	return rc;
+}
+
+int daemon_run(const struct adapter_opts *o, const char **file,
+	       struct err *e)
 {
 	struct daemon d;
 	sigset_t set;
@@ -183,13 +212,12 @@ int daemon_run(const struct adapter_opts *o, struct err *e)
 
 	memset(&d, 0, sizeof(d));
 	d.o = o;
-	if (!o->targets_file)
-		return err_set(e, ERR_INVAL, "give --targets-file FILE "
-			       "(standalone mode); discovery through the "
-			       "Kubernetes API is not implemented yet");
-	rc = targets_load(o->targets_file, &d.targets, e);
-	if (rc)
+	*file = NULL;
+	rc = d_files(&d, file, e);
+	if (rc) {
+		d_stop(&d);
 		return rc;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

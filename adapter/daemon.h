@@ -19,6 +19,7 @@ struct adapter_opts {
 	char *key_file;
 	bool insecure;
 	char *targets_file;
+	char *config_file;
 	int64_t interval_ms;
 	int64_t timeout_ms;
 	int64_t stale_ms;
@@ -31,7 +32,8 @@ struct adapter_opts {
 	bool version;
 };
 
-/* Errors with a line refer to the targets file. */
-int daemon_run(const struct adapter_opts *o, struct err *e);
+/* *file names the file an error is about (NULL: none). */
+int daemon_run(const struct adapter_opts *o, const char **file,
+	       struct err *e);
 
 #endif

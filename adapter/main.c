@@ -42,6 +42,8 @@ static const struct conf_def adapter_flags[] = {
 	{ "targets-file", CONF_STRING, OPT(targets_file), 1, 4096, NULL, NULL,
 	  NULL, "standalone mode: read the TaskManagers to scrape from this "
 	  "YAML file instead of the Kubernetes API", 0 },
+	{ "config", CONF_STRING, OPT(config_file), 1, 4096, NULL, NULL, NULL,
+	  "configuration file with custom rules (YAML, see the README)", 0 },
 	{ "scrape-interval", CONF_DURATION, OPT(interval_ms), 1000, MS_DAY,
 	  "5s", NULL, NULL, "time between scrapes of each TaskManager", 0 },
 	{ "scrape-timeout", CONF_DURATION, OPT(timeout_ms), 0, MS_DAY, "0",
@@ -116,16 +118,17 @@ static void raise_fd_limit(void)
 
 static int run_server(struct adapter_opts *o)
 {
+	const char *file = NULL;
 	struct err e;
 	int rc;
 
 	err_clear(&e);
 	raise_fd_limit();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = daemon_run(o, &e);
+	rc = daemon_run(o, &file, &e);
 	curl_global_cleanup();
 	if (rc) {
-		print_error(e.line ? o->targets_file : NULL, &e);
+		print_error(file, &e);
 		return 1;
 	}
 	return 0;

@@ -1,47 +1,17 @@
 /*
- * targets.c - load the standalone target list (see targets.h) with
- * libyaml's document API; every node keeps its position for errors.
+ * targets.c - load the standalone target list (see targets.h) through the
+ * YAML settings layer, with positions in every error.
  */
 #include "targets.h"
 
-#include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
+#include "../common/conf.h"
 #include "../common/str.h"
+#include "yamlconf.h"
 
 #define TARGETS_MAX 100000
-
-struct tload {
-	const char *path;
-	yaml_document_t *doc;
-	struct err *e;
-};
-
-static int tl_fail(struct tload *t, const yaml_node_t *n, const char *fmt,
-		   ...) __attribute__((format(printf, 3, 4)));
-
-static int tl_fail(struct tload *t, const yaml_node_t *n, const char *fmt,
-		   ...)
-{
-	char msg[ERR_MSG_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return err_set_at(t->e, ERR_INVAL, n->start_mark.line + 1,
-			  n->start_mark.column + 1, "%s", msg);
-}
-
-static const char *tl_scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
-						: NULL;
-}
 
 int targets_parse_cpu(const char *s, double *cores)
 {
@@ -49,180 +19,143 @@ int targets_parse_cpu(const char *s, double *cores)
 	double v;
 
 	if (n && s[n - 1] == 'm') {
-		if (str_parse_double(s, n - 1, &v, NULL) || v < 0)
+		if (str_parse_double(s, n - 1, &v, NULL) || !(v >= 0))
 			return ERR_INVAL;
 		*cores = v / 1000;
 		return 0;
 	}
-	if (str_parse_double(s, n, &v, NULL) || v < 0 || v != v)
+	if (str_parse_double(s, n, &v, NULL) || !(v >= 0) || v > 1e6)
 		return ERR_INVAL;
 	*cores = v;
 	return 0;
 }
 
-static int tl_labels(struct tload *t, yaml_node_t *m, struct target *tg)
+static int check_cpu(const void *field, struct err *e)
+{
+	double c;
+
+	return targets_parse_cpu(*(char *const *)field, &c)
+		       ? err_set(e, ERR_INVAL, "cpuRequest: expected a CPU "
+				 "quantity such as 1, 0.5 or 500m")
+		       : 0;
+}
+
+static int check_url(const void *field, struct err *e)
+{
+	const char *u = *(char *const *)field;
+
+	return str_has_prefix(u, "http://") || str_has_prefix(u, "https://")
+		       ? 0 : err_set(e, ERR_INVAL, "url: must start with "
+				     "http:// or https://");
+}
+
+#define T(f) offsetof(struct target, f)
+static const struct conf_def target_tab[] = {
+	{ "namespace", CONF_STRING, T(ns), 1, 253, NULL, NULL, NULL,
+	  "namespace of the pod", CONF_REQUIRED },
+	{ "pod", CONF_STRING, T(pod), 1, 253, NULL, NULL, NULL,
+	  "pod name", CONF_REQUIRED },
+	{ "url", CONF_STRING, T(url), 8, 2048, NULL, NULL, check_url,
+	  "metrics page", CONF_REQUIRED },
+	{ "deployment", CONF_STRING, T(deployment), 1, 253, NULL, NULL, NULL,
+	  "owning Deployment", 0 },
+	{ "job", CONF_STRING, T(job), 1, 256, NULL, NULL, NULL,
+	  "Flink job name", 0 },
+	{ "cpuRequest", CONF_STRING, T(cpu_text), 1, 32, NULL, NULL, check_cpu,
+	  "CPU request", 0 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
+};
+
+struct tload {
+	struct ydoc *d;
+	struct target_list *l;
+	struct target *t;
+};
+
+static int tl_labels(struct tload *tl, yaml_node_t *m, struct err *e)
 {
 	size_t k = 0;
 
 	if (m->type != YAML_MAPPING_NODE)
-		return tl_fail(t, m, "%s: expected a mapping of label names to "
-			       "values", "labels");
+		return ydoc_fail(e, m, "labels: expected a mapping of label "
+				 "names to values");
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
 	     p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *kn = yaml_document_get_node(t->doc, p->key);
-		yaml_node_t *vn = yaml_document_get_node(t->doc, p->value);
-		if (!tl_scalar(kn) || !tl_scalar(vn))
-			return tl_fail(t, kn, "%s: label names and values must "
-				       "be strings", "labels");
+		yaml_node_t *kn = ydoc_node(tl->d, p->key);
+		yaml_node_t *vn = ydoc_node(tl->d, p->value);
+		if (!ydoc_scalar(kn) || !ydoc_scalar(vn))
+			return ydoc_fail(e, kn, "labels: names and values must "
+					 "be strings");
 		if (k == 2 * TARGET_MAX_LABELS)
-			return tl_fail(t, kn, "%s: too many labels", "labels");
-		tg->labels[k++] = str_dup(tl_scalar(kn));
-		tg->labels[k++] = str_dup(tl_scalar(vn));
-		if (!tg->labels[k - 1] || !tg->labels[k - 2])
-			return err_set(t->e, ERR_NOMEM, "out of memory");
+			return ydoc_fail(e, kn, "labels: too many labels");
+		tl->t->labels[k++] = str_dup(ydoc_scalar(kn));
+		tl->t->labels[k++] = str_dup(ydoc_scalar(vn));
+		if (!tl->t->labels[k - 1] || !tl->t->labels[k - 2])
+			return err_set(e, ERR_NOMEM, "out of memory");
 	}
 	return 0;
 }
 
-/* Set one key of a target; seen catches duplicates. */
-static int tl_key(struct tload *t, struct target *tg, yaml_node_t *kn,
-		  yaml_node_t *vn, unsigned *seen)
+static int tl_key(void *ud, const char *key, yaml_node_t *v, struct err *e)
 {
-	static const char *keys[] = { "namespace", "pod", "url", "deployment",
-				      "job", "cpuRequest", "labels" };
-	const char *k = tl_scalar(kn), *v = tl_scalar(vn);
-	char **dst[] = { &tg->ns, &tg->pod, &tg->url, &tg->deployment,
-			 &tg->job };
-	size_t i;
-
-	for (i = 0; k && i < 7 && strcmp(k, keys[i]) != 0; i++)
-		;
-	if (!k || i == 7)
-		return tl_fail(t, kn, "unknown key \"%s\" (want namespace, pod, "
-			       "url, deployment, job, cpuRequest or labels)",
-			       k ? k : "?");
-	if (*seen & (1u << i))
-		return tl_fail(t, kn, "duplicate key \"%s\"", k);
-	*seen |= 1u << i;
-	if (i == 6)
-		return tl_labels(t, vn, tg);
-	if (!v || !*v)
-		return tl_fail(t, vn, "%s: expected a non-empty string", k);
-	if (i == 5)
-		return targets_parse_cpu(v, &tg->cpu_request)
-			       ? tl_fail(t, vn, "%s: expected a CPU quantity "
-					 "such as 1, 0.5 or 500m", k)
-			       : 0;
-	*dst[i] = str_dup(v);
-	return *dst[i] ? 0 : err_set(t->e, ERR_NOMEM, "out of memory");
+	return strcmp(key, "labels") == 0 ? tl_labels(ud, v, e) : ERR_NOTFOUND;
 }
 
-static int tl_target(struct tload *t, yaml_node_t *m, struct target *tg)
+static int tl_target(struct tload *tl, yaml_node_t *item, struct err *e)
 {
-	unsigned seen = 0;
+	struct target *t = &tl->l->v[tl->l->n];
 	int rc;
 
-	if (m->type != YAML_MAPPING_NODE)
-		return tl_fail(t, m, "%s: each target must be a mapping",
-			       "targets");
-	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
-	     p < m->data.mapping.pairs.top; p++) {
-		rc = tl_key(t, tg, yaml_document_get_node(t->doc, p->key),
-			    yaml_document_get_node(t->doc, p->value), &seen);
-		if (rc)
-			return rc;
-	}
-	if (!tg->ns || !tg->pod || !tg->url)
-		return tl_fail(t, m, "%s: a target needs namespace, pod and url",
-			       "targets");
-	if (!str_has_prefix(tg->url, "http://") &&
-	    !str_has_prefix(tg->url, "https://"))
-		return tl_fail(t, m, "%s: url must start with http:// or "
-			       "https://", "targets");
-	return 0;
+	tl->t = t;
+	tl->l->n++; /* counted now so release frees what was read */
+	rc = ydoc_map(tl->d, item, "targets[]", target_tab, t, tl_key, tl, e);
+	if (!rc && t->cpu_text)
+		targets_parse_cpu(t->cpu_text, &t->cpu_request);
+	for (size_t i = 0; !rc && i + 1 < tl->l->n; i++)
+		if (strcmp(tl->l->v[i].ns, t->ns) == 0 &&
+		    strcmp(tl->l->v[i].pod, t->pod) == 0)
+			rc = ydoc_fail(e, item, "targets[]: duplicate pod "
+				       "\"%s/%s\"", t->ns, t->pod);
+	return rc;
 }
 
-static int tl_unique(struct tload *t, const struct target_list *l,
-		     yaml_node_t *item)
+static int tl_list(void *ud, const char *key, yaml_node_t *seq,
+		   struct err *e)
 {
-	const struct target *tg = &l->v[l->n];
+	struct tload *tl = ud;
+	size_t n;
+	int rc = 0;
 
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].ns, tg->ns) == 0 &&
-		    strcmp(l->v[i].pod, tg->pod) == 0)
-			return tl_fail(t, item, "duplicate target pod \"%s\"",
-				       tg->pod);
-	return 0;
-}
-
-static int tl_root(struct tload *t, struct target_list *l)
-{
-	yaml_node_t *root = yaml_document_get_root_node(t->doc), *seq = NULL;
-	int rc;
-
-	if (!root || root->type != YAML_MAPPING_NODE)
-		return err_set_at(t->e, ERR_INVAL, root ? root->start_mark.line + 1 : 1,
-				  1, "expected a mapping with the key \"targets\"");
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(t->doc, p->key);
-		if (!tl_scalar(k) || strcmp(tl_scalar(k), "targets") != 0)
-			return tl_fail(t, k, "unknown key \"%s\" (want targets)",
-				       tl_scalar(k) ? tl_scalar(k) : "?");
-		if (seq)
-			return tl_fail(t, k, "duplicate key \"%s\"", "targets");
-		seq = yaml_document_get_node(t->doc, p->value);
-	}
-	if (!seq || seq->type != YAML_SEQUENCE_NODE)
-		return err_set_at(t->e, ERR_INVAL, root->start_mark.line + 1, 1,
-				  "targets: expected a list of targets");
-	l->v = calloc((size_t)(seq->data.sequence.items.top -
-			       seq->data.sequence.items.start) + 1,
-		      sizeof(*l->v));
-	if (!l->v)
-		return err_set(t->e, ERR_NOMEM, "out of memory");
+	if (strcmp(key, "targets") != 0)
+		return ERR_NOTFOUND;
+	if (seq->type != YAML_SEQUENCE_NODE)
+		return ydoc_fail(e, seq, "targets: expected a list");
+	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+	if (n > TARGETS_MAX)
+		return ydoc_fail(e, seq, "targets: more than %d", TARGETS_MAX);
+	tl->l->v = calloc(n + 1, sizeof(*tl->l->v));
+	if (!tl->l->v)
+		return err_set(e, ERR_NOMEM, "out of memory");
 	for (yaml_node_item_t *i = seq->data.sequence.items.start;
-	     i < seq->data.sequence.items.top; i++) {
-		yaml_node_t *item = yaml_document_get_node(t->doc, *i);
-		if (l->n == TARGETS_MAX)
-			return tl_fail(t, item, "more than %d targets", TARGETS_MAX);
-		rc = tl_target(t, item, &l->v[l->n]);
-		if (!rc)
-			rc = tl_unique(t, l, item);
-		l->n++; /* counted even on error, so release frees it */
-		if (rc)
-			return rc;
-	}
-	return 0;
+	     i < seq->data.sequence.items.top && !rc; i++)
+		rc = tl_target(tl, ydoc_node(tl->d, *i), e);
+	return rc;
 }
 
 int targets_load(const char *path, struct target_list *out, struct err *e)
 {
-	struct tload t = { path, NULL, e };
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	FILE *f = fopen(path, "rb");
+	struct ydoc d;
+	struct tload tl = { &d, out, NULL };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!f)
-		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = err_set_at(e, ERR_INVAL, parser.problem_mark.line + 1,
-				parser.problem_mark.column + 1, "%s",
-				parser.problem ? parser.problem : "invalid YAML");
-		goto out_parser;
-	}
-	t.doc = &doc;
-	rc = yaml_document_get_root_node(&doc)
-		     ? tl_root(&t, out)
-		     : err_set_at(e, ERR_INVAL, 1, 1, "the file is empty");
-	yaml_document_delete(&doc);
-out_parser:
-	yaml_parser_delete(&parser);
-	fclose(f);
+	rc = ydoc_load(&d, path, e);
+	if (rc)
+		return rc;
+	rc = ydoc_map(&d, ydoc_root(&d), "file", NULL, NULL, tl_list, &tl, e);
+	if (!rc && !out->v)
+		rc = ydoc_fail(e, ydoc_root(&d), "file: no \"targets\" list");
+	ydoc_release(&d);
 	if (rc)
 		targets_release(out);
 	return rc;
@@ -232,11 +165,7 @@ void targets_release(struct target_list *l)
 {
 	for (size_t i = 0; l->v && i < l->n; i++) {
 		struct target *t = &l->v[i];
-		free(t->ns);
-		free(t->pod);
-		free(t->url);
-		free(t->deployment);
-		free(t->job);
+		conf_release(target_tab, t);
 		for (size_t k = 0; t->labels[k]; k++)
 			free(t->labels[k]);
 	}

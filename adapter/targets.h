@@ -25,6 +25,7 @@
 
 struct target {
 	char *ns, *pod, *url, *deployment, *job;
+	char *cpu_text;     /* as written */
 	double cpu_request; /* cores */
 	char *labels[2 * TARGET_MAX_LABELS + 1]; /* k, v, ..., NULL */
 };

@@ -101,10 +101,10 @@ stop_adapter
 # bad target files and flags: file:line:col and a non-zero exit
 printf 'targets:\n  - namespace: flink\n    pod: tm\n    url: http://x/\n    colour: red\n' >"$FH_TMP/bad.yaml"
 out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --insecure-demo --secure-port 0 --targets-file "$FH_TMP/bad.yaml" 2>&1) && fail "bad targets accepted"
-[[ "$out" == *'bad.yaml:5:5: unknown key "colour"'* ]] || fail "bad targets message: $out"
+[[ "$out" == *'bad.yaml:5:5: targets[]: unknown key "colour"'* ]] || fail "bad targets message: $out"
 printf 'targets:\n  - namespace: flink\n    pod: tm\n' >"$FH_TMP/bad2.yaml"
 out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --insecure-demo --secure-port 0 --targets-file "$FH_TMP/bad2.yaml" 2>&1) && fail "target without url accepted"
-[[ "$out" == *'bad2.yaml:2:5: targets: a target needs namespace, pod and url'* ]] || fail "missing url message: $out"
+[[ "$out" == *'bad2.yaml:2:5: targets[]: missing required key "url"'* ]] || fail "missing url message: $out"
 out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --scrape-interval 10 2>&1) && fail "bad duration accepted"
 [[ "$out" == *'scrape-interval: invalid duration "10"'* ]] || fail "bad flag message: $out"
 echo "ok"
