@@ -29,8 +29,12 @@ printf '%s\n' 'targets:' \
  '    deployment: flink-taskmanager' '    job: orders' \
  '    labels: {app: flink, component: taskmanager}' >"$FH_TMP/targets.yaml"
 
+printf '%s\n' 'apiVersion: flinkhpa.io/v1' 'kind: AdapterConfig' 'rules:' \
+ '  - name: first_subtask_backlog_k' \
+ '    family: flink_taskmanager_job_task_operator_pendingRecords' \
+ '    match: {subtask_index: "0"}' '    scale: 0.001' >"$FH_TMP/config.yaml"
 start_adapter --insecure-demo --targets-file "$FH_TMP/targets.yaml" \
-	--scrape-interval 1s --stale-after 3s
+	--config "$FH_TMP/config.yaml" --scrape-interval 1s --stale-after 3s
 wait_ready "$ADAPTER_URL"
 grep -q 'INSECURE DEMO MODE' "$FH_TMP/adapter.log" || fail "demo mode is not announced"
 
@@ -43,6 +47,12 @@ get "$C/namespaces/flink/pods/%2A/flink_tm_backlog?labelSelector=app%3Dflink" 20
 expect_body_has '"name":"tm-1","apiVersion":"/v1"},"metric":{"name":"flink_tm_backlog","selector":null}'
 expect_body_has '"value":"2k"'
 expect_body_lacks 'tm-dead'
+
+# the custom rule, per pod and per Deployment
+get "$C/namespaces/flink/pods/tm-1/first_subtask_backlog_k" 200
+expect_body_has '"value":"1234m"'
+get "$C/namespaces/flink/deployments.apps/flink-taskmanager/first_subtask_backlog_k" 200
+expect_body_has '"value":"1234m"'
 
 get "$C/namespaces/flink/pods/tm-1/flink_tm_cpu_utilization" 200
 expect_body_has '"value":"42"'
@@ -105,6 +115,9 @@ out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --insecure-demo --secure-port 0 --targ
 printf 'targets:\n  - namespace: flink\n    pod: tm\n' >"$FH_TMP/bad2.yaml"
 out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --insecure-demo --secure-port 0 --targets-file "$FH_TMP/bad2.yaml" 2>&1) && fail "target without url accepted"
 [[ "$out" == *'bad2.yaml:2:5: targets[]: missing required key "url"'* ]] || fail "missing url message: $out"
+printf 'apiVersion: flinkhpa.io/v1\nkind: AdapterConfig\nrules:\n  - name: x\n' >"$FH_TMP/badconf.yaml"
+out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --insecure-demo --secure-port 0 --config "$FH_TMP/badconf.yaml" --targets-file "$FH_TMP/targets.yaml" 2>&1) && fail "bad config accepted"
+[[ "$out" == *'badconf.yaml:4:5: rules[]: missing required key "family"'* ]] || fail "bad config message: $out"
 out=$($FH_WRAP "$FH_BIN/flinkhpa-adapter" --scrape-interval 10 2>&1) && fail "bad duration accepted"
 [[ "$out" == *'scrape-interval: invalid duration "10"'* ]] || fail "bad flag message: $out"
 echo "ok"
