@@ -31,7 +31,10 @@ ensure_deb_src() {
 ensure_deb_src
 "$(dirname "$0")/deps.sh" k8s
 version=$(apt-cache showsrc kubernetes | sed -n 's/^Version: //p' | sort -V | tail -n1)
-dest=$cache/k8s/$version
+# the upstream version inside Debian's (1.20.5+really1.20.2-... is 1.20.2)
+upstream=$(echo "$version" | sed -e 's/.*really//' -e 's/[-+~].*//')
+build_rev=2 # bump when the build itself changes
+dest=$cache/k8s/$version-b$build_rev
 if [ -x "$dest/bin/kube-apiserver" ] && [ -x "$dest/bin/kube-controller-manager" ]; then
 	log "cached: $dest/bin"
 	echo "$dest/bin"
@@ -56,9 +59,13 @@ make generated_files >"$work/generated.log" 2>&1 || {
 	exit 1
 }
 mkdir -p "$work/bin"
+vpkg=k8s.io/kubernetes/vendor/k8s.io/component-base/version
+ldflags="-X $vpkg.gitVersion=v$upstream -X $vpkg.gitMajor=${upstream%%.*}"
+ldflags="$ldflags -X $vpkg.gitMinor=$(echo "$upstream" | cut -d. -f2)"
+ldflags="$ldflags -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
 for cmd in kube-apiserver kube-controller-manager; do
-	log "building $cmd"
-	go build -o "$work/bin/$cmd" "./cmd/$cmd" >"$work/$cmd.log" 2>&1 || {
+	log "building $cmd $upstream"
+	go build -ldflags "$ldflags" -o "$work/bin/$cmd" "./cmd/$cmd" >"$work/$cmd.log" 2>&1 || {
 		tail -n 30 "$work/$cmd.log" >&2
 		exit 1
 	}
