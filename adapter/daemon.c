@@ -14,6 +14,8 @@
 #include "../common/log.h"
 #include "api.h"
 #include "config.h"
+#include "discovery.h"
+#include "kube.h"
 #include "httpd.h"
 #include "scrape.h"
 #include "selfmetrics.h"
@@ -25,6 +27,9 @@ struct daemon {
 	const struct adapter_opts *o;
 	struct adapter_config config;
 	struct target_list targets;
+	struct kube_config kcfg;
+	struct kube_client *kube;
+	struct discovery *disc;
 	struct ex_spec *spec;
 	struct store *store;
 	struct scraper *scraper;
@@ -40,7 +45,7 @@ static bool d_ready(void *ud)
 	struct scrape_stats st;
 
 	scraper_get_stats(d->scraper, &st);
-	return st.rounds > 0;
+	return st.rounds > 0 && (!d->disc || discovery_synced(d->disc));
 }
 
 static int d_self_metrics(void *ud, struct buf *out)
@@ -113,6 +118,26 @@ static int d_targets(struct daemon *d, struct err *e)
 	return rc;
 }
 
+/* Targets from the Kubernetes API. */
+static int d_discover(struct daemon *d, struct err *e)
+{
+	struct disc_opts dop = { d->o->watch_namespace, d->o->pod_selector,
+				 300 };
+
+	d->kube = kube_client_new(&d->kcfg, e);
+	if (!d->kube)
+		return e->code;
+	d->disc = discovery_new(d->kube, &dop, d->store, d->scraper, e);
+	if (!d->disc)
+		return e->code;
+	log_info("discovering TaskManager pods (%s) in %s through %s",
+		 d->o->pod_selector, d->o->watch_namespace
+					     ? d->o->watch_namespace
+					     : "all namespaces",
+		 d->kcfg.server);
+	return discovery_start(d->disc, e);
+}
+
 static int d_start_scraping(struct daemon *d, struct err *e)
 {
 	const struct adapter_opts *o = d->o;
@@ -133,7 +158,9 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 	if (!d->store)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	d->scraper = scraper_new(&so, d->spec, d->store, e);
-	if (!d->scraper || d_targets(d, e))
+	if (!d->scraper)
+		return e->code ? e->code : ERR_NOMEM;
+	if (o->targets_file ? d_targets(d, e) : d_discover(d, e))
 		return e->code ? e->code : ERR_NOMEM;
 	return scraper_start(d->scraper, e);
 }
@@ -159,16 +186,19 @@ static int d_serve(struct daemon *d, struct err *e)
 			 "--insecure-demo in a cluster.", o->bind,
 			 httpd_port(d->httpd));
 	log_info("serving custom.metrics.k8s.io and external.metrics.k8s.io "
-		 "on %s://%s:%d, scraping %zu TaskManagers every %llds",
+		 "on %s://%s:%d, scraping TaskManagers every %llds",
 		 o->insecure ? "http" : "https", o->bind, httpd_port(d->httpd),
-		 d->targets.n, (long long)(o->interval_ms / 1000));
+		 (long long)(o->interval_ms / 1000));
 	return 0;
 }
 
 static void d_stop(struct daemon *d)
 {
 	httpd_stop(d->httpd);
+	discovery_free(d->disc);
 	scraper_free(d->scraper);
+	kube_client_free(d->kube);
+	kube_config_release(&d->kcfg);
 	selfmetrics_free(d->sm);
 	store_free(d->store);
 	ex_spec_free(d->spec);
@@ -184,10 +214,6 @@ static int d_files(struct daemon *d, const char **file, struct err *e)
 	const struct adapter_opts *o = d->o;
 	int rc;
 
-	if (!o->targets_file)
-		return err_set(e, ERR_INVAL, "give --targets-file FILE "
-			       "(standalone mode); discovery through the "
-			       "Kubernetes API is not implemented yet");
 	*file = o->config_file;
 	if (o->config_file) {
 		rc = config_load(o->config_file, &d->config, e);
@@ -196,8 +222,9 @@ static int d_files(struct daemon *d, const char **file, struct err *e)
 		log_info("%s: %zu custom rules", o->config_file,
 			 d->config.nrules);
 	}
-	*file = o->targets_file;
-	rc = targets_load(o->targets_file, &d->targets, e);
+	*file = o->targets_file ? o->targets_file : o->kubeconfig;
+	rc = o->targets_file ? targets_load(o->targets_file, &d->targets, e)
+			     : kube_config_load(o->kubeconfig, &d->kcfg, e);
 	if (!rc)
 		*file = NULL;
 	return rc;

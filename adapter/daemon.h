@@ -20,6 +20,9 @@ struct adapter_opts {
 	bool insecure;
 	char *targets_file;
 	char *config_file;
+	char *kubeconfig;
+	char *watch_namespace;
+	char *pod_selector;
 	int64_t interval_ms;
 	int64_t timeout_ms;
 	int64_t stale_ms;

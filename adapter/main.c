@@ -41,7 +41,17 @@ static const struct conf_def adapter_flags[] = {
 	  "in a cluster", 0 },
 	{ "targets-file", CONF_STRING, OPT(targets_file), 1, 4096, NULL, NULL,
 	  NULL, "standalone mode: read the TaskManagers to scrape from this "
-	  "YAML file instead of the Kubernetes API", 0 },
+	  "YAML file instead of discovering them through the Kubernetes API",
+	  0 },
+	{ "kubeconfig", CONF_STRING, OPT(kubeconfig), 1, 4096, NULL, NULL,
+	  NULL, "kubeconfig for the Kubernetes API; without it, the pod's "
+	  "service account (in-cluster)", 0 },
+	{ "namespace", CONF_STRING, OPT(watch_namespace), 1, 253, NULL, NULL,
+	  NULL, "discover TaskManager pods in this namespace only (default: "
+	  "all namespaces)", 0 },
+	{ "pod-selector", CONF_STRING, OPT(pod_selector), 1, 1024,
+	  "flinkhpa.io/role=taskmanager", NULL, NULL,
+	  "label selector of the TaskManager pods to scrape", 0 },
 	{ "config", CONF_STRING, OPT(config_file), 1, 4096, NULL, NULL, NULL,
 	  "configuration file with custom rules (YAML, see the README)", 0 },
 	{ "scrape-interval", CONF_DURATION, OPT(interval_ms), 1000, MS_DAY,

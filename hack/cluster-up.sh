@@ -117,6 +117,7 @@ log "starting kube-controller-manager (HPA sync every $sync)"
 	--authentication-kubeconfig="$dir/kcm.kubeconfig" \
 	--authorization-kubeconfig="$dir/kcm.kubeconfig" \
 	--leader-elect=false --bind-address=127.0.0.1 --secure-port=0 \
+	--use-service-account-credentials=true \
 	--controllers='*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner' \
 	--service-account-private-key-file="$pki/sa.key" \
 	--root-ca-file="$pki/ca.crt" \

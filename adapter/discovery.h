@@ -1,0 +1,58 @@
+/*
+ * discovery.h - which pods are Flink TaskManagers, from the Kubernetes API:
+ * a list, then a watch (re-listed on 410 Gone, on errors with backoff, and
+ * every resync period) of the pods matching a label selector (default
+ * flinkhpa.io/role=taskmanager, as flinkhpa-gen labels them).  Each Running
+ * pod with an IP becomes a scrape target:
+ *
+ *   url     http://POD_IP:PORT/PATH, PORT from the annotation
+ *           flinkhpa.io/metrics-port (default 9249), PATH from
+ *           flinkhpa.io/metrics-path (default /metrics)
+ *   job     annotation flinkhpa.io/job-name (the Flink job's name)
+ *   owner   the Deployment owning the pod's ReplicaSet
+ *   cpu     the sum of the containers' CPU requests
+ *   labels  the pod's labels, for the API's label selectors
+ */
+#ifndef FH_DISCOVERY_H
+#define FH_DISCOVERY_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "../common/err.h"
+#include "kube.h"
+#include "scrape.h"
+#include "store.h"
+
+#define DISC_MAX_LABELS 32
+
+/* A pod as a target; strings point into pod_target storage. */
+struct pod_target {
+	char ns[254], name[254], deployment[254], job[256];
+	char url[600];
+	double cpu; /* cores */
+	char *labels[2 * DISC_MAX_LABELS + 1]; /* k, v, ..., NULL; heap */
+};
+
+/* 0 and *t filled when the pod is scrapeable now; ERR_NOTFOUND when it is
+ * not (not running, no IP, being deleted). */
+int disc_pod_target(json_object *pod, struct pod_target *t);
+void disc_pod_target_release(struct pod_target *t);
+
+struct disc_opts {
+	const char *ns;       /* NULL: all namespaces */
+	const char *selector; /* label selector */
+	int resync_s;
+};
+
+struct discovery;
+
+struct discovery *discovery_new(struct kube_client *k,
+				const struct disc_opts *o, struct store *st,
+				struct scraper *sc, struct err *e);
+int discovery_start(struct discovery *d, struct err *e);
+/* True once the first list has been applied. */
+bool discovery_synced(struct discovery *d);
+void discovery_free(struct discovery *d); /* stops; accepts NULL */
+
+#endif
