@@ -78,7 +78,7 @@ FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 10
 
 .PHONY: all programs tests test asan valgrind fuzz fuzz-build bench demo \
-	clean deps-build deps-test check-suites
+	e2e clean deps-build deps-test check-suites
 .DEFAULT_GOAL := all
 
 all: deps-build
@@ -142,6 +142,7 @@ $(call obj,$(ADAPTER_SRC) $(UNIT_SRC) $(FUZZ_SRC)): | $(PROTO_SRC)
 RUN_SUITES = tests/run.sh
 
 test: deps-test
+	$(Q)$(DEPS) k8s
 	$(Q)$(MAKE) --no-print-directory MODE=release tests
 	$(Q)$(MAKE) --no-print-directory MODE=fuzz fuzz-build
 	$(Q)FH_BIN=bin FH_TESTBIN=build/release/tests-bin FH_FUZZBIN=build/fuzz/fuzz-bin \
@@ -160,6 +161,12 @@ valgrind: deps-test
 		FH_TIMEOUT_FACTOR=10 \
 		FH_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
 		$(RUN_SUITES)
+
+# The end-to-end suite alone (real control plane; see hack/cluster-up.sh).
+e2e: deps-test
+	$(Q)$(DEPS) k8s
+	$(Q)$(MAKE) --no-print-directory MODE=release programs
+	$(Q)FH_BIN=bin FH_ONLY=e2e $(RUN_SUITES)
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -43,9 +43,13 @@ static bool d_ready(void *ud)
 {
 	struct daemon *d = ud;
 	struct scrape_stats st;
+	int64_t synced = d->disc ? discovery_synced_at(d->disc) : 0;
 
+	/* a round has finished that began with the discovered targets */
 	scraper_get_stats(d->scraper, &st);
-	return st.rounds > 0 && (!d->disc || discovery_synced(d->disc));
+	if (d->disc)
+		return synced && st.rounds > 0 && st.last_start_ms >= synced;
+	return st.rounds > 0;
 }
 
 static int d_self_metrics(void *ud, struct buf *out)

@@ -154,8 +154,8 @@ struct discovery {
 	pthread_t th;
 	bool running;
 	volatile bool stop;
-	pthread_mutex_t mu; /* guards synced */
-	bool synced;
+	pthread_mutex_t mu; /* guards synced_at */
+	int64_t synced_at;
 	struct dpod *pods;
 	size_t npods;
 	char rv[128];
@@ -320,8 +320,12 @@ static int disc_list(struct discovery *d, struct err *e)
 	if (!rc) {
 		disc_rv(d, out);
 		disc_push(d);
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
 		pthread_mutex_lock(&d->mu);
-		d->synced = true;
+		if (!d->synced_at)
+			d->synced_at = (int64_t)ts.tv_sec * 1000 +
+				       ts.tv_nsec / 1000000;
 		pthread_mutex_unlock(&d->mu);
 		log_v(1, "discovery: %zu TaskManager pods", d->npods);
 	}
@@ -405,14 +409,14 @@ int discovery_start(struct discovery *d, struct err *e)
 	return 0;
 }
 
-bool discovery_synced(struct discovery *d)
+int64_t discovery_synced_at(struct discovery *d)
 {
-	bool s;
+	int64_t at;
 
 	pthread_mutex_lock(&d->mu);
-	s = d->synced;
+	at = d->synced_at;
 	pthread_mutex_unlock(&d->mu);
-	return s;
+	return at;
 }
 
 void discovery_free(struct discovery *d)

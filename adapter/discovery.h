@@ -51,8 +51,8 @@ struct discovery *discovery_new(struct kube_client *k,
 				const struct disc_opts *o, struct store *st,
 				struct scraper *sc, struct err *e);
 int discovery_start(struct discovery *d, struct err *e);
-/* True once the first list has been applied. */
-bool discovery_synced(struct discovery *d);
+/* CLOCK_MONOTONIC ms when the first list was applied; 0 before. */
+int64_t discovery_synced_at(struct discovery *d);
 void discovery_free(struct discovery *d); /* stops; accepts NULL */
 
 #endif

@@ -371,6 +371,7 @@ int scraper_round(struct scraper *s, struct err *e)
 	for (size_t i = 0; i < s->nslots; i++)
 		s->stats.failing += s->slot[i]->failing;
 	s->stats.last_round_ms = now_ms(CLOCK_MONOTONIC) - t0;
+	s->stats.last_start_ms = t0;
 	s->stats.last_cpu_us = thread_cpu_us() - c0;
 	pthread_mutex_unlock(&s->mu);
 	if (mc != CURLM_OK)

@@ -38,6 +38,7 @@ struct scrape_stats {
 	size_t targets;
 	size_t failing;        /* targets whose last scrape failed */
 	int64_t last_round_ms; /* wall time from start to last completion */
+	int64_t last_start_ms; /* CLOCK_MONOTONIC ms when that round began */
 	int64_t last_cpu_us;   /* CPU time of the scrape thread that round */
 	uint64_t bytes;        /* page bytes read, in all */
 };

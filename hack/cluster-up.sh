@@ -36,9 +36,18 @@ mkdir -p "$dir"
 "$here/certs.sh" "$dir/pki"
 pki=$dir/pki
 
-etcd_port=$(free_port)
-peer_port=$(free_port)
-api_port=$(free_port)
+# A restart (state kept by cluster-down.sh without --purge) reuses the
+# ports and etcd's data, so clients and objects survive it.
+if [ -f "$dir/ports" ]; then
+	read -r etcd_port peer_port api_port <"$dir/ports"
+	log "restarting with the state in $dir"
+else
+	etcd_port=$(free_port)
+	peer_port=$(free_port)
+	api_port=$(free_port)
+	echo "$etcd_port $peer_port $api_port" >"$dir/ports"
+	rm -rf "$dir/etcd"
+fi
 echo "$api_port" >"$dir/apiserver.port"
 
 kubeconfig() { # file user
@@ -65,7 +74,6 @@ kubeconfig "$dir/admin.kubeconfig" admin
 kubeconfig "$dir/kcm.kubeconfig" kcm
 
 log "starting etcd on 127.0.0.1:$etcd_port"
-rm -rf "$dir/etcd"
 etcd --name flinkhpa --data-dir "$dir/etcd" \
 	--listen-client-urls "http://127.0.0.1:$etcd_port" \
 	--advertise-client-urls "http://127.0.0.1:$etcd_port" \

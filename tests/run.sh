@@ -8,7 +8,7 @@
 #   FH_FUZZ_SECONDS  seconds per fuzz target (0 or unset: no fuzzing)
 #   FH_WRAP      command prefix for every program (valgrind ...), optional
 #   FH_TIMEOUT_FACTOR  multiplies time limits (slow wrappers)
-#   FH_ONLY      unit, blackbox or fuzz to run one suite; FH_FILTER a
+#   FH_ONLY      unit, blackbox, e2e or fuzz to run one suite; FH_FILTER a
 #                substring of the test names to run
 set -uo pipefail
 
@@ -54,11 +54,12 @@ run_unit() {
 	done
 }
 
-run_blackbox() {
-	local t name log rc tmp
-	for t in tests/blackbox/*.sh; do
+# Black-box (tests/blackbox) and end-to-end (tests/e2e) scripts.
+run_scripts() {
+	local suite=$1 t name log rc tmp
+	for t in tests/"$suite"/*.sh; do
 		[ -x "$t" ] || continue
-		name=blackbox/$(basename "$t" .sh)
+		name=$suite/$(basename "$t" .sh)
 		selected "$name" || continue
 		log=$TMPROOT/$(basename "$t").log
 		tmp=$(mktemp -d "$TMPROOT/bb.XXXXXX")
@@ -112,7 +113,8 @@ run_fuzz() {
 }
 
 want unit && [ -n "${FH_TESTBIN:-}" ] && run_unit
-want blackbox && [ -n "${FH_BIN:-}" ] && run_blackbox
+want blackbox && [ -n "${FH_BIN:-}" ] && run_scripts blackbox
+want e2e && [ -n "${FH_BIN:-}" ] && [ "${FH_E2E:-1}" != 0 ] && run_scripts e2e
 want fuzz && [ -n "${FH_FUZZBIN:-}" ] && [ "${FH_FUZZ_SECONDS:-0}" != 0 ] && run_fuzz
 
 if [ ${#failures[@]} -gt 0 ]; then

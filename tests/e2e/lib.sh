@@ -1,0 +1,57 @@
+# tests/e2e/lib.sh - helpers for end-to-end tests against a real control
+# plane (sourced).  Builds on tests/blackbox/lib.sh.  Each test gets its own
+# cluster in $FH_TMP/cluster, stopped on exit.
+
+. "$FH_ROOT/tests/blackbox/lib.sh"
+
+export FLINKHPA_CLUSTER_DIR=$FH_TMP/cluster
+export KUBECONFIG=$FLINKHPA_CLUSTER_DIR/admin.kubeconfig
+
+e2e_cleanup() {
+	bb_cleanup
+	"$FH_ROOT/hack/cluster-down.sh"
+}
+trap e2e_cleanup EXIT
+
+cluster_up() {
+	"$FH_ROOT/hack/cluster-up.sh" >"$FH_TMP/cluster-up.log" 2>&1 ||
+		fail "cluster-up: $(tail -n 20 "$FH_TMP/cluster-up.log")"
+}
+
+# The kubelet's part for namespace $1: mark every pending pod Running and
+# Ready with IP $2 (127.0.0.1 by default).  One pass; call it in a loop.
+mark_pods_running() {
+	local ns=$1 ip=${2:-127.0.0.1} p
+	for p in $(kubectl -n "$ns" get pods --field-selector=status.phase=Pending -o name 2>/dev/null); do
+		kubectl -n "$ns" patch "$p" --subresource=status --type=merge -p \
+			"{\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" \
+			>/dev/null 2>&1
+	done
+}
+
+# Wait (bounded) until namespace $1 has $2 Running pods, marking new ones.
+wait_running_pods() {
+	local ns=$1 want=$2 deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR)) n
+	while :; do
+		mark_pods_running "$ns"
+		n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l)
+		[ "$n" -eq "$want" ] && return 0
+		[ $SECONDS -lt $deadline ] || fail "namespace $ns has $n running pods, want $want"
+		sleep 0.5
+	done
+}
+
+# Poll URL until its body contains $2 (or, with $3 = lacks, no longer does).
+wait_body() {
+	local deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+	while :; do
+		get_quiet "$1"
+		if [ "${3:-has}" = has ]; then
+			grep -qF -- "$2" "$FH_TMP/body" && return 0
+		else
+			grep -qF -- "$2" "$FH_TMP/body" || return 0
+		fi
+		[ $SECONDS -lt $deadline ] || fail "waiting for ${3:-has} $2 at $1: $(head -c 600 "$FH_TMP/body")"
+		sleep 0.5
+	done
+}
