@@ -142,6 +142,7 @@ static int pp_type_line(struct pp_parser *p, struct pp_cur *c, struct err *e)
 	if (c->p != c->end)
 		return pp_fail(p, c, ERR_INVAL, "unexpected text after type",
 			       e);
+	c->p = c->line; /* the whole line is the problem */
 	if (p->fam_typed || p->fam_samples)
 		return pp_fail(p, c, ERR_INVAL,
 			       "second TYPE line for this family, or TYPE "
@@ -208,7 +209,11 @@ static int pp_label_value(struct pp_parser *p, struct pp_cur *c,
 	const char *bs = q ? memchr(s, '\\', (size_t)(q - s)) : NULL;
 	size_t start;
 
-	if (q && !bs) { /* no escapes: point into the line */
+	if (!q) {
+		c->p = s - 1; /* point at the opening quote */
+		return pp_fail(p, c, ERR_INVAL, "label value not terminated", e);
+	}
+	if (!bs) { /* no escapes: point into the line */
 		l->value = s;
 		l->value_len = (size_t)(q - s);
 		c->p = q + 1;
@@ -229,8 +234,10 @@ static int pp_label_value(struct pp_parser *p, struct pp_cur *c,
 		}
 		p->scratch.p[p->scratch.len++] = ch; /* reserved: see pp_line */
 	}
-	if (c->p == c->end)
+	if (c->p == c->end) {
+		c->p = s - 1; /* point at the opening quote */
 		return pp_fail(p, c, ERR_INVAL, "label value not terminated", e);
+	}
 	c->p++;
 	l->value = p->scratch.p + start;
 	l->value_len = p->scratch.len - start;
