@@ -461,6 +461,8 @@ static bool api_prepare(struct rctx *x, struct query *q)
 	snprintf(want, sizeof(want), "metadata.name=%s", q->name);
 	if (rq->field_selector && *rq->field_selector &&
 	    strcmp(q->name, "*") != 0 && strcmp(rq->field_selector, want) != 0) {
+		sel_release(&q->sel);
+		sel_release(&q->msel);
 		api_status(x, 400, "BadRequest", NULL, NULL,
 			   "fieldSelector metadata.name doesn't match "
 			   "requested name");

@@ -34,6 +34,9 @@ static int64_t mono_us(void)
 }
 
 static void httpd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void httpd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
 	size_t n;

@@ -19,6 +19,10 @@ void err_clear(struct err *e)
 
 static int err_vset(struct err *e, int code, unsigned long line,
 		    unsigned long col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+static int err_vset(struct err *e, int code, unsigned long line,
+		    unsigned long col, const char *fmt, va_list ap)
 {
 	if (!e)
 		return code;
