@@ -67,15 +67,16 @@ static void api_json(struct rctx *x, int code, const struct buf *doc)
 
 static void api_status(struct rctx *x, int code, const char *reason,
 		       const char *details_kind, const char *details_name,
-		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+		       const char *details_group, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
 
 static void api_status(struct rctx *x, int code, const char *reason,
 		       const char *details_kind, const char *details_name,
-		       const char *fmt, ...)
+		       const char *details_group, const char *fmt, ...)
 {
 	char msg[1024];
-	struct api_status st = { code, reason, msg, details_name, NULL,
-				 details_kind };
+	struct api_status st = { code, reason, msg, details_name,
+				 details_group, details_kind };
 	struct buf doc = BUF_INIT(64 * 1024);
 	va_list ap;
 
@@ -96,7 +97,7 @@ static void api_status(struct rctx *x, int code, const char *reason,
 
 static void api_not_found(struct rctx *x)
 {
-	api_status(x, 404, "NotFound", NULL, NULL,
+	api_status(x, 404, "NotFound", NULL, NULL, NULL,
 		   "the server could not find the requested resource");
 }
 
@@ -376,11 +377,11 @@ static void api_metric_not_found(struct rctx *x, const struct query *q,
 				 bool with_name)
 {
 	if (with_name && strcmp(q->name, "*") != 0)
-		api_status(x, 404, "NotFound", NULL, NULL,
+		api_status(x, 404, "NotFound", NULL, NULL, NULL,
 			   "the server could not find the metric %s for %s %s",
 			   q->metric, q->resource, q->name);
 	else
-		api_status(x, 404, "NotFound", NULL, NULL,
+		api_status(x, 404, "NotFound", NULL, NULL, NULL,
 			   "the server could not find the metric %s for %s",
 			   q->metric, q->resource);
 }
@@ -425,7 +426,7 @@ static void api_custom_query(struct rctx *x, struct query *q)
 	if (!sel_matches(&q->msel, NULL)) /* our series carry no labels */
 		it.n = 0;
 	if (it.overflow) {
-		api_status(x, 500, "InternalError", NULL, NULL,
+		api_status(x, 500, "InternalError", NULL, NULL, NULL,
 			   "Internal error occurred: too many results");
 	} else if (!star && it.n == 0) {
 		api_metric_not_found(x, q, true);
@@ -455,7 +456,7 @@ static bool api_prepare(struct rctx *x, struct query *q)
 	if (sel_parse(&q->sel, rq->label_selector, &e) ||
 	    sel_parse(&q->msel, rq->metric_label_selector, &e)) {
 		sel_release(&q->sel);
-		api_status(x, 400, "BadRequest", NULL, NULL, "%s", e.msg);
+		api_status(x, 400, "BadRequest", NULL, NULL, NULL, "%s", e.msg);
 		return false;
 	}
 	snprintf(want, sizeof(want), "metadata.name=%s", q->name);
@@ -463,7 +464,7 @@ static bool api_prepare(struct rctx *x, struct query *q)
 	    strcmp(q->name, "*") != 0 && strcmp(rq->field_selector, want) != 0) {
 		sel_release(&q->sel);
 		sel_release(&q->msel);
-		api_status(x, 400, "BadRequest", NULL, NULL,
+		api_status(x, 400, "BadRequest", NULL, NULL, NULL,
 			   "fieldSelector metadata.name doesn't match "
 			   "requested name");
 		return false;
@@ -531,13 +532,13 @@ static void api_external(struct rctx *x, char **seg, int n)
 	}
 	if (!store_lookup_metric(x->c->store, seg[2], &m, &pods, &jobs) ||
 	    !jobs) {
-		api_status(x, 404, "NotFound", NULL, NULL,
+		api_status(x, 404, "NotFound", NULL, NULL, NULL,
 			   "the server could not find the metric %s", seg[2]);
 		return;
 	}
 	err_clear(&e);
 	if (sel_parse(&sel, x->rq->label_selector, &e)) {
-		api_status(x, 400, "BadRequest", NULL, NULL, "%s", e.msg);
+		api_status(x, 400, "BadRequest", NULL, NULL, NULL, "%s", e.msg);
 		return;
 	}
 	it.name_sel = &sel;
@@ -651,13 +652,13 @@ void api_handle(const struct api_ctx *c, const struct api_request *rq,
 	int n;
 
 	if (api_negotiate(rq->accept, &x.proto)) {
-		api_status(&x, 406, "NotAcceptable", NULL, NULL,
+		api_status(&x, 406, "NotAcceptable", NULL, NULL, NULL,
 			   "only the following media types are accepted: "
 			   "application/json, application/vnd.kubernetes.protobuf");
 		return;
 	}
 	if (strcmp(rq->method, "GET") != 0) {
-		api_status(&x, 405, "MethodNotAllowed", NULL, NULL,
+		api_status(&x, 405, "MethodNotAllowed", NULL, NULL, NULL,
 			   "the server does not allow this method on the "
 			   "requested resource");
 		return;
@@ -714,4 +715,18 @@ void api_attrs(const struct api_request *rq, struct api_attrs *a)
 		api_cpy(a->subresource, sizeof(a->subresource), p[2]);
 	if (strcmp(a->verb, "get") == 0 && !a->name[0])
 		api_cpy(a->verb, sizeof(a->verb), "list");
+}
+
+void api_forbidden(const struct api_request *rq, const struct api_attrs *a,
+		   const char *message, struct api_response *rs)
+{
+	struct rctx x = { NULL, rq, rs, false, api_pretty(rq), 0 };
+
+	if (api_negotiate(rq->accept, &x.proto))
+		x.proto = false;
+	if (a->resource)
+		api_status(&x, 403, "Forbidden", a->resource_name, a->name,
+			   a->group, "%s", message);
+	else
+		api_status(&x, 403, "Forbidden", NULL, NULL, NULL, "%s", message);
 }

@@ -66,4 +66,9 @@ struct api_attrs {
 
 void api_attrs(const struct api_request *rq, struct api_attrs *a);
 
+/* A 403 Forbidden Status for a denied request, in the negotiated format;
+ * details name the object, group and resource as kube-apiserver does. */
+void api_forbidden(const struct api_request *rq, const struct api_attrs *a,
+		   const char *message, struct api_response *rs);
+
 #endif

@@ -12,7 +12,10 @@
 
 #include "../common/buf.h"
 #include "../common/log.h"
+#include "../common/str.h"
 #include "api.h"
+#include "authn.h"
+#include "authz.h"
 #include "config.h"
 #include "discovery.h"
 #include "kube.h"
@@ -30,6 +33,12 @@ struct daemon {
 	struct kube_config kcfg;
 	struct kube_client *kube;
 	struct discovery *disc;
+	struct kube_config acfg; /* for reviews, when not kcfg */
+	struct kube_client *akube;
+	struct authn *authn;
+	struct authz *authz;
+	struct buf rh_ca, client_ca, trust;
+	char *allowed;
 	struct ex_spec *spec;
 	struct store *store;
 	struct scraper *scraper;
@@ -169,12 +178,127 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 	return scraper_start(d->scraper, e);
 }
 
+/* ---- authentication and authorization ---- */
+
+/* A ConfigMap key holding a JSON list of strings, as a comma list. */
+static char *d_json_list(const char *text)
+{
+	json_object *a = text ? json_tokener_parse(text) : NULL;
+	struct buf b = BUF_INIT(64 * 1024);
+	char *out;
+
+	for (size_t i = 0; a && json_object_is_type(a, json_type_array) &&
+			   i < json_object_array_length(a); i++)
+		buf_addf(&b, "%s%s", i ? "," : "",
+			 json_object_get_string(json_object_array_get_idx(a, i)));
+	json_object_put(a);
+	out = buf_detach(&b, NULL);
+	return out;
+}
+
+static const char *d_cm(json_object *data, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(data, key, &v)
+		       ? json_object_get_string(v) : NULL;
+}
+
+/* kube-system/extension-apiserver-authentication, as kube-apiserver
+ * publishes its front-proxy and client CAs; flags given win. */
+static void d_auth_lookup(struct daemon *d, struct kube_client *k)
+{
+	json_object *cm = NULL, *data;
+	struct err e;
+	long status;
+	const char *v;
+
+	err_clear(&e);
+	if (kube_request(k, "GET", "/api/v1/namespaces/kube-system/configmaps/"
+			 "extension-apiserver-authentication", NULL, &status,
+			 &cm, &e) || status != 200 ||
+	    !json_object_object_get_ex(cm, "data", &data)) {
+		log_warn("cannot read kube-system/extension-apiserver-"
+			 "authentication (%s%ld): front-proxy requests will "
+			 "be anonymous", e.msg[0] ? e.msg : "HTTP ", status);
+		json_object_put(cm);
+		return;
+	}
+	if (!d->rh_ca.len && (v = d_cm(data, "requestheader-client-ca-file")))
+		buf_adds(&d->rh_ca, v);
+	if (!d->client_ca.len && (v = d_cm(data, "client-ca-file")))
+		buf_adds(&d->client_ca, v);
+	if (!d->allowed)
+		d->allowed = d_json_list(d_cm(data, "requestheader-allowed-names"));
+	json_object_put(cm);
+}
+
+/* The client for reviews: its own kubeconfig, else discovery's, else
+ * --kubeconfig or in-cluster; NULL when there is none. */
+static struct kube_client *d_authz_client(struct daemon *d, struct err *e)
+{
+	const struct adapter_opts *o = d->o;
+	const char *path = o->authz_kubeconfig ? o->authz_kubeconfig
+					       : o->kubeconfig;
+
+	if (d->kube && !o->authz_kubeconfig)
+		return d->kube;
+	if (!path && !getenv("KUBERNETES_SERVICE_HOST"))
+		return NULL;
+	if (kube_config_load(path, &d->acfg, e))
+		return NULL;
+	d->akube = kube_client_new(&d->acfg, e);
+	return d->akube;
+}
+
+static int d_auth(struct daemon *d, struct err *e)
+{
+	const struct adapter_opts *o = d->o;
+	struct kube_client *k;
+	int rc = 0;
+
+	buf_init(&d->rh_ca, 1 << 20);
+	buf_init(&d->client_ca, 1 << 20);
+	buf_init(&d->trust, 2 << 20);
+	if (o->insecure)
+		return 0;
+	if (o->rh_ca_file)
+		rc = d_read_file(o->rh_ca_file, &d->rh_ca, e);
+	if (!rc && o->client_ca_file)
+		rc = d_read_file(o->client_ca_file, &d->client_ca, e);
+	if (rc)
+		return rc;
+	d->allowed = o->rh_allowed ? str_dup(o->rh_allowed) : NULL;
+	k = d_authz_client(d, e);
+	if (!k && e->code)
+		return e->code;
+	if (k && !o->skip_lookup && (!o->rh_ca_file || !o->client_ca_file))
+		d_auth_lookup(d, k);
+	d->authn = authn_new(&(struct authn_cas){ buf_str(&d->rh_ca),
+						  buf_str(&d->client_ca),
+						  d->allowed }, e);
+	if (!d->authn)
+		return e->code;
+	buf_add(&d->trust, d->rh_ca.p ? d->rh_ca.p : "", d->rh_ca.len);
+	buf_add(&d->trust, d->client_ca.p ? d->client_ca.p : "", d->client_ca.len);
+	d->authz = authz_new(k, o->authz_ttl_ms, e);
+	if (!d->authz)
+		return e->code;
+	log_info("authentication: front-proxy CA %s (allowed names: %s), "
+		 "client CA %s; authorization: %s", d->rh_ca.len ? "set" : "none",
+		 d->allowed && *d->allowed ? d->allowed : "any",
+		 d->client_ca.len ? "set" : "none",
+		 k ? "SubjectAccessReview" : "system:masters only (no Kubernetes API)");
+	return 0;
+}
+
 static int d_serve(struct daemon *d, struct err *e)
 {
 	const struct adapter_opts *o = d->o;
 	struct httpd_opts ho = { o->bind, (int)o->port, !o->insecure,
 				 buf_str(&d->cert), buf_str(&d->key),
-				 (unsigned)o->threads, 4096 };
+				 (unsigned)o->threads, 4096, buf_str(&d->trust),
+				 d->authn, d->authz };
 
 	d->sm = selfmetrics_new();
 	if (!d->sm)
@@ -198,7 +322,17 @@ static int d_serve(struct daemon *d, struct err *e)
 
 static void d_stop(struct daemon *d)
 {
+	if (d->authz)
+		authz_shutdown(d->authz); /* resumes parked requests */
 	httpd_stop(d->httpd);
+	authz_free(d->authz);
+	authn_free(d->authn);
+	kube_client_free(d->akube);
+	kube_config_release(&d->acfg);
+	buf_release(&d->rh_ca);
+	buf_release(&d->client_ca);
+	buf_release(&d->trust);
+	free(d->allowed);
 	discovery_free(d->disc);
 	scraper_free(d->scraper);
 	kube_client_free(d->kube);
@@ -257,6 +391,8 @@ int daemon_run(const struct adapter_opts *o, const char **file,
 	rc = d_tls(&d, e);
 	if (!rc)
 		rc = d_start_scraping(&d, e);
+	if (!rc)
+		rc = d_auth(&d, e);
 	if (!rc)
 		rc = d_serve(&d, e);
 	if (!rc) {

@@ -23,6 +23,12 @@ struct adapter_opts {
 	char *kubeconfig;
 	char *watch_namespace;
 	char *pod_selector;
+	char *rh_ca_file;
+	char *rh_allowed;
+	char *client_ca_file;
+	char *authz_kubeconfig;
+	bool skip_lookup;
+	int64_t authz_ttl_ms;
 	int64_t interval_ms;
 	int64_t timeout_ms;
 	int64_t stale_ms;

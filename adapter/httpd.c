@@ -5,6 +5,11 @@
  * the access handler from the store in memory (api_handle never blocks).
  * Request bodies are not accepted (the API is GET only): any upload is
  * discarded and answered with 405.
+ *
+ * With authentication on, the caller is identified from its TLS client
+ * certificate and headers (authn), and the request authorized (authz):
+ * when the answer is not cached, the connection is suspended while the
+ * review thread asks kube-apiserver, and resumed when the answer is in.
  */
 #include "httpd.h"
 
@@ -17,12 +22,27 @@
 #include <time.h>
 
 #include "../common/log.h"
+#include "../common/str.h"
 
 struct httpd {
 	struct MHD_Daemon *d;
 	const struct api_ctx *ctx;
 	struct selfmetrics *sm;
+	struct authn *authn;
+	struct authz *authz;
+	bool tls;
 	int port;
+};
+
+/* Per-request state, from the first call of the handler to completion. */
+struct hreq {
+	struct MHD_Connection *c;
+	struct authn_user user;
+	bool identified;
+	bool asked;   /* a review was requested */
+	bool decided;
+	bool allowed;
+	char reason[256];
 };
 
 static int64_t mono_us(void)
@@ -82,22 +102,98 @@ static enum MHD_Result httpd_reply(struct MHD_Connection *c,
 	return ret;
 }
 
+/* ---- authentication and authorization ---- */
+
+struct hdr_walk {
+	authn_each_fn fn;
+	void *ud;
+};
+
+static enum MHD_Result hdr_visit(void *cls, enum MHD_ValueKind kind,
+				 const char *key, const char *value)
+{
+	struct hdr_walk *w = cls;
+
+	(void)kind;
+	if (key && value)
+		w->fn(w->ud, key, value);
+	return MHD_YES;
+}
+
+static void hdr_each(void *src, authn_each_fn fn, void *ud)
+{
+	struct hdr_walk w = { fn, ud };
+
+	MHD_get_connection_values(src, MHD_HEADER_KIND, hdr_visit, &w);
+}
+
+static void httpd_resume(void *ud)
+{
+	struct hreq *r = ud;
+
+	MHD_resume_connection(r->c);
+}
+
+static void httpd_identify(struct httpd *h, struct hreq *r)
+{
+	const union MHD_ConnectionInfo *ci = NULL;
+	struct authn_headers hs = { hdr_each, r->c };
+
+	if (h->tls)
+		ci = MHD_get_connection_info(r->c,
+					     MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	authn_identify(h->authn, ci ? ci->tls_session : NULL, &hs, &r->user);
+	r->identified = true;
+}
+
+/* true: decided (r->allowed says how); false: suspended, wait. */
+static bool httpd_authorize(struct httpd *h, struct hreq *r,
+			    const struct api_request *rq,
+			    const struct api_attrs *a)
+{
+	enum authz_decision d;
+
+	if (!r->identified)
+		httpd_identify(h, r);
+	d = authz_lookup(h->authz, &r->user, a, r->reason, sizeof(r->reason));
+	if (d == AUTHZ_UNKNOWN && !r->asked) {
+		r->asked = true;
+		MHD_suspend_connection(r->c);
+		if (authz_request(h->authz, &r->user, a, httpd_resume, r) == 0)
+			return false;
+		MHD_resume_connection(r->c);
+	}
+	if (d == AUTHZ_UNKNOWN)
+		str_lcpy(r->reason, "authorization is unavailable",
+			 sizeof(r->reason));
+	r->decided = true;
+	r->allowed = d == AUTHZ_ALLOW;
+	log_v(2, "%s %s: user \"%s\" (%s): %s", rq->method, rq->path,
+	      r->user.name, r->user.how, r->allowed ? "allowed" : "denied");
+	return true;
+}
+
 static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 				    const char *url, const char *method,
 				    const char *version, const char *upload,
 				    size_t *upload_size, void **con_cls)
 {
-	static int first_call_marker;
 	struct httpd *h = cls;
+	struct hreq *r = *con_cls;
 	struct api_request rq;
 	struct api_response rs;
+	struct api_attrs a;
 	int64_t t0;
 	enum MHD_Result ret;
 
 	(void)version;
 	(void)upload;
-	if (!*con_cls) { /* headers only so far */
-		*con_cls = &first_call_marker;
+	if (!r) { /* headers only so far */
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->c = c;
+		*con_cls = r;
 		return MHD_YES;
 	}
 	if (*upload_size) { /* discard any body */
@@ -110,15 +206,34 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 				   arg(c, "fieldSelector"), arg(c, "pretty"),
 				   hdr(c, MHD_HTTP_HEADER_ACCEPT),
 				   hdr(c, MHD_HTTP_HEADER_USER_AGENT) };
+	api_attrs(&rq, &a);
+	if (h->authz && !r->decided && !httpd_authorize(h, r, &rq, &a))
+		return MHD_YES; /* suspended until the review is in */
 	rs.code = 500;
 	rs.content_type = "text/plain";
 	buf_init(&rs.body, 256 * 1024 * 1024);
-	api_handle(h->ctx, &rq, &rs);
+	if (h->authz && !r->allowed) {
+		char msg[1024];
+		authz_forbidden_message(&r->user, &a, r->reason, msg, sizeof(msg));
+		api_forbidden(&rq, &a, msg, &rs);
+	} else {
+		api_handle(h->ctx, &rq, &rs);
+	}
 	ret = httpd_reply(c, &rs);
 	buf_release(&rs.body);
 	if (h->sm)
 		selfmetrics_request(h->sm, rs.code, mono_us() - t0);
 	return ret;
+}
+
+static void httpd_completed(void *cls, struct MHD_Connection *c,
+			    void **con_cls, enum MHD_RequestTerminationCode t)
+{
+	(void)cls;
+	(void)c;
+	(void)t;
+	free(*con_cls);
+	*con_cls = NULL;
 }
 
 /* Fill addr for bind:port; returns its length, 0 when bind is invalid. */
@@ -164,6 +279,8 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 		flags |= MHD_USE_IPv6;
 	if (o->tls)
 		flags |= MHD_USE_TLS;
+	if (o->authz)
+		flags |= MHD_ALLOW_SUSPEND_RESUME;
 	h = calloc(1, sizeof(*h));
 	if (!h) {
 		err_set(e, ERR_NOMEM, "out of memory");
@@ -171,6 +288,9 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 	}
 	h->ctx = ctx;
 	h->sm = sm;
+	h->authn = o->authn;
+	h->authz = o->authz;
+	h->tls = o->tls;
 	h->d = MHD_start_daemon(
 		flags, (uint16_t)o->port, NULL, NULL, httpd_access, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -179,11 +299,15 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
 		MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, NULL,
 		/* without TLS the option list ends here */
 		o->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, o->key_pem,
 		MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem,
 		MHD_OPTION_HTTPS_PRIORITIES,
 		"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+		/* asking for client certificates needs a trust list */
+		o->trust_pem && *o->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST
+					      : MHD_OPTION_END, o->trust_pem,
 		MHD_OPTION_END);
 	if (!h->d) {
 		free(h);

@@ -11,6 +11,8 @@
 
 #include "../common/err.h"
 #include "api.h"
+#include "authn.h"
+#include "authz.h"
 #include "selfmetrics.h"
 
 struct httpd_opts {
@@ -21,6 +23,10 @@ struct httpd_opts {
 	const char *key_pem;  /* TLS: its private key, PEM text */
 	unsigned threads;     /* worker threads */
 	unsigned max_conns;   /* connection limit */
+	const char *trust_pem; /* TLS: CAs whose client certificates are
+				* requested (not required); NULL: none */
+	struct authn *authn;  /* NULL (with authz NULL): no authentication */
+	struct authz *authz;  /* NULL: everything allowed (demo only) */
 };
 
 struct httpd;

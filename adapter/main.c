@@ -52,6 +52,26 @@ static const struct conf_def adapter_flags[] = {
 	{ "pod-selector", CONF_STRING, OPT(pod_selector), 1, 1024,
 	  "flinkhpa.io/role=taskmanager", NULL, NULL,
 	  "label selector of the TaskManager pods to scrape", 0 },
+	{ "requestheader-client-ca-file", CONF_STRING, OPT(rh_ca_file), 1,
+	  4096, NULL, NULL, NULL, "CA of the front proxy (kube-apiserver's "
+	  "aggregator) whose client certificates make the X-Remote-* headers "
+	  "trusted; default: from the extension-apiserver-authentication "
+	  "ConfigMap", 0 },
+	{ "requestheader-allowed-names", CONF_STRING, OPT(rh_allowed), 0, 4096,
+	  NULL, NULL, NULL, "common names allowed for the front proxy's "
+	  "certificate, comma separated (empty: any from the CA)", 0 },
+	{ "client-ca-file", CONF_STRING, OPT(client_ca_file), 1, 4096, NULL,
+	  NULL, NULL, "CA of client certificates that authenticate users "
+	  "directly (CN is the user, O the groups)", 0 },
+	{ "authorization-kubeconfig", CONF_STRING, OPT(authz_kubeconfig), 1,
+	  4096, NULL, NULL, NULL, "kubeconfig for SubjectAccessReviews "
+	  "(default: --kubeconfig, or in-cluster)", 0 },
+	{ "authentication-skip-lookup", CONF_BOOL, OPT(skip_lookup), 0, 0,
+	  "false", NULL, NULL, "do not read the "
+	  "kube-system/extension-apiserver-authentication ConfigMap", 0 },
+	{ "authorization-cache-ttl", CONF_DURATION, OPT(authz_ttl_ms), 0,
+	  MS_DAY, "10s", NULL, NULL, "how long allow and deny answers are "
+	  "cached", 0 },
 	{ "config", CONF_STRING, OPT(config_file), 1, 4096, NULL, NULL, NULL,
 	  "configuration file with custom rules (YAML, see the README)", 0 },
 	{ "scrape-interval", CONF_DURATION, OPT(interval_ms), 1000, MS_DAY,

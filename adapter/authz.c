@@ -1,0 +1,439 @@
+/*
+ * authz.c - delegated authorization (see authz.h): rules, a cache of
+ * SubjectAccessReview answers, and one review thread that works through
+ * the queue of misses (several waiting requests with the same question
+ * share one review).
+ */
+#include "authz.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/buf.h"
+#include "../common/log.h"
+#include "../common/str.h"
+
+#define AZ_SLOTS 4096
+
+struct az_entry {
+	char *key;
+	bool allowed;
+	char reason[256];
+	int64_t expires;
+};
+
+struct az_waiter {
+	void (*done)(void *);
+	void *ud;
+	struct az_waiter *next;
+};
+
+struct az_job {
+	char *key;
+	char *body; /* the SubjectAccessReview JSON */
+	struct az_waiter *waiters;
+	struct az_job *next;
+};
+
+struct authz {
+	struct kube_client *k;
+	int64_t ttl_ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct az_entry cache[AZ_SLOTS];
+	struct az_job *queue;    /* waiting for the review thread */
+	struct az_job *inflight; /* being reviewed */
+	bool stop;
+	bool running;
+	pthread_t th;
+	uint64_t reviews;
+};
+
+static int64_t az_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t az_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The question as a string: user, groups, extra and the attributes. */
+static char *az_key(const struct authn_user *u, const struct api_attrs *a)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+
+	buf_addf(&b, "%s\x1f", u->name);
+	for (size_t i = 0; i < u->ngroups; i++)
+		buf_addf(&b, "%s\x1e", u->groups[i]);
+	for (size_t i = 0; i < u->nextra; i++)
+		buf_addf(&b, "\x1f%s=%s", u->extra_key[i], u->extra_val[i]);
+	buf_addf(&b, "\x1f%d\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
+		 a->resource, a->verb, a->ns, a->group, a->version,
+		 a->resource_name, a->subresource, a->name,
+		 a->resource ? "" : a->path);
+	return buf_detach(&b, NULL);
+}
+
+static bool az_open_path(const struct api_attrs *a)
+{
+	return !a->resource && (strcmp(a->path, "/healthz") == 0 ||
+				strcmp(a->path, "/livez") == 0 ||
+				strcmp(a->path, "/readyz") == 0);
+}
+
+static bool az_master(const struct authn_user *u)
+{
+	for (size_t i = 0; i < u->ngroups; i++)
+		if (strcmp(u->groups[i], "system:masters") == 0)
+			return true;
+	return false;
+}
+
+enum authz_decision authz_lookup(struct authz *z, const struct authn_user *u,
+				 const struct api_attrs *a, char *reason,
+				 size_t n)
+{
+	enum authz_decision d = AUTHZ_UNKNOWN;
+	struct az_entry *en;
+	char *key;
+
+	if (reason && n)
+		reason[0] = '\0';
+	if (az_open_path(a) || az_master(u))
+		return AUTHZ_ALLOW;
+	if (!z->k) {
+		if (reason)
+			str_lcpy(reason, "no Kubernetes API to ask "
+				 "(only system:masters is allowed)", n);
+		return AUTHZ_DENY;
+	}
+	key = az_key(u, a);
+	if (!key)
+		return AUTHZ_DENY;
+	pthread_mutex_lock(&z->mu);
+	en = &z->cache[az_hash(key) % AZ_SLOTS];
+	if (en->key && strcmp(en->key, key) == 0 && en->expires > az_now()) {
+		d = en->allowed ? AUTHZ_ALLOW : AUTHZ_DENY;
+		if (reason)
+			str_lcpy(reason, en->reason, n);
+	}
+	pthread_mutex_unlock(&z->mu);
+	free(key);
+	return d;
+}
+
+/* ---- the review ---- */
+
+static json_object *az_attrs_json(const struct api_attrs *a)
+{
+	json_object *o = json_object_new_object();
+
+	if (!a->resource) {
+		json_object_object_add(o, "path", json_object_new_string(a->path));
+		json_object_object_add(o, "verb", json_object_new_string(a->verb));
+		return o;
+	}
+	json_object_object_add(o, "namespace", json_object_new_string(a->ns));
+	json_object_object_add(o, "verb", json_object_new_string(a->verb));
+	json_object_object_add(o, "group", json_object_new_string(a->group));
+	json_object_object_add(o, "version", json_object_new_string(a->version));
+	json_object_object_add(o, "resource",
+			       json_object_new_string(a->resource_name));
+	json_object_object_add(o, "subresource",
+			       json_object_new_string(a->subresource));
+	json_object_object_add(o, "name", json_object_new_string(a->name));
+	return o;
+}
+
+static char *az_body(const struct authn_user *u, const struct api_attrs *a)
+{
+	json_object *sar = json_object_new_object();
+	json_object *spec = json_object_new_object();
+	json_object *groups = json_object_new_array();
+	json_object *extra = json_object_new_object();
+	char *body;
+
+	json_object_object_add(sar, "apiVersion",
+			       json_object_new_string("authorization.k8s.io/v1"));
+	json_object_object_add(sar, "kind",
+			       json_object_new_string("SubjectAccessReview"));
+	json_object_object_add(spec, a->resource ? "resourceAttributes"
+						 : "nonResourceAttributes",
+			       az_attrs_json(a));
+	json_object_object_add(spec, "user", json_object_new_string(u->name));
+	for (size_t i = 0; i < u->ngroups; i++)
+		json_object_array_add(groups, json_object_new_string(u->groups[i]));
+	json_object_object_add(spec, "groups", groups);
+	for (size_t i = 0; i < u->nextra; i++) {
+		json_object *vals = NULL;
+		if (!json_object_object_get_ex(extra, u->extra_key[i], &vals)) {
+			vals = json_object_new_array();
+			json_object_object_add(extra, u->extra_key[i], vals);
+		}
+		json_object_array_add(vals, json_object_new_string(u->extra_val[i]));
+	}
+	json_object_object_add(spec, "extra", extra);
+	json_object_object_add(sar, "spec", spec);
+	body = str_dup(json_object_to_json_string_ext(sar, JSON_C_TO_STRING_PLAIN));
+	json_object_put(sar); /* owns everything added above */
+	return body;
+}
+
+/* Ask kube-apiserver; false when there is no answer to cache. */
+static bool az_review(struct authz *z, const char *body, bool *allowed,
+		     char *reason, size_t n)
+{
+	json_object *out = NULL, *st, *v;
+	struct err e;
+	long status;
+	bool ok = false;
+
+	err_clear(&e);
+	if (kube_request(z->k, "POST",
+			 "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+			 body, &status, &out, &e)) {
+		log_warn("authorization: %s", e.msg);
+	} else if (status != 201 && status != 200) {
+		log_warn("authorization: SubjectAccessReview answered HTTP %ld",
+			 status);
+	} else if (out && json_object_object_get_ex(out, "status", &st)) {
+		*allowed = json_object_object_get_ex(st, "allowed", &v) &&
+			   json_object_get_boolean(v);
+		reason[0] = '\0';
+		if (json_object_object_get_ex(st, "reason", &v))
+			str_lcpy(reason, json_object_get_string(v), n);
+		ok = true;
+	}
+	json_object_put(out);
+	return ok;
+}
+
+static void az_store(struct authz *z, char *key, bool allowed,
+		     const char *reason, int64_t ttl_ms)
+{
+	struct az_entry *en = &z->cache[az_hash(key) % AZ_SLOTS];
+
+	free(en->key);
+	en->key = key;
+	en->allowed = allowed;
+	str_lcpy(en->reason, reason, sizeof(en->reason));
+	en->expires = az_now() + ttl_ms;
+}
+
+static void az_wake(struct az_waiter *w)
+{
+	while (w) {
+		struct az_waiter *next = w->next;
+		w->done(w->ud);
+		free(w);
+		w = next;
+	}
+}
+
+static void az_unlink(struct az_job **list, struct az_job *j)
+{
+	for (; *list; list = &(*list)->next)
+		if (*list == j) {
+			*list = j->next;
+			return;
+		}
+}
+
+static void *az_main(void *arg)
+{
+	struct authz *z = arg;
+
+	pthread_mutex_lock(&z->mu);
+	for (;;) {
+		struct az_job *j;
+		struct az_waiter *w;
+		char reason[256];
+		bool allowed = false, answered;
+
+		while (!z->queue && !z->stop)
+			pthread_cond_wait(&z->cv, &z->mu);
+		if (z->stop)
+			break;
+		j = z->queue;
+		z->queue = j->next;
+		j->next = z->inflight;
+		z->inflight = j;
+		z->reviews++;
+		pthread_mutex_unlock(&z->mu);
+		answered = az_review(z, j->body, &allowed, reason, sizeof(reason));
+		pthread_mutex_lock(&z->mu);
+		if (answered) /* allow and deny alike */
+			az_store(z, j->key, allowed, reason, z->ttl_ms);
+		else /* denied for a second, so waiters do not spin */
+			az_store(z, j->key, false, "the authorizer could not "
+				 "be reached", 1000);
+		az_unlink(&z->inflight, j);
+		w = j->waiters;
+		free(j->body);
+		free(j);
+		pthread_mutex_unlock(&z->mu);
+		az_wake(w); /* they look again: a hit, or a miss on failure */
+		pthread_mutex_lock(&z->mu);
+	}
+	pthread_mutex_unlock(&z->mu);
+	return NULL;
+}
+
+/* ---- queue and lifetime ---- */
+
+static struct az_job *az_find(struct az_job *list, const char *key)
+{
+	for (; list; list = list->next)
+		if (strcmp(list->key, key) == 0)
+			return list;
+	return NULL;
+}
+
+int authz_request(struct authz *z, const struct authn_user *u,
+		  const struct api_attrs *a, void (*done)(void *ud),
+		  void *ud)
+{
+	struct az_waiter *w = calloc(1, sizeof(*w));
+	char *key = az_key(u, a);
+	struct az_job *j;
+
+	if (!w || !key) {
+		free(w);
+		free(key);
+		return ERR_NOMEM;
+	}
+	w->done = done;
+	w->ud = ud;
+	pthread_mutex_lock(&z->mu);
+	if (z->stop) {
+		pthread_mutex_unlock(&z->mu);
+		free(w);
+		free(key);
+		return ERR_STATE;
+	}
+	j = az_find(z->queue, key);
+	if (!j)
+		j = az_find(z->inflight, key);
+	if (!j && (j = calloc(1, sizeof(*j)))) {
+		j->key = key;
+		key = NULL;
+		j->body = az_body(u, a);
+		j->next = z->queue;
+		z->queue = j;
+		pthread_cond_signal(&z->cv);
+	}
+	if (j) {
+		w->next = j->waiters;
+		j->waiters = w;
+		w = NULL;
+	}
+	pthread_mutex_unlock(&z->mu);
+	free(key);
+	free(w);
+	return j ? 0 : ERR_NOMEM;
+}
+
+struct authz *authz_new(struct kube_client *k, int64_t ttl_ms, struct err *e)
+{
+	struct authz *z = calloc(1, sizeof(*z));
+
+	if (!z) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	z->k = k;
+	z->ttl_ms = ttl_ms;
+	pthread_mutex_init(&z->mu, NULL);
+	pthread_cond_init(&z->cv, NULL);
+	if (k && pthread_create(&z->th, NULL, az_main, z) == 0)
+		z->running = true;
+	else if (k) {
+		authz_free(z);
+		err_set(e, ERR_IO, "cannot start the authorization thread");
+		return NULL;
+	}
+	return z;
+}
+
+void authz_shutdown(struct authz *z)
+{
+	struct az_waiter *all = NULL;
+
+	pthread_mutex_lock(&z->mu);
+	z->stop = true;
+	pthread_cond_broadcast(&z->cv);
+	while (z->queue) {
+		struct az_job *j = z->queue;
+		z->queue = j->next;
+		while (j->waiters) {
+			struct az_waiter *w = j->waiters;
+			j->waiters = w->next;
+			w->next = all;
+			all = w;
+		}
+		free(j->key);
+		free(j->body);
+		free(j);
+	}
+	pthread_mutex_unlock(&z->mu);
+	az_wake(all);
+	if (z->running)
+		pthread_join(z->th, NULL);
+	z->running = false;
+}
+
+void authz_free(struct authz *z)
+{
+	if (!z)
+		return;
+	authz_shutdown(z);
+	for (size_t i = 0; i < AZ_SLOTS; i++)
+		free(z->cache[i].key);
+	pthread_cond_destroy(&z->cv);
+	pthread_mutex_destroy(&z->mu);
+	free(z);
+}
+
+uint64_t authz_reviews(struct authz *z)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&z->mu);
+	n = z->reviews;
+	pthread_mutex_unlock(&z->mu);
+	return n;
+}
+
+void authz_forbidden_message(const struct authn_user *u,
+			     const struct api_attrs *a, const char *reason,
+			     char *out, size_t n)
+{
+	int k;
+
+	if (a->resource)
+		k = snprintf(out, n, "%s.%s \"%s\" is forbidden: User \"%s\" "
+			     "cannot %s resource \"%s%s%s\" in API group \"%s\"%s%s%s",
+			     a->resource_name, a->group, a->name, u->name, a->verb,
+			     a->resource_name, a->subresource[0] ? "/" : "",
+			     a->subresource, a->group,
+			     a->ns[0] ? " in the namespace \"" : " at the cluster scope",
+			     a->ns, a->ns[0] ? "\"" : "");
+	else
+		k = snprintf(out, n, "forbidden: User \"%s\" cannot %s path \"%s\"",
+			     u->name, a->verb, a->path);
+	if (k > 0 && (size_t)k < n && reason && *reason)
+		snprintf(out + k, n - (size_t)k, ": %s", reason);
+}

@@ -1,0 +1,52 @@
+/*
+ * authz.h - may this user do this request?  As Kubernetes extension API
+ * servers delegate it: /healthz, /livez and /readyz are open to all; the
+ * group system:masters may do anything; everyone else is decided by a
+ * SubjectAccessReview sent to kube-apiserver, whose answer (allow or deny)
+ * is cached for a while (10 s).
+ *
+ * Lookups never block: authz_lookup answers from the rules and the cache;
+ * on a miss the caller parks the request and calls authz_request, whose
+ * callback runs on the review thread when the answer is in the cache.
+ */
+#ifndef FH_AUTHZ_H
+#define FH_AUTHZ_H
+
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "api.h"
+#include "authn.h"
+#include "kube.h"
+
+enum authz_decision { AUTHZ_ALLOW, AUTHZ_DENY, AUTHZ_UNKNOWN };
+
+struct authz;
+
+/* k may be NULL: then only the open paths and system:masters pass. */
+struct authz *authz_new(struct kube_client *k, int64_t ttl_ms, struct err *e);
+/* Answer every parked request (denied) and stop the review thread. */
+void authz_shutdown(struct authz *z);
+void authz_free(struct authz *z); /* shuts down first; accepts NULL */
+
+/* From the rules and the cache; AUTHZ_UNKNOWN: ask with authz_request.
+ * reason (n bytes) gets the reviewer's words when denied. */
+enum authz_decision authz_lookup(struct authz *z, const struct authn_user *u,
+				 const struct api_attrs *a, char *reason,
+				 size_t n);
+
+/* Queue a review; done(ud) runs once the cache has the answer (or the
+ * review failed, or the authorizer shuts down). */
+int authz_request(struct authz *z, const struct authn_user *u,
+		  const struct api_attrs *a, void (*done)(void *ud),
+		  void *ud);
+
+/* Reviews sent to kube-apiserver so far (for tests and /metrics). */
+uint64_t authz_reviews(struct authz *z);
+
+/* The Status message of a denial, as kube-apiserver words it. */
+void authz_forbidden_message(const struct authn_user *u,
+			     const struct api_attrs *a, const char *reason,
+			     char *out, size_t n);
+
+#endif

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# aggregation.sh - flinkhpa-adapter behind a real kube-apiserver's
+# aggregation layer, with TLS and authentication on:
+#   - the APIServices (Service of type ExternalName to localhost, CA bundle)
+#     become Available;
+#   - kubectl get --raw through the aggregator reaches the adapter, which
+#     authenticates kube-apiserver's front-proxy certificate;
+#   - a user without RBAC rights is denied by a real SubjectAccessReview
+#     (403 from the adapter), and allowed once a ClusterRole is bound;
+#   - an HPA (autoscaling/v2beta2, as this Kubernetes has) on a Pods metric
+#     shows real values in TARGETS and the controller scales the Deployment.
+set -uo pipefail
+. "$FH_ROOT/tests/e2e/lib.sh"
+
+cluster_up
+pki=$FLINKHPA_CLUSTER_DIR/pki
+
+tm_dir=$FH_TMP/tm
+mkdir -p "$tm_dir"
+printf '%s\n' \
+ 'flink_taskmanager_job_task_busyTimeMsPerSecond{job_name="orders",subtask_index="0",} 900.0' \
+ 'flink_taskmanager_job_task_operator_pendingRecords{job_name="orders",subtask_index="0",} 1234.0' \
+ >"$tm_dir/metrics"
+start_page_server "$tm_dir"
+
+kubectl create namespace flink >/dev/null || fail "namespace"
+kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
+cat >"$FH_TMP/tm.yaml" <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flink-taskmanager, namespace: flink}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: flink, component: taskmanager}}
+  template:
+    metadata:
+      labels: {app: flink, component: taskmanager, flinkhpa.io/role: taskmanager}
+      annotations: {flinkhpa.io/metrics-port: "$PAGE_PORT", flinkhpa.io/job-name: orders}
+    spec:
+      containers:
+      - name: taskmanager
+        image: flink:1.18
+        resources: {requests: {cpu: "1"}}
+EOF
+kubectl apply -f "$FH_TMP/tm.yaml" >/dev/null || fail "apply"
+wait_running_pods flink 1
+
+start_adapter --kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
+	--tls-private-key-file "$pki/adapter.key" --scrape-interval 1s \
+	--authorization-cache-ttl 1s -v 2
+ADAPTER_URL=https://127.0.0.1:$ADAPTER_PORT
+wait_ready "$ADAPTER_URL"
+grep -q 'authentication: front-proxy CA set (allowed names: front-proxy-client), client CA set; authorization: SubjectAccessReview' \
+	"$FH_TMP/adapter.log" || fail "CAs not read from extension-apiserver-authentication"
+
+ca=$(base64 -w0 "$pki/ca.crt")
+{
+	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: flinkhpa-adapter, namespace: flinkhpa-system}\n'
+	printf 'spec: {type: ExternalName, externalName: localhost, ports: [{port: %s}]}\n' "$ADAPTER_PORT"
+	for gv in v1beta1:custom.metrics.k8s.io:100 v1beta2:custom.metrics.k8s.io:200 v1beta1:external.metrics.k8s.io:100; do
+		IFS=: read -r v g prio <<<"$gv"
+		printf -- '---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: %s.%s}\n' "$v" "$g"
+		printf 'spec:\n  service: {name: flinkhpa-adapter, namespace: flinkhpa-system, port: %s}\n' "$ADAPTER_PORT"
+		printf '  group: %s\n  version: %s\n  caBundle: %s\n  groupPriorityMinimum: 100\n  versionPriority: %s\n' "$g" "$v" "$ca" "$prio"
+	done
+} >"$FH_TMP/apiservice.yaml"
+kubectl apply -f "$FH_TMP/apiservice.yaml" >/dev/null || fail "apiservice"
+
+deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
+for a in v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io; do
+	until [ "$(kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" = True ]; do
+		[ $SECONDS -lt $deadline ] || fail "$a not Available: $(kubectl get apiservice "$a" -o jsonpath='{.status.conditions}')"
+		sleep 1
+	done
+done
+
+# through the aggregator, as an admin (system:masters)
+# (kube-apiserver may answer 404 for a moment after Available: its proxy
+# route for a new group is installed asynchronously)
+raw=/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/*/flink_tm_busy_ratio
+deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+until kubectl get --raw "$raw" >"$FH_TMP/body" 2>"$FH_TMP/err"; do
+	[ $SECONDS -lt $deadline ] || fail "get --raw $raw: $(cat "$FH_TMP/err")"
+	sleep 1
+done
+expect_body_has '"metric":{"name":"flink_tm_busy_ratio","selector":null}'
+expect_body_has '"value":"900m"'
+kubectl get --raw /apis/external.metrics.k8s.io/v1beta1/namespaces/flink/flink_job_backlog >"$FH_TMP/body" ||
+	fail "external through the aggregator"
+expect_body_has '"value":"1234"'
+grep -q "flink_tm_busy_ratio: user \"admin\" (front-proxy): allowed" "$FH_TMP/adapter.log" ||
+	fail "the aggregator's front-proxy identity was not used"
+
+# directly, as kube-apiserver's front proxy, for a user without rights
+fp=(--cert "$pki/front-proxy-client.crt" --key "$pki/front-proxy-client.key")
+url="$ADAPTER_URL/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/%2A/flink_tm_busy_ratio"
+code=$(curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H 'X-Remote-User: alice' -H 'X-Remote-Group: dev' "$url")
+[ "$code" = 403 ] || fail "alice without rights: $code"
+expect_body_has 'User \"alice\" cannot get resource \"pods/flink_tm_busy_ratio\" in API group \"custom.metrics.k8s.io\" in the namespace \"flink\"'
+kubectl create clusterrole metrics-reader --verb=get,list --resource='*.custom.metrics.k8s.io' >/dev/null || fail "clusterrole"
+kubectl create clusterrolebinding alice-metrics --clusterrole=metrics-reader --user=alice >/dev/null || fail "binding"
+deadline=$((SECONDS + 20 * FH_TIMEOUT_FACTOR))
+until [ "$(curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H 'X-Remote-User: alice' "$url")" = 200 ]; do
+	[ $SECONDS -lt $deadline ] || fail "alice still denied after the binding"
+	sleep 0.5
+done
+# the same headers without the front-proxy certificate are anonymous
+code=$(curl -sk -o /dev/null -w '%{http_code}' -H 'X-Remote-User: alice' -H 'X-Remote-Group: system:masters' "$url")
+[ "$code" = 403 ] || fail "spoofed headers: $code"
+
+# the real HPA controller reads the metric and scales
+cat >"$FH_TMP/hpa.yaml" <<EOF
+apiVersion: autoscaling/v2beta2
+kind: HorizontalPodAutoscaler
+metadata: {name: flink-taskmanager, namespace: flink}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
+  minReplicas: 1
+  maxReplicas: 3
+  metrics:
+  - type: Pods
+    pods:
+      metric: {name: flink_tm_busy_ratio}
+      target: {type: AverageValue, averageValue: 500m}
+EOF
+kubectl apply -f "$FH_TMP/hpa.yaml" >/dev/null || fail "hpa"
+deadline=$((SECONDS + 90 * FH_TIMEOUT_FACTOR))
+while :; do
+	mark_pods_running flink
+	replicas=$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')
+	[ "$replicas" -ge 2 ] && break
+	[ $SECONDS -lt $deadline ] || fail "the HPA did not scale: $(kubectl -n flink describe hpa flink-taskmanager | tail -n 15)"
+	sleep 1
+done
+targets=$(kubectl get hpa -A --no-headers | awk '{print $4}')
+[[ "$targets" == 900m/500m* ]] || fail "kubectl get hpa -A TARGETS: $targets"
+echo "kubectl get hpa -A:"
+kubectl get hpa -A
+stop_adapter
+echo ok
