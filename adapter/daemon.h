@@ -36,6 +36,7 @@ struct adapter_opts {
 	int64_t max_series;
 	int64_t threads;
 	char *dump_scrape;
+	bool print_catalog;
 	int64_t verbosity;
 	bool help;
 	bool version;

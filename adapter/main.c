@@ -16,6 +16,7 @@
 #include "../common/buf.h"
 #include "../common/conf.h"
 #include "../common/log.h"
+#include "catalog.h"
 #include "daemon.h"
 #include "dump.h"
 
@@ -91,6 +92,8 @@ static const struct conf_def adapter_flags[] = {
 	{ "dump-scrape", CONF_STRING, OPT(dump_scrape), 1, 4096, NULL, NULL,
 	  NULL, "print every sample parsed from a Flink metrics page (FILE, "
 	  "or - for standard input), then a summary line, and exit", 0 },
+	{ "print-catalog", CONF_BOOL, OPT(print_catalog), 0, 0, NULL, NULL,
+	  NULL, "print the metric catalogue as a Markdown table and exit", 0 },
 	{ "v", CONF_INT, OPT(verbosity), 0, 10, "0", NULL, NULL,
 	  "log verbosity (klog levels)", 0 },
 	{ "help", CONF_BOOL, OPT(help), 0, 0, NULL, NULL, NULL,
@@ -188,6 +191,10 @@ int main(int argc, char **argv)
 	} else if (npos) {
 		fprintf(stderr, "flinkhpa-adapter: unexpected argument: %s\n",
 			pos[0]);
+	} else if (o.print_catalog) {
+		struct buf b = BUF_INIT(1 << 20);
+		rc = cat_markdown(&b) == 0 && fputs(buf_str(&b), stdout) >= 0 ? 0 : 1;
+		buf_release(&b);
 	} else if (o.dump_scrape) {
 		rc = run_dump(o.dump_scrape);
 	} else {
