@@ -99,11 +99,13 @@ get "$C/namespaces/flink/pods/tm-1/flink_tm_backlog" 404
 stop_adapter
 
 # HTTPS with the self-signed certificate; plain HTTP and TLS 1.1 refused
+# (who may ask what is tests/blackbox/adapter_auth.sh)
 start_adapter --targets-file "$FH_TMP/targets.yaml" --scrape-interval 1s
 ADAPTER_URL=https://127.0.0.1:$ADAPTER_PORT
 wait_ready "$ADAPTER_URL"
 grep -q 'self-signed certificate' "$FH_TMP/adapter.log" || fail "self-signed certificate not announced"
-get "$ADAPTER_URL/apis/custom.metrics.k8s.io/v1beta1" 200
+echo | openssl s_client -connect "127.0.0.1:$ADAPTER_PORT" 2>/dev/null |
+	grep -q 'subject=CN = flinkhpa-adapter' || fail "not the self-signed certificate"
 curl -s -o /dev/null --max-time 3 "http://127.0.0.1:$ADAPTER_PORT/healthz" && fail "plain HTTP answered on the TLS port"
 curl -sk -o /dev/null --max-time 3 --tlsv1.1 --tls-max 1.1 "$ADAPTER_URL/healthz" && fail "TLS 1.1 accepted"
 stop_adapter
