@@ -281,6 +281,25 @@ static const char *api_job_label(void *ud, const char *key)
 	return strcmp(key, "job_name") == 0 ? ud : NULL;
 }
 
+/* Jobs are named on pages as Flink writes label values; read the
+ * selector's job_name values the same way, so that job_name=my-job finds
+ * the job Flink labels my_job. */
+static int api_flink_job_names(struct selector *sel)
+{
+	for (size_t i = 0; i < sel->n; i++) {
+		if (strcmp(sel->req[i].key, "job_name") != 0)
+			continue;
+		for (size_t v = 0; v < sel->req[i].nvalues; v++) {
+			char *n = store_flink_name(sel->req[i].values[v]);
+			if (!n)
+				return ERR_NOMEM;
+			free(sel->req[i].values[v]);
+			sel->req[i].values[v] = n;
+		}
+	}
+	return 0;
+}
+
 static int items_add(void *ud, const char *name, double value, int64_t at)
 {
 	struct items *it = ud;
@@ -541,6 +560,7 @@ static void api_external(struct rctx *x, char **seg, int n)
 		api_status(x, 400, "BadRequest", NULL, NULL, NULL, "%s", e.msg);
 		return;
 	}
+	api_flink_job_names(&sel);
 	it.name_sel = &sel;
 	store_jobs(x->c->store, seg[1], m, x->now, items_add, &it);
 	items_finish(&it, "", "", NULL, true);

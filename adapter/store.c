@@ -125,6 +125,19 @@ static char **store_copy_labels(const char *const *l, bool *ok)
 	return c;
 }
 
+/* A job name as Flink writes it in label values: characters other than
+ * letters, digits, '_' and ':' become '_' (pages carry that form). */
+char *store_flink_name(const char *s)
+{
+	char *c = str_dup(s);
+
+	for (char *p = c; p && *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == ':'))
+			*p = '_';
+	return c;
+}
+
 static struct store_pod *store_pod_new(const struct store *s,
 				       const struct store_pod_meta *m)
 {
@@ -137,7 +150,7 @@ static struct store_pod *store_pod_new(const struct store *s,
 	p->ns = strdup(m->ns);
 	p->name = strdup(m->name);
 	p->deployment = str_dup(m->deployment);
-	p->job = str_dup(m->job);
+	p->job = store_flink_name(m->job);
 	p->labels = store_copy_labels(m->labels, &ok);
 	p->custom = calloc(nr, sizeof(*p->custom));
 	p->part[0].custom = calloc(nr * EX_MAX_JOBS, sizeof(struct ex_acc));

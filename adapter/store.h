@@ -34,7 +34,7 @@ struct store_pod_meta {
 	const char *ns;
 	const char *name;
 	const char *deployment; /* owning Deployment, may be NULL */
-	const char *job;        /* Flink job name of the policy, may be NULL */
+	const char *job;        /* Flink job name (as named, or as in labels) */
 	const char *const *labels;
 };
 
@@ -82,6 +82,10 @@ int store_deployments(struct store *s, const char *ns, struct store_metric m,
 /* Job metric m of every job in ns; the name is the Flink job name. */
 int store_jobs(struct store *s, const char *ns, struct store_metric m,
 	       int64_t now_ms, store_visit_fn fn, void *ud);
+
+/* A job name as Flink writes it in label values (letters, digits, '_' and
+ * ':' kept, others '_'); the caller frees it.  NULL for NULL. */
+char *store_flink_name(const char *s);
 
 /* Resolve an API metric name; false when unknown.  *pods: served per pod;
  * *jobs: served per job.  Custom rules are served both ways. */

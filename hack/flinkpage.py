@@ -264,6 +264,9 @@ def sample_value(scope, metric, ids):
         return 5.5132808e10 + h * 1e9
     if "Memory" in metric:
         return float(int(h * 1.073741824e9))
+    if metric.startswith("num") or metric in ("pendingRecords", "pendingBytes") \
+            or metric.endswith("records-lag-max") or metric == "count":
+        return float(int(h * 10000))  # counts are whole numbers
     return round(h * 10000, 3)
 
 

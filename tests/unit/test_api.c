@@ -199,6 +199,10 @@ static void jobs__deployment_namespace_external(void **state)
 	b = req(f, "/apis/external.metrics.k8s.io/v1beta1/namespaces/flink/flink_job_backlog", NULL, NULL);
 	assert_non_null(strstr(b, "\"job_name\":\"clicks\""));
 	assert_non_null(strstr(b, "\"job_name\":\"orders\""));
+	/* a job_name written with characters Flink rewrites in labels */
+	b = req(f, "/apis/external.metrics.k8s.io/v1beta1/namespaces/flink/flink_job_backlog", "job_name in (orders, x-y)", NULL);
+	assert_non_null(strstr(b, "\"job_name\":\"orders\""));
+	assert_null(strstr(b, "clicks"));
 	req(f, "/apis/external.metrics.k8s.io/v1beta1/namespaces/flink/flink_tm_backlog", NULL, NULL);
 	assert_int_equal(f->rs.code, 404);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -237,6 +238,34 @@ static void upsert_remove__values_kept_then_gone(void **state)
 	assert_int_equal(store_pod_count(f->st), 3);
 }
 
+static void job_names__as_flink_writes_them__matched(void **state)
+{
+	struct fixture *f = *state;
+	const char *labels[] = { "app", "x", NULL };
+	struct store_pod_meta m = { "jobs", "tm-9", "enrich-tm", "orders-enrichment.v2", labels };
+	struct store_metric q = { CAT_JOB_BACKLOG, -1 };
+	static const char page[] =
+		"flink_taskmanager_job_task_operator_pendingRecords{job_name=\"orders_enrichment_v2\",} 11\n"
+		"flink_taskmanager_job_task_operator_pendingRecords{job_name=\"other_job\",} 5\n";
+	struct ex_cpu_state cpu = { 0, 0, false };
+	double v[CAT_N], x;
+	bool has[CAT_N];
+	int64_t at;
+	char *n = store_flink_name("a-b.c:d_e/f");
+
+	assert_string_equal(n, "a_b_c:d_e_f");
+	free(n);
+	assert_int_equal(store_upsert_pod(f->st, &m, NULL), 0);
+	ex_page_reset(f->pg);
+	assert_int_equal(pp_parse(page, sizeof(page) - 1, NULL,
+				  ex_spec_filter(f->spec), ex_sample, f->pg, NULL), 0);
+	ex_pod_values(f->pg, 0, T0, &cpu, v, has);
+	assert_int_equal(store_put_page(f->st, "jobs", "tm-9", f->pg, v, has, T0, NULL), 0);
+	/* the Deployment's job is the one named, not every job on its pods */
+	assert_int_equal(store_deployment(f->st, "jobs", "enrich-tm", q, T0, &x, &at), 0);
+	assert_float_equal(x, 11, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +274,7 @@ int main(void)
 		cmocka_unit_test(deployment__job_values__combined_across_pods),
 		cmocka_unit_test(jobs__per_namespace__each_job_once),
 		cmocka_unit_test(upsert_remove__values_kept_then_gone),
+		cmocka_unit_test(job_names__as_flink_writes_them__matched),
 	};
 
 	/* the tests build on each other's state, in this order */
