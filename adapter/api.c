@@ -750,3 +750,12 @@ void api_forbidden(const struct api_request *rq, const struct api_attrs *a,
 	else
 		api_status(&x, 403, "Forbidden", NULL, NULL, NULL, "%s", message);
 }
+
+void api_unauthorized(const struct api_request *rq, struct api_response *rs)
+{
+	struct rctx x = { NULL, rq, rs, false, api_pretty(rq), 0 };
+
+	if (api_negotiate(rq->accept, &x.proto))
+		x.proto = false;
+	api_status(&x, 401, "Unauthorized", NULL, NULL, NULL, "Unauthorized");
+}

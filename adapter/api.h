@@ -70,5 +70,7 @@ void api_attrs(const struct api_request *rq, struct api_attrs *a);
  * details name the object, group and resource as kube-apiserver does. */
 void api_forbidden(const struct api_request *rq, const struct api_attrs *a,
 		   const char *message, struct api_response *rs);
+/* A 401 Unauthorized Status (a credential that does not authenticate). */
+void api_unauthorized(const struct api_request *rq, struct api_response *rs);
 
 #endif

@@ -24,6 +24,7 @@ struct az_entry {
 	bool allowed;
 	char reason[256];
 	int64_t expires;
+	struct authn_user *user; /* tokens: who it is */
 };
 
 struct az_waiter {
@@ -34,7 +35,8 @@ struct az_waiter {
 
 struct az_job {
 	char *key;
-	char *body; /* the SubjectAccessReview JSON */
+	char *body; /* the SubjectAccessReview or TokenReview JSON */
+	bool token; /* a TokenReview */
 	struct az_waiter *waiters;
 	struct az_job *next;
 };
@@ -45,6 +47,7 @@ struct authz {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct az_entry cache[AZ_SLOTS];
+	struct az_entry tokens[AZ_SLOTS];
 	struct az_job *queue;    /* waiting for the review thread */
 	struct az_job *inflight; /* being reviewed */
 	bool stop;
@@ -233,6 +236,101 @@ static void az_store(struct authz *z, char *key, bool allowed,
 	en->expires = az_now() + ttl_ms;
 }
 
+/* The user a TokenReview answer names. */
+static void az_token_user(json_object *user, struct authn_user *u)
+{
+	json_object *v, *groups, *extra;
+
+	memset(u, 0, sizeof(*u));
+	if (json_object_object_get_ex(user, "username", &v))
+		str_lcpy(u->name, json_object_get_string(v), sizeof(u->name));
+	if (json_object_object_get_ex(user, "groups", &groups))
+		for (size_t i = 0; i < json_object_array_length(groups) &&
+				   u->ngroups < AUTHN_MAX_GROUPS; i++)
+			str_lcpy(u->groups[u->ngroups++],
+				 json_object_get_string(json_object_array_get_idx(groups, i)),
+				 sizeof(u->groups[0]));
+	if (json_object_object_get_ex(user, "extra", &extra)) {
+		json_object_object_foreach(extra, key, vals) {
+			for (size_t i = 0; i < json_object_array_length(vals) &&
+					   u->nextra < AUTHN_MAX_EXTRA; i++) {
+				str_lcpy(u->extra_key[u->nextra], key, sizeof(u->extra_key[0]));
+				str_lcpy(u->extra_val[u->nextra++],
+					 json_object_get_string(json_object_array_get_idx(vals, i)),
+					 sizeof(u->extra_val[0]));
+			}
+		}
+	}
+	u->how = "token";
+}
+
+/* Ask kube-apiserver who a token is; false when there is no answer. */
+static bool az_token_review(struct authz *z, const char *body, bool *ok,
+			    struct authn_user *u)
+{
+	json_object *out = NULL, *st, *v, *user;
+	struct err e;
+	long status;
+	bool answered = false;
+
+	err_clear(&e);
+	if (kube_request(z->k, "POST",
+			 "/apis/authentication.k8s.io/v1/tokenreviews", body,
+			 &status, &out, &e))
+		log_warn("authentication: %s", e.msg);
+	else if (status != 201 && status != 200)
+		log_warn("authentication: TokenReview answered HTTP %ld", status);
+	else if (out && json_object_object_get_ex(out, "status", &st)) {
+		*ok = json_object_object_get_ex(st, "authenticated", &v) &&
+		      json_object_get_boolean(v) &&
+		      json_object_object_get_ex(st, "user", &user);
+		if (*ok)
+			az_token_user(user, u);
+		answered = true;
+	}
+	json_object_put(out);
+	return answered;
+}
+
+static void az_store_token(struct authz *z, char *key, bool ok,
+			   const struct authn_user *u, int64_t ttl_ms)
+{
+	struct az_entry *en = &z->tokens[az_hash(key) % AZ_SLOTS];
+
+	free(en->key);
+	free(en->user);
+	en->key = key;
+	en->allowed = ok;
+	en->user = ok ? malloc(sizeof(*u)) : NULL;
+	if (en->user)
+		*en->user = *u;
+	en->allowed = ok && en->user;
+	en->expires = az_now() + ttl_ms;
+}
+
+/* One job, on the review thread, lock not held; stores under the lock. */
+static void az_do_job(struct authz *z, struct az_job *j)
+{
+	struct authn_user u;
+	char reason[256];
+	bool ok = false, answered;
+
+	if (j->token) {
+		answered = az_token_review(z, j->body, &ok, &u);
+		pthread_mutex_lock(&z->mu);
+		az_store_token(z, j->key, answered && ok, &u,
+			       answered ? z->ttl_ms : 1000);
+	} else {
+		answered = az_review(z, j->body, &ok, reason, sizeof(reason));
+		pthread_mutex_lock(&z->mu);
+		if (answered) /* allow and deny alike */
+			az_store(z, j->key, ok, reason, z->ttl_ms);
+		else /* denied for a second, so waiters do not spin */
+			az_store(z, j->key, false, "the authorizer could not "
+				 "be reached", 1000);
+	}
+}
+
 static void az_wake(struct az_waiter *w)
 {
 	while (w) {
@@ -260,8 +358,6 @@ static void *az_main(void *arg)
 	for (;;) {
 		struct az_job *j;
 		struct az_waiter *w;
-		char reason[256];
-		bool allowed = false, answered;
 
 		while (!z->queue && !z->stop)
 			pthread_cond_wait(&z->cv, &z->mu);
@@ -273,13 +369,7 @@ static void *az_main(void *arg)
 		z->inflight = j;
 		z->reviews++;
 		pthread_mutex_unlock(&z->mu);
-		answered = az_review(z, j->body, &allowed, reason, sizeof(reason));
-		pthread_mutex_lock(&z->mu);
-		if (answered) /* allow and deny alike */
-			az_store(z, j->key, allowed, reason, z->ttl_ms);
-		else /* denied for a second, so waiters do not spin */
-			az_store(z, j->key, false, "the authorizer could not "
-				 "be reached", 1000);
+		az_do_job(z, j); /* returns with the lock held */
 		az_unlink(&z->inflight, j);
 		w = j->waiters;
 		free(j->body);
@@ -302,12 +392,12 @@ static struct az_job *az_find(struct az_job *list, const char *key)
 	return NULL;
 }
 
-int authz_request(struct authz *z, const struct authn_user *u,
-		  const struct api_attrs *a, void (*done)(void *ud),
-		  void *ud)
+/* Queue a job for key (taken), or join the one already queued. */
+static int az_enqueue(struct authz *z, char *key, bool token,
+		      char *(*body)(const void *), const void *arg,
+		      void (*done)(void *ud), void *ud)
 {
 	struct az_waiter *w = calloc(1, sizeof(*w));
-	char *key = az_key(u, a);
 	struct az_job *j;
 
 	if (!w || !key) {
@@ -330,7 +420,8 @@ int authz_request(struct authz *z, const struct authn_user *u,
 	if (!j && (j = calloc(1, sizeof(*j)))) {
 		j->key = key;
 		key = NULL;
-		j->body = az_body(u, a);
+		j->token = token;
+		j->body = body(arg);
 		j->next = z->queue;
 		z->queue = j;
 		pthread_cond_signal(&z->cv);
@@ -344,6 +435,85 @@ int authz_request(struct authz *z, const struct authn_user *u,
 	free(key);
 	free(w);
 	return j ? 0 : ERR_NOMEM;
+}
+
+struct az_question {
+	const struct authn_user *u;
+	const struct api_attrs *a;
+};
+
+static char *az_sar_body(const void *arg)
+{
+	const struct az_question *q = arg;
+
+	return az_body(q->u, q->a);
+}
+
+int authz_request(struct authz *z, const struct authn_user *u,
+		  const struct api_attrs *a, void (*done)(void *ud),
+		  void *ud)
+{
+	struct az_question q = { u, a };
+
+	return az_enqueue(z, az_key(u, a), false, az_sar_body, &q, done, ud);
+}
+
+static char *az_token_body(const void *arg)
+{
+	json_object *tr = json_object_new_object();
+	json_object *spec = json_object_new_object();
+	char *body;
+
+	json_object_object_add(tr, "apiVersion",
+			       json_object_new_string("authentication.k8s.io/v1"));
+	json_object_object_add(tr, "kind", json_object_new_string("TokenReview"));
+	json_object_object_add(spec, "token", json_object_new_string(arg));
+	json_object_object_add(tr, "spec", spec);
+	body = str_dup(json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN));
+	json_object_put(tr);
+	return body;
+}
+
+static char *az_token_key(const char *token)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+
+	buf_addf(&b, "token\x1f%s", token);
+	return buf_detach(&b, NULL);
+}
+
+int authz_token_request(struct authz *z, const char *token,
+			void (*done)(void *ud), void *ud)
+{
+	if (!z->k)
+		return ERR_STATE;
+	return az_enqueue(z, az_token_key(token), true, az_token_body, token,
+			  done, ud);
+}
+
+enum authz_decision authz_token_lookup(struct authz *z, const char *token,
+				       struct authn_user *u)
+{
+	enum authz_decision d = AUTHZ_UNKNOWN;
+	char *key = az_token_key(token);
+	struct az_entry *en;
+
+	if (!z->k)
+		d = AUTHZ_DENY;
+	if (!key || !z->k) {
+		free(key);
+		return AUTHZ_DENY;
+	}
+	pthread_mutex_lock(&z->mu);
+	en = &z->tokens[az_hash(key) % AZ_SLOTS];
+	if (en->key && strcmp(en->key, key) == 0 && en->expires > az_now()) {
+		d = en->allowed ? AUTHZ_ALLOW : AUTHZ_DENY;
+		if (en->allowed)
+			*u = *en->user;
+	}
+	pthread_mutex_unlock(&z->mu);
+	free(key);
+	return d;
 }
 
 struct authz *authz_new(struct kube_client *k, int64_t ttl_ms, struct err *e)
@@ -400,8 +570,11 @@ void authz_free(struct authz *z)
 	if (!z)
 		return;
 	authz_shutdown(z);
-	for (size_t i = 0; i < AZ_SLOTS; i++)
+	for (size_t i = 0; i < AZ_SLOTS; i++) {
 		free(z->cache[i].key);
+		free(z->tokens[i].key);
+		free(z->tokens[i].user);
+	}
 	pthread_cond_destroy(&z->cv);
 	pthread_mutex_destroy(&z->mu);
 	free(z);

@@ -41,6 +41,14 @@ int authz_request(struct authz *z, const struct authn_user *u,
 		  const struct api_attrs *a, void (*done)(void *ud),
 		  void *ud);
 
+/* Bearer tokens (TokenReview), through the same thread and a cache of
+ * their own: AUTHZ_ALLOW and *u filled when the token is known good,
+ * AUTHZ_DENY when known bad, AUTHZ_UNKNOWN: ask with authz_token_request. */
+enum authz_decision authz_token_lookup(struct authz *z, const char *token,
+				       struct authn_user *u);
+int authz_token_request(struct authz *z, const char *token,
+			void (*done)(void *ud), void *ud);
+
 /* Reviews sent to kube-apiserver so far (for tests and /metrics). */
 uint64_t authz_reviews(struct authz *z);
 

@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -39,6 +40,9 @@ struct hreq {
 	struct MHD_Connection *c;
 	struct authn_user user;
 	bool identified;
+	bool certs_done;   /* certificates looked at */
+	bool token_asked;  /* a TokenReview was requested */
+	bool unauthorized; /* a token that does not authenticate */
 	bool asked;   /* a review was requested */
 	bool decided;
 	bool allowed;
@@ -134,16 +138,48 @@ static void httpd_resume(void *ud)
 	MHD_resume_connection(r->c);
 }
 
-static void httpd_identify(struct httpd *h, struct hreq *r)
+static const char *httpd_bearer(struct MHD_Connection *c)
+{
+	const char *a = hdr(c, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	return a && strncasecmp(a, "Bearer ", 7) == 0 && a[7] ? a + 7 : NULL;
+}
+
+/* Certificates first, then a bearer token; false: suspended for a
+ * TokenReview. */
+static bool httpd_identify(struct httpd *h, struct hreq *r)
 {
 	const union MHD_ConnectionInfo *ci = NULL;
 	struct authn_headers hs = { hdr_each, r->c };
+	const char *token = httpd_bearer(r->c);
+	struct authn_user tu;
+	enum authz_decision d;
 
-	if (h->tls)
-		ci = MHD_get_connection_info(r->c,
-					     MHD_CONNECTION_INFO_GNUTLS_SESSION);
-	authn_identify(h->authn, ci ? ci->tls_session : NULL, &hs, &r->user);
+	if (!r->certs_done) {
+		if (h->tls)
+			ci = MHD_get_connection_info(
+				r->c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		authn_identify(h->authn, ci ? ci->tls_session : NULL, &hs,
+			       &r->user);
+		r->certs_done = true;
+	}
+	if (r->user.anonymous && token) {
+		d = authz_token_lookup(h->authz, token, &tu);
+		if (d == AUTHZ_UNKNOWN && !r->token_asked) {
+			r->token_asked = true;
+			MHD_suspend_connection(r->c);
+			if (authz_token_request(h->authz, token, httpd_resume,
+						r) == 0)
+				return false;
+			MHD_resume_connection(r->c);
+		}
+		if (d == AUTHZ_ALLOW)
+			r->user = tu;
+		else
+			r->unauthorized = true;
+	}
 	r->identified = true;
+	return true;
 }
 
 /* true: decided (r->allowed says how); false: suspended, wait. */
@@ -153,8 +189,12 @@ static bool httpd_authorize(struct httpd *h, struct hreq *r,
 {
 	enum authz_decision d;
 
-	if (!r->identified)
-		httpd_identify(h, r);
+	if (!r->identified && !httpd_identify(h, r))
+		return false;
+	if (r->unauthorized) {
+		r->decided = true;
+		return true;
+	}
 	d = authz_lookup(h->authz, &r->user, a, r->reason, sizeof(r->reason));
 	if (d == AUTHZ_UNKNOWN && !r->asked) {
 		r->asked = true;
@@ -212,7 +252,9 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 	rs.code = 500;
 	rs.content_type = "text/plain";
 	buf_init(&rs.body, 256 * 1024 * 1024);
-	if (h->authz && !r->allowed) {
+	if (h->authz && r->unauthorized) {
+		api_unauthorized(&rq, &rs);
+	} else if (h->authz && !r->allowed) {
 		char msg[1024];
 		authz_forbidden_message(&r->user, &a, r->reason, msg, sizeof(msg));
 		api_forbidden(&rq, &a, msg, &rs);

@@ -108,6 +108,22 @@ done
 code=$(curl -sk -o /dev/null -w '%{http_code}' -H 'X-Remote-User: alice' -H 'X-Remote-Group: system:masters' "$url")
 [ "$code" = 403 ] || fail "spoofed headers: $code"
 
+# bearer tokens: a service account's token is reviewed (TokenReview) and
+# then authorized; a made-up token is 401 Unauthorized
+kubectl -n flink create serviceaccount reader >/dev/null || fail "serviceaccount"
+deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+until secret=$(kubectl -n flink get serviceaccount reader -o jsonpath='{.secrets[0].name}') && [ -n "$secret" ]; do
+	[ $SECONDS -lt $deadline ] || fail "no token for the service account"
+	sleep 0.5
+done
+token=$(kubectl -n flink get secret "$secret" -o jsonpath='{.data.token}' | base64 -d)
+code=$(curl -sk -A e2e -o "$FH_TMP/body" -w '%{http_code}' -H "Authorization: Bearer $token" "$url")
+[ "$code" = 403 ] || fail "service account token: $code"
+expect_body_has 'User \"system:serviceaccount:flink:reader\" cannot get resource'
+code=$(curl -sk -A e2e -o "$FH_TMP/body" -w '%{http_code}' -H "Authorization: Bearer not-a-token" "$url")
+[ "$code" = 401 ] || fail "bad token: $code"
+expect_body_has '"message":"Unauthorized","reason":"Unauthorized","code":401'
+
 # the real HPA controller reads the metric and scales
 cat >"$FH_TMP/hpa.yaml" <<EOF
 apiVersion: autoscaling/v2beta2
