@@ -80,6 +80,8 @@ TEST_FUZZ_SECONDS ?= 10
 .PHONY: all programs tests test asan valgrind fuzz fuzz-build bench demo \
 	e2e clean deps-build deps-test check-suites
 .DEFAULT_GOAL := all
+# objects made by pattern chains are kept (no rebuild of them every time)
+.SECONDARY:
 
 all: deps-build
 	$(Q)$(MAKE) --no-print-directory programs
@@ -147,18 +149,21 @@ test: deps-test
 	$(Q)$(MAKE) --no-print-directory MODE=release tests
 	$(Q)$(MAKE) --no-print-directory MODE=fuzz fuzz-build
 	$(Q)FH_BIN=bin FH_TESTBIN=build/release/tests-bin FH_FUZZBIN=build/fuzz/fuzz-bin \
+		FH_TOOLBIN=build/release/bench-bin \
 		FH_FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) $(RUN_SUITES)
 
 asan: deps-test
 	$(Q)$(MAKE) --no-print-directory MODE=asan tests
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		FH_BIN=build/asan/bin FH_TESTBIN=build/asan/tests-bin $(RUN_SUITES)
+		FH_BIN=build/asan/bin FH_TESTBIN=build/asan/tests-bin \
+		FH_TOOLBIN=build/asan/bench-bin $(RUN_SUITES)
 
 valgrind: deps-test
 	$(Q)$(DEPS) valgrind
 	$(Q)$(MAKE) --no-print-directory MODE=debug tests
 	$(Q)FH_BIN=build/debug/bin FH_TESTBIN=build/debug/tests-bin \
+		FH_TOOLBIN=build/debug/bench-bin \
 		FH_TIMEOUT_FACTOR=10 \
 		FH_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
 		$(RUN_SUITES)
@@ -166,8 +171,8 @@ valgrind: deps-test
 # The end-to-end suite alone (real control plane; see hack/cluster-up.sh).
 e2e: deps-test
 	$(Q)$(DEPS) k8s
-	$(Q)$(MAKE) --no-print-directory MODE=release programs
-	$(Q)FH_BIN=bin FH_ONLY=e2e $(RUN_SUITES)
+	$(Q)$(MAKE) --no-print-directory MODE=release tests
+	$(Q)FH_BIN=bin FH_TOOLBIN=build/release/bench-bin FH_ONLY=e2e $(RUN_SUITES)
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -181,7 +186,8 @@ bench: deps-build
 	$(Q)$(MAKE) --no-print-directory MODE=release tests
 	$(Q)FH_BIN=bin FH_BENCH_BIN=build/release/bench-bin tests/bench/run.sh
 
-demo: all
+demo: deps-build
+	$(Q)$(MAKE) --no-print-directory MODE=release programs build/release/bench-bin/mkpage
 	$(Q)hack/demo.sh
 
 clean:

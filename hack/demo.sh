@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # hack/demo.sh - `make demo`: flinkhpa-adapter at work on one machine, with
 # no cluster.  Two TaskManager pages (Flink's PrometheusReporter format,
-# made by hack/flinkpage.py) are served over HTTP on loopback; the adapter
+# made by mkpage) are served over HTTP on loopback; the adapter
 # runs in standalone mode (--insecure-demo, targets from a file) and its
 # answers are shown as `kubectl get --raw` would show them.  Leaves no
-# process behind.
+# process behind.  Pages come from mkpage (tests/bench/mkpage.c, built by
+# make demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,8 @@ say() { printf '\n== %s\n' "$*"; }
 say "Two Flink TaskManagers (pages as Flink's PrometheusReporter serves them on :9249/metrics)"
 for tm in 1 2; do
 	mkdir -p "$work/tm$tm"
-	python3 hack/flinkpage.py --slots 2 --operators 3 >"$work/tm$tm/metrics" 2>/dev/null
+	build/release/bench-bin/mkpage --slots 2 --operators 3 --tm "$tm" \
+		-o "$work/tm$tm/metrics" 2>/dev/null
 	p=$(port)
 	python3 -m http.server "$p" --bind 127.0.0.1 --directory "$work/tm$tm" >/dev/null 2>&1 &
 	pids+=($!)

@@ -5,6 +5,7 @@
 #   FH_BIN       directory with flinkhpa-adapter and flinkhpa-gen
 #   FH_TESTBIN   directory with the cmocka programs (test_*)
 #   FH_FUZZBIN   directory with the libFuzzer programs (fuzz_*), optional
+#   FH_TOOLBIN   directory with the helper programs (mkpage), for scripts
 #   FH_FUZZ_SECONDS  seconds per fuzz target (0 or unset: no fuzzing)
 #   FH_WRAP      command prefix for every program (valgrind ...), optional
 #   FH_TIMEOUT_FACTOR  multiplies time limits (slow wrappers)
@@ -64,6 +65,7 @@ run_scripts() {
 		log=$TMPROOT/$(basename "$t").log
 		tmp=$(mktemp -d "$TMPROOT/bb.XXXXXX")
 		FH_BIN=$(cd "${FH_BIN:?}" && pwd) FH_ROOT=$ROOT FH_TMP=$tmp \
+			FH_TOOLBIN=$(cd "${FH_TOOLBIN:-$FH_BIN}" && pwd) \
 			FH_WRAP=${FH_WRAP:-} FH_TIMEOUT_FACTOR=$FACTOR \
 			timeout $((600 * FACTOR)) "$t" >"$log" 2>&1
 		rc=$?

@@ -16,7 +16,8 @@ diff -u "$D/edge.dump" "$FH_TMP/edge.out" || fail "edge.prom dump differs"
 python3 "$FH_ROOT/tests/blackbox/promref.py" "$D/edge.prom" | diff -q - "$D/edge.dump" >/dev/null ||
 	fail "the reference reading disagrees with edge.dump"
 
-python3 "$FH_ROOT/hack/flinkpage.py" --slots 8 --operators 6 >"$FH_TMP/big.prom" 2>/dev/null
+"$FH_TOOLBIN/mkpage" --jobs 2 --slots 8 --operators 6 -o "$FH_TMP/big.prom" 2>/dev/null ||
+	fail "mkpage"
 for page in "$D/flink-tm.prom" "$FH_TMP/big.prom"; do
 	python3 "$FH_ROOT/tests/blackbox/promref.py" "$page" >"$FH_TMP/ref.out"
 	dump "$page" >"$FH_TMP/c.out" || fail "$page rejected"
