@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,10 @@ struct daemon {
 	struct authz *authz;
 	struct buf rh_ca, client_ca, trust;
 	char *allowed;
+	struct kube_client *cm_kube; /* watches the CA ConfigMap; NULL: not */
+	pthread_t cm_thread;
+	bool cm_running;
+	volatile bool cm_stop;
 	struct ex_spec *spec;
 	struct store *store;
 	struct scraper *scraper;
@@ -204,33 +209,150 @@ static const char *d_cm(json_object *data, const char *key)
 		       ? json_object_get_string(v) : NULL;
 }
 
+#define AUTH_CM "/api/v1/namespaces/kube-system/configmaps/" \
+	"extension-apiserver-authentication"
+
+/* The CAs as the ConfigMap's data gives them, where no flag set them. */
+static void d_auth_from_data(struct daemon *d, json_object *data,
+			     struct buf *rh, struct buf *client,
+			     char **allowed)
+{
+	const char *v;
+
+	if (d->o->rh_ca_file)
+		buf_add(rh, d->rh_ca.p ? d->rh_ca.p : "", d->rh_ca.len);
+	else if ((v = d_cm(data, "requestheader-client-ca-file")))
+		buf_adds(rh, v);
+	if (d->o->client_ca_file)
+		buf_add(client, d->client_ca.p ? d->client_ca.p : "", d->client_ca.len);
+	else if ((v = d_cm(data, "client-ca-file")))
+		buf_adds(client, v);
+	*allowed = d->o->rh_allowed
+			   ? str_dup(d->o->rh_allowed)
+			   : d_json_list(d_cm(data, "requestheader-allowed-names"));
+}
+
 /* kube-system/extension-apiserver-authentication, as kube-apiserver
  * publishes its front-proxy and client CAs; flags given win. */
 static void d_auth_lookup(struct daemon *d, struct kube_client *k)
 {
+	struct buf rh = BUF_INIT(1 << 20), client = BUF_INIT(1 << 20);
 	json_object *cm = NULL, *data;
+	char *allowed = NULL;
 	struct err e;
 	long status;
-	const char *v;
 
 	err_clear(&e);
-	if (kube_request(k, "GET", "/api/v1/namespaces/kube-system/configmaps/"
-			 "extension-apiserver-authentication", NULL, &status,
-			 &cm, &e) || status != 200 ||
-	    !json_object_object_get_ex(cm, "data", &data)) {
+	if (kube_request(k, "GET", AUTH_CM, NULL, &status, &cm, &e) ||
+	    status != 200 || !json_object_object_get_ex(cm, "data", &data)) {
 		log_warn("cannot read kube-system/extension-apiserver-"
 			 "authentication (%s%ld): front-proxy requests will "
-			 "be anonymous", e.msg[0] ? e.msg : "HTTP ", status);
+			 "be anonymous until it can be read",
+			 e.msg[0] ? e.msg : "HTTP ", status);
 		json_object_put(cm);
 		return;
 	}
-	if (!d->rh_ca.len && (v = d_cm(data, "requestheader-client-ca-file")))
-		buf_adds(&d->rh_ca, v);
-	if (!d->client_ca.len && (v = d_cm(data, "client-ca-file")))
-		buf_adds(&d->client_ca, v);
-	if (!d->allowed)
-		d->allowed = d_json_list(d_cm(data, "requestheader-allowed-names"));
+	d_auth_from_data(d, data, &rh, &client, &allowed);
+	buf_release(&d->rh_ca);
+	buf_release(&d->client_ca);
+	d->rh_ca = rh;
+	d->client_ca = client;
+	free(d->allowed);
+	d->allowed = allowed;
 	json_object_put(cm);
+}
+
+static bool d_same(const struct buf *a, const struct buf *b)
+{
+	return a->len == b->len && (!a->len || memcmp(a->p, b->p, a->len) == 0);
+}
+
+/* The ConfigMap changed (or was read again): apply new CAs, if any. */
+static int d_auth_update(struct daemon *d, json_object *cm)
+{
+	struct buf rh = BUF_INIT(1 << 20), client = BUF_INIT(1 << 20);
+	struct buf trust = BUF_INIT(2 << 20);
+	json_object *data;
+	char *allowed = NULL;
+	struct err e;
+
+	err_clear(&e);
+	if (!json_object_object_get_ex(cm, "data", &data))
+		return 0;
+	d_auth_from_data(d, data, &rh, &client, &allowed);
+	if (d_same(&rh, &d->rh_ca) && d_same(&client, &d->client_ca) &&
+	    !strcmp(allowed ? allowed : "", d->allowed ? d->allowed : "")) {
+		free(allowed);
+		goto out;
+	}
+	if (authn_set_cas(d->authn, &(struct authn_cas){ buf_str(&rh),
+			  buf_str(&client), allowed }, &e)) {
+		log_error("new authentication CAs refused, keeping the old "
+			  "ones: %s", e.msg);
+		free(allowed);
+		goto out;
+	}
+	buf_add(&trust, rh.p ? rh.p : "", rh.len);
+	buf_add(&trust, client.p ? client.p : "", client.len);
+	if (!d_same(&trust, &d->trust) && httpd_set_trust(d->httpd, buf_str(&trust), &e))
+		log_error("TLS layer keeps the old CAs: %s", e.msg);
+	log_info("extension-apiserver-authentication changed: front-proxy "
+		 "and client CAs reloaded");
+	buf_release(&d->rh_ca);
+	buf_release(&d->client_ca);
+	buf_release(&d->trust);
+	d->rh_ca = rh;
+	d->client_ca = client;
+	d->trust = trust;
+	free(d->allowed);
+	d->allowed = allowed;
+	return 0;
+out:
+	buf_release(&rh);
+	buf_release(&client);
+	buf_release(&trust);
+	return 0;
+}
+
+static int d_cm_event(void *ud, const char *type, json_object *obj)
+{
+	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0)
+		return d_auth_update(ud, obj);
+	return 0;
+}
+
+/* Watch the ConfigMap; re-read and watch again when a watch ends. */
+static void *d_cm_main(void *arg)
+{
+	struct daemon *d = arg;
+
+	while (!d->cm_stop) {
+		json_object *cm = NULL;
+		struct err e;
+		long status = 0;
+		char path[512];
+		const char *rv;
+
+		err_clear(&e);
+		if (kube_request(d->cm_kube, "GET", AUTH_CM, NULL, &status, &cm, &e) == 0 &&
+		    status == 200) {
+			d_auth_update(d, cm);
+			rv = json_object_get_string(json_object_object_get(
+				json_object_object_get(cm, "metadata"), "resourceVersion"));
+			snprintf(path, sizeof(path), "/api/v1/namespaces/kube-system/"
+				 "configmaps?fieldSelector=metadata.name%%3D"
+				 "extension-apiserver-authentication&watch=1&"
+				 "resourceVersion=%s", rv ? rv : "0");
+			json_object_put(cm);
+			kube_watch(d->cm_kube, path, d_cm_event, d, &d->cm_stop,
+				   300, &status, &e);
+			continue;
+		}
+		json_object_put(cm);
+		for (int i = 0; i < 50 && !d->cm_stop; i++)
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+	}
+	return NULL;
 }
 
 /* The client for reviews: its own kubeconfig, else discovery's, else
@@ -272,8 +394,10 @@ static int d_auth(struct daemon *d, struct err *e)
 	k = d_authz_client(d, e);
 	if (!k && e->code)
 		return e->code;
-	if (k && !o->skip_lookup && (!o->rh_ca_file || !o->client_ca_file))
+	if (k && !o->skip_lookup && (!o->rh_ca_file || !o->client_ca_file)) {
 		d_auth_lookup(d, k);
+		d->cm_kube = k; /* watched once the server runs */
+	}
 	d->authn = authn_new(&(struct authn_cas){ buf_str(&d->rh_ca),
 						  buf_str(&d->client_ca),
 						  d->allowed }, e);
@@ -308,6 +432,8 @@ static int d_serve(struct daemon *d, struct err *e)
 	d->httpd = httpd_start(&ho, &d->api, d->sm, e);
 	if (!d->httpd)
 		return e->code;
+	if (d->cm_kube && pthread_create(&d->cm_thread, NULL, d_cm_main, d) == 0)
+		d->cm_running = true;
 	if (o->insecure)
 		log_warn("INSECURE DEMO MODE: plain HTTP on %s:%d, no TLS, no "
 			 "authentication, no authorization. Never use "
@@ -322,6 +448,9 @@ static int d_serve(struct daemon *d, struct err *e)
 
 static void d_stop(struct daemon *d)
 {
+	d->cm_stop = true;
+	if (d->cm_running)
+		pthread_join(d->cm_thread, NULL);
 	if (d->authz)
 		authz_shutdown(d->authz); /* resumes parked requests */
 	httpd_stop(d->httpd);

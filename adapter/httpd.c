@@ -14,6 +14,7 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -25,8 +26,14 @@
 #include "../common/log.h"
 #include "../common/str.h"
 
+#define HTTPD_MAX_RETIRED 32
+
 struct httpd {
 	struct MHD_Daemon *d;
+	struct MHD_Daemon *retired[HTTPD_MAX_RETIRED]; /* after trust changes */
+	size_t nretired;
+	struct httpd_opts o;  /* as started; strings owned below */
+	char *cert, *key, *trust, *bind;
 	const struct api_ctx *ctx;
 	struct selfmetrics *sm;
 	struct authn *authn;
@@ -303,39 +310,29 @@ static socklen_t httpd_addr(const char *bind, int port,
 	return 0;
 }
 
-struct httpd *httpd_start(const struct httpd_opts *o,
-			  const struct api_ctx *ctx, struct selfmetrics *sm,
-			  struct err *e)
+/* A libmicrohttpd daemon for h's options; fd: a listening socket to take
+ * over, or MHD_INVALID_SOCKET to bind one. */
+static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
+				       struct err *e)
 {
+	const struct httpd_opts *o = &h->o;
 	struct sockaddr_storage ss;
-	struct httpd *h;
+	struct MHD_Daemon *d;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	bool v6;
 
 	if (!httpd_addr(o->bind, o->port, &ss, &v6)) {
 		err_set(e, ERR_INVAL, "invalid bind address: %s", o->bind);
 		return NULL;
 	}
-	if (v6)
-		flags |= MHD_USE_IPv6;
-	if (o->tls)
-		flags |= MHD_USE_TLS;
-	if (o->authz)
-		flags |= MHD_ALLOW_SUSPEND_RESUME;
-	h = calloc(1, sizeof(*h));
-	if (!h) {
-		err_set(e, ERR_NOMEM, "out of memory");
-		return NULL;
-	}
-	h->ctx = ctx;
-	h->sm = sm;
-	h->authn = o->authn;
-	h->authz = o->authz;
-	h->tls = o->tls;
-	h->d = MHD_start_daemon(
+	flags |= (v6 ? MHD_USE_IPv6 : 0) | (o->tls ? MHD_USE_TLS : 0) |
+		 (o->authz ? MHD_ALLOW_SUSPEND_RESUME : 0);
+	d = MHD_start_daemon(
 		flags, (uint16_t)o->port, NULL, NULL, httpd_access, h,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		fd == MHD_INVALID_SOCKET ? MHD_OPTION_SOCK_ADDR
+					 : MHD_OPTION_LISTEN_SOCKET,
+		fd == MHD_INVALID_SOCKET ? (void *)&ss : (void *)(intptr_t)fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 2),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_conns ? o->max_conns : 1024),
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
@@ -351,16 +348,81 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 		o->trust_pem && *o->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST
 					      : MHD_OPTION_END, o->trust_pem,
 		MHD_OPTION_END);
-	if (!h->d) {
-		free(h);
+	if (!d)
 		err_set(e, ERR_IO, "cannot listen on %s:%d%s",
 			o->bind ? o->bind : "0.0.0.0", o->port,
 			o->tls ? " (or the TLS key and certificate are unusable)"
 			       : "");
+	return d;
+}
+
+static void httpd_free(struct httpd *h)
+{
+	free(h->cert);
+	free(h->key);
+	free(h->trust);
+	free(h->bind);
+	free(h);
+}
+
+struct httpd *httpd_start(const struct httpd_opts *o,
+			  const struct api_ctx *ctx, struct selfmetrics *sm,
+			  struct err *e)
+{
+	struct httpd *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	h->o = *o;
+	h->o.cert_pem = h->cert = str_dup(o->cert_pem);
+	h->o.key_pem = h->key = str_dup(o->key_pem);
+	h->o.trust_pem = h->trust = str_dup(o->trust_pem);
+	h->o.bind = h->bind = str_dup(o->bind);
+	h->ctx = ctx;
+	h->sm = sm;
+	h->authn = o->authn;
+	h->authz = o->authz;
+	h->tls = o->tls;
+	h->d = httpd_daemon(h, MHD_INVALID_SOCKET, e);
+	if (!h->d) {
+		httpd_free(h);
 		return NULL;
 	}
 	h->port = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT)->port;
+	h->o.port = h->port;
 	return h;
+}
+
+int httpd_set_trust(struct httpd *h, const char *trust_pem, struct err *e)
+{
+	char *trust = str_dup(trust_pem);
+	const char *old_pem = h->o.trust_pem;
+	struct MHD_Daemon *d;
+	MHD_socket fd;
+
+	if (h->nretired == HTTPD_MAX_RETIRED || !trust) {
+		free(trust);
+		return err_set(e, ERR_LIMIT, "too many trust changes");
+	}
+	fd = MHD_quiesce_daemon(h->d); /* stops accepting, keeps the socket */
+	if (fd == MHD_INVALID_SOCKET) {
+		free(trust);
+		return err_set(e, ERR_STATE, "cannot hand over the socket");
+	}
+	h->o.trust_pem = trust;
+	d = httpd_daemon(h, fd, e);
+	if (!d) { /* keep the new CAs in authn; serve on with the old trust */
+		h->o.trust_pem = old_pem;
+		free(trust);
+		return e ? e->code : ERR_IO;
+	}
+	h->retired[h->nretired++] = h->d;
+	h->d = d;
+	free(h->trust);
+	h->trust = trust;
+	return 0;
 }
 
 int httpd_port(const struct httpd *h)
@@ -373,5 +435,7 @@ void httpd_stop(struct httpd *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
-	free(h);
+	for (size_t i = 0; i < h->nretired; i++)
+		MHD_stop_daemon(h->retired[i]);
+	httpd_free(h);
 }

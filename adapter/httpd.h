@@ -36,6 +36,12 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 			  const struct api_ctx *ctx, struct selfmetrics *sm,
 			  struct err *e);
 int httpd_port(const struct httpd *h);
+
+/* Serve with a new trust list (the CAs whose client certificates are
+ * requested): the listening socket passes to a new libmicrohttpd daemon
+ * without a gap; the old one finishes its connections and is stopped with
+ * the server. */
+int httpd_set_trust(struct httpd *h, const char *trust_pem, struct err *e);
 void httpd_stop(struct httpd *h); /* accepts NULL */
 
 #endif

@@ -108,6 +108,41 @@ done
 code=$(curl -sk -o /dev/null -w '%{http_code}' -H 'X-Remote-User: alice' -H 'X-Remote-Group: system:masters' "$url")
 [ "$code" = 403 ] || fail "spoofed headers: $code"
 
+# the front-proxy CA rotates: kube-apiserver restarts with a new CA and
+# client certificate; the adapter follows the ConfigMap without a restart
+cp "$pki/front-proxy-client.crt" "$FH_TMP/old-fp.crt"
+cp "$pki/front-proxy-client.key" "$FH_TMP/old-fp.key"
+"$FH_ROOT/hack/cluster-down.sh" >/dev/null
+rm -f "$pki"/front-proxy-ca.* "$pki"/front-proxy-client.*
+cluster_up
+deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
+until grep -q 'extension-apiserver-authentication changed' "$FH_TMP/adapter.log" &&
+	kubectl get --raw "$raw" >"$FH_TMP/body" 2>/dev/null; do
+	[ $SECONDS -lt $deadline ] || fail "not following the new front-proxy CA: $(kubectl get apiservice v1beta2.custom.metrics.k8s.io -o jsonpath='{.status.conditions}')"
+	sleep 1
+done
+expect_body_has '"value":"900m"'
+# kube-apiserver keeps the old CA in the bundle beside the new one (so that
+# clients survive the rotation); once an operator removes it, the adapter
+# drops it too
+cm_ca() { kubectl -n kube-system get configmap extension-apiserver-authentication -o jsonpath='{.data.requestheader-client-ca-file}'; }
+[ "$(cm_ca | grep -c 'BEGIN CERTIFICATE')" = 2 ] || fail "expected the old and the new CA in the ConfigMap"
+old_fp() {
+	curl -sk -A e2e -o "$FH_TMP/body" -w '%{http_code}' --cert "$FH_TMP/old-fp.crt" --key "$FH_TMP/old-fp.key" \
+		-H 'X-Remote-User: admin' -H 'X-Remote-Group: system:masters' "$url"
+}
+[ "$(old_fp)" = 200 ] || fail "the old front-proxy certificate should still work while its CA is listed"
+kubectl -n kube-system get configmap extension-apiserver-authentication -o json |
+	python3 -c 'import json,sys; cm=json.load(sys.stdin); cm["data"]["requestheader-client-ca-file"]=open(sys.argv[1]).read(); print(json.dumps(cm))' \
+		"$pki/front-proxy-ca.crt" | kubectl apply -f - >/dev/null 2>&1 || fail "edit ConfigMap"
+deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+until [ "$(old_fp)" = 403 ]; do
+	[ $SECONDS -lt $deadline ] || fail "the removed CA is still trusted"
+	sleep 0.5
+done
+kubectl get --raw "$raw" >/dev/null || fail "the aggregator lost access after the old CA was removed"
+fp=(--cert "$pki/front-proxy-client.crt" --key "$pki/front-proxy-client.key")
+
 # bearer tokens: a service account's token is reviewed (TokenReview) and
 # then authorized; a made-up token is 401 Unauthorized
 kubectl -n flink create serviceaccount reader >/dev/null || fail "serviceaccount"
