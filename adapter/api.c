@@ -52,17 +52,24 @@ static int64_t api_now(const struct api_ctx *c)
 
 /* ---- answers ---- */
 
-static void api_json(struct rctx *x, int code, const struct buf *doc)
+/* Answer with the JSON document doc (taken: released here). */
+static void api_json(struct rctx *x, int code, struct buf *doc)
 {
 	struct api_response *rs = x->rs;
+	size_t max = rs->body.max;
 
 	rs->code = code;
 	rs->content_type = CT_JSON;
 	buf_reset(&rs->body);
-	if (x->pretty)
+	if (x->pretty || doc->len > max) {
 		apiresp_indent(doc->p, doc->len, &rs->body);
-	else
-		buf_add(&rs->body, doc->p, doc->len);
+		buf_release(doc);
+		return;
+	}
+	buf_release(&rs->body); /* hand the document over, no copy */
+	rs->body = *doc;
+	rs->body.max = max;
+	buf_init(doc, 0);
 }
 
 static void api_status(struct rctx *x, int code, const char *reason,

@@ -49,11 +49,18 @@ int64_t api_milli(double v)
 
 void api_time(int64_t ms, char out[32])
 {
+	/* most items of an answer share their second: format it once */
+	static _Thread_local time_t last = -1;
+	static _Thread_local char text[32];
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (t != last) {
+		gmtime_r(&t, &tm);
+		strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		last = t;
+	}
+	memcpy(out, text, sizeof(text));
 }
 
 static const char *api_gv_name(enum api_group_version gv)

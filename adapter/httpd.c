@@ -90,17 +90,22 @@ static const char *hdr(struct MHD_Connection *c, const char *k)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, k);
 }
 
+/* Queue the answer; the body's memory passes to libmicrohttpd. */
 static enum MHD_Result httpd_reply(struct MHD_Connection *c,
-				   const struct api_response *rs)
+				   struct api_response *rs)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		rs->body.len, rs->body.p ? rs->body.p : (void *)"",
-		MHD_RESPMEM_MUST_COPY);
+	size_t len = rs->body.len;
+	char *body = buf_detach(&rs->body, NULL);
+	struct MHD_Response *r = body ? MHD_create_response_from_buffer(
+					       len, body, MHD_RESPMEM_MUST_FREE)
+				      : NULL;
 	const char *audit = hdr(c, "Audit-Id");
 	enum MHD_Result ret;
 
-	if (!r)
+	if (!r) {
+		free(body);
 		return MHD_NO;
+	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				rs->content_type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,

@@ -68,6 +68,11 @@ int buf_add(struct buf *b, const void *data, size_t n)
 
 int buf_addc(struct buf *b, char c)
 {
+	if (b->len + 2 <= b->cap) { /* room for it and the NUL */
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+		return 0;
+	}
 	return buf_add(b, &c, 1);
 }
 
@@ -81,6 +86,17 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	va_list cp;
 	int n, rc;
 
+	if (b->cap > b->len + 1) { /* try the free space first */
+		size_t room = b->cap - b->len;
+		va_copy(cp, ap);
+		n = vsnprintf(b->p + b->len, room, fmt, cp);
+		va_end(cp);
+		if (n >= 0 && (size_t)n < room && b->len + (size_t)n <= b->max) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		b->p[b->len] = '\0';
+	}
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);

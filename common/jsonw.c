@@ -51,8 +51,18 @@ int jsonw_strn(struct buf *b, const char *s, size_t n)
 
 	while (i < n && !rc) {
 		uint32_t cp = 0;
-		size_t len;
+		size_t len, run = i;
 
+		/* a run of characters that need no escape goes in at once */
+		while (run < n && p[run] >= 0x20 && p[run] < 0x80 &&
+		       p[run] != '"' && p[run] != '\\' && p[run] != '<' &&
+		       p[run] != '>' && p[run] != '&')
+			run++;
+		if (run > i) {
+			rc = buf_add(b, p + i, run - i);
+			i = run;
+			continue;
+		}
 		if (p[i] < 0x80) {
 			rc = jsonw_ascii(b, p[i++]);
 			continue;

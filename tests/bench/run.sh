@@ -107,3 +107,6 @@ done
 met=$(awk -v r="$r_all" 'BEGIN { print (r >= 10) ? "met" : "NOT met" }')
 echo "target: ours >= 10x expfmt on the same page: $met" \
 	"(${r_all}x with no filter, ${r_filt}x as the adapter reads)"
+
+# the metrics API under load, beside kube-apiserver (tests/bench/api.sh)
+FH_BENCH_BIN=$bin "$root/tests/bench/api.sh"
