@@ -55,3 +55,14 @@ wait_body() {
 		sleep 0.5
 	done
 }
+
+# kubectl get --raw $1 into $FH_TMP/body, retried for a while: kube-apiserver
+# installs the proxy route of a new APIService group asynchronously, and
+# may answer 404 for a moment after the APIService is Available.
+get_raw() {
+	local deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+	until kubectl get --raw "$1" >"$FH_TMP/body" 2>"$FH_TMP/err"; do
+		[ $SECONDS -lt $deadline ] || fail "get --raw $1: $(cat "$FH_TMP/err")"
+		sleep 1
+	done
+}
