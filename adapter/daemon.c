@@ -73,24 +73,6 @@ static int d_self_metrics(void *ud, struct buf *out)
 	return selfmetrics_write(d->sm, d->scraper, d->store, out);
 }
 
-static int d_read_file(const char *path, struct buf *out, struct err *e)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-	int rc = 0;
-
-	if (!f)
-		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rc = buf_add(out, chunk, n);
-	if (!rc && ferror(f))
-		rc = ERR_IO;
-	fclose(f);
-	return rc ? err_set(e, rc, "%s: cannot read (or larger than 1 MiB)",
-			    path)
-		  : 0;
-}
 
 static int d_tls(struct daemon *d, struct err *e)
 {
@@ -109,8 +91,8 @@ static int d_tls(struct daemon *d, struct err *e)
 			 "certificate");
 		return tlsgen_self_signed(NULL, &d->cert, &d->key, e);
 	}
-	rc = d_read_file(o->cert_file, &d->cert, e);
-	return rc ? rc : d_read_file(o->key_file, &d->key, e);
+	rc = buf_add_file(&d->cert, o->cert_file, e);
+	return rc ? rc : buf_add_file(&d->key, o->key_file, e);
 }
 
 /* Register the targets' pods in the store and hand them to the scraper. */
@@ -385,9 +367,9 @@ static int d_auth(struct daemon *d, struct err *e)
 	if (o->insecure)
 		return 0;
 	if (o->rh_ca_file)
-		rc = d_read_file(o->rh_ca_file, &d->rh_ca, e);
+		rc = buf_add_file(&d->rh_ca, o->rh_ca_file, e);
 	if (!rc && o->client_ca_file)
-		rc = d_read_file(o->client_ca_file, &d->client_ca, e);
+		rc = buf_add_file(&d->client_ca, o->client_ca_file, e);
 	if (rc)
 		return rc;
 	d->allowed = o->rh_allowed ? str_dup(o->rh_allowed) : NULL;

@@ -21,20 +21,6 @@
 
 /* ---- files ---- */
 
-static int kc_read(const char *path, struct buf *out, struct err *e)
-{
-	FILE *f = fopen(path, "rb");
-	char chunk[4096];
-	size_t n;
-	int rc = 0;
-
-	if (!f)
-		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
-	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		rc = buf_add(out, chunk, n);
-	fclose(f);
-	return rc ? err_set(e, rc, "%s: cannot read", path) : 0;
-}
 
 /* A file named in a kubeconfig, relative to the kubeconfig's directory. */
 static int kc_read_rel(const char *kubeconfig, const char *name,
@@ -43,10 +29,10 @@ static int kc_read_rel(const char *kubeconfig, const char *name,
 	char dir[4096], full[8192];
 
 	if (name[0] == '/')
-		return kc_read(name, out, e);
+		return buf_add_file(out, name, e);
 	str_lcpy(dir, kubeconfig, sizeof(dir));
 	snprintf(full, sizeof(full), "%s/%s", dirname(dir), name);
-	return kc_read(full, out, e);
+	return buf_add_file(out, full, e);
 }
 
 /* ---- kubeconfig ---- */
@@ -171,10 +157,10 @@ static int kc_in_cluster(struct kube_config *c, struct err *e)
 							    : "https://%s:%s",
 		 host, port);
 	c->server = str_dup(server);
-	rc = kc_read(SA_DIR "/ca.crt", &c->ca, e);
+	rc = buf_add_file(&c->ca, SA_DIR "/ca.crt", e);
 	if (!rc)
-		rc = kc_read(SA_DIR "/token", &t, e);
-	if (!rc && kc_read(SA_DIR "/namespace", &ns, NULL) == 0)
+		rc = buf_add_file(&t, SA_DIR "/token", e);
+	if (!rc && buf_add_file(&ns, SA_DIR "/namespace", NULL) == 0)
 		c->namespace = buf_detach(&ns, NULL);
 	if (!rc)
 		c->token = buf_detach(&t, NULL);

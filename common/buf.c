@@ -3,6 +3,7 @@
  */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,4 +148,23 @@ char *buf_detach(struct buf *b, size_t *len)
 const char *buf_str(const struct buf *b)
 {
 	return b->p ? b->p : "";
+}
+
+int buf_add_file(struct buf *b, const char *path, struct err *e)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[4096];
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return err_set(e, ERR_IO, "%s: %s", path, strerror(errno));
+	while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_add(b, chunk, n);
+	if (!rc && ferror(f))
+		rc = ERR_IO;
+	fclose(f);
+	if (rc == ERR_LIMIT)
+		return err_set(e, rc, "%s: larger than %zu bytes", path, b->max);
+	return rc ? err_set(e, rc, "%s: cannot read", path) : 0;
 }

@@ -42,6 +42,11 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* Append the whole file at path (within the buffer's limit).  ERR_IO when
+ * it cannot be opened or read, ERR_LIMIT when it is larger than the limit;
+ * e names the file. */
+int buf_add_file(struct buf *b, const char *path, struct err *e);
+
 /* Make room for n more bytes without adding them. */
 int buf_reserve(struct buf *b, size_t n);
 

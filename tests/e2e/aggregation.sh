@@ -25,24 +25,7 @@ start_page_server "$tm_dir"
 
 kubectl create namespace flink >/dev/null || fail "namespace"
 kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
-cat >"$FH_TMP/tm.yaml" <<EOF
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: flink, component: taskmanager}}
-  template:
-    metadata:
-      labels: {app: flink, component: taskmanager, flinkhpa.io/role: taskmanager}
-      annotations: {flinkhpa.io/metrics-port: "$PAGE_PORT", flinkhpa.io/job-name: orders}
-    spec:
-      containers:
-      - name: taskmanager
-        image: flink:1.18
-        resources: {requests: {cpu: "1"}}
-EOF
-kubectl apply -f "$FH_TMP/tm.yaml" >/dev/null || fail "apply"
+tm_deployment 1 "$PAGE_PORT" 1
 wait_running_pods flink 1
 
 start_adapter --kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \

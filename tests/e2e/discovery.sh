@@ -18,23 +18,8 @@ printf '%s\n' \
 start_page_server "$tm_dir"
 
 kubectl create namespace flink >/dev/null || fail "create namespace"
-cat >"$FH_TMP/deploy.yaml" <<EOF
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: flink, component: taskmanager}}
-  template:
-    metadata:
-      labels: {app: flink, component: taskmanager, flinkhpa.io/role: taskmanager}
-      annotations: {flinkhpa.io/metrics-port: "$PAGE_PORT", flinkhpa.io/job-name: orders}
-    spec:
-      containers:
-      - name: taskmanager
-        image: flink:1.18
-        resources: {requests: {cpu: 500m}}
----
+tm_deployment 2 "$PAGE_PORT" 500m
+kubectl apply -f - >/dev/null <<EOF || fail "apply"
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: not-flink, namespace: flink}
@@ -47,7 +32,6 @@ spec:
     spec:
       containers: [{name: web, image: nginx}]
 EOF
-kubectl apply -f "$FH_TMP/deploy.yaml" >/dev/null || fail "apply"
 wait_running_pods flink 3
 
 start_adapter --insecure-demo --kubeconfig "$KUBECONFIG" --scrape-interval 1s \

@@ -66,3 +66,26 @@ get_raw() {
 		sleep 1
 	done
 }
+
+# A TaskManager Deployment flink-taskmanager in namespace flink with $1
+# replicas, labelled and annotated as flinkhpa-gen does, its pages on port
+# $2, each pod asking for $3 of CPU.
+tm_deployment() {
+	kubectl apply -f - >/dev/null <<EOF || fail "apply the TaskManager Deployment"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: flink-taskmanager, namespace: flink}
+spec:
+  replicas: $1
+  selector: {matchLabels: {app: flink, component: taskmanager}}
+  template:
+    metadata:
+      labels: {app: flink, component: taskmanager, flinkhpa.io/role: taskmanager}
+      annotations: {flinkhpa.io/metrics-port: "$2", flinkhpa.io/job-name: orders}
+    spec:
+      containers:
+      - name: taskmanager
+        image: flink:1.18
+        resources: {requests: {cpu: "$3"}}
+EOF
+}
