@@ -68,6 +68,7 @@ COMMON_OBJ := $(call obj,$(COMMON_SRC))
 LIB_OBJ := $(call obj,$(LIB_SRC)) $(PROTO_OBJ)
 
 ADAPTER := $(BINDIR)/flinkhpa-adapter
+EMU := $(BINDIR)/flinkhpa-emu
 GEN := $(BINDIR)/flinkhpa-gen
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests-bin/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-bin/%,$(FUZZ_SRC))
@@ -87,7 +88,7 @@ all: deps-build
 	$(Q)$(MAKE) --no-print-directory programs
 
 # flinkhpa-gen is built once it exists (gen/main.c).
-programs: $(ADAPTER) $(if $(wildcard gen/main.c),$(GEN))
+programs: $(ADAPTER) $(EMU) $(if $(wildcard gen/main.c),$(GEN))
 
 tests: programs $(UNIT_BIN) $(BENCH_BIN)
 
@@ -98,6 +99,11 @@ deps-test:
 	$(Q)$(DEPS) build test
 
 $(ADAPTER): $(call obj,$(ADAPTER_SRC)) $(COMMON_OBJ) $(PROTO_OBJ)
+	@mkdir -p $(@D)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(EMU): $(call obj,$(EMU_SRC)) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

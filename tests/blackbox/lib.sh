@@ -96,3 +96,18 @@ stop_adapter() {
 	[ $rc -eq 0 ] || fail "adapter exited with $rc on SIGTERM"
 	grep -q 'shutting down' "$FH_TMP/adapter.log" || fail "no shutdown log line"
 }
+
+# Poll URL until its body contains $2 (or, with $3 = lacks, no longer does).
+wait_body() {
+	local deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+	while :; do
+		get_quiet "$1"
+		if [ "${3:-has}" = has ]; then
+			grep -qF -- "$2" "$FH_TMP/body" && return 0
+		else
+			grep -qF -- "$2" "$FH_TMP/body" || return 0
+		fi
+		[ $SECONDS -lt $deadline ] || fail "waiting for ${3:-has} $2 at $1: $(head -c 600 "$FH_TMP/body")"
+		sleep 0.5
+	done
+}

@@ -41,20 +41,6 @@ wait_running_pods() {
 	done
 }
 
-# Poll URL until its body contains $2 (or, with $3 = lacks, no longer does).
-wait_body() {
-	local deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-	while :; do
-		get_quiet "$1"
-		if [ "${3:-has}" = has ]; then
-			grep -qF -- "$2" "$FH_TMP/body" && return 0
-		else
-			grep -qF -- "$2" "$FH_TMP/body" || return 0
-		fi
-		[ $SECONDS -lt $deadline ] || fail "waiting for ${3:-has} $2 at $1: $(head -c 600 "$FH_TMP/body")"
-		sleep 0.5
-	done
-}
 
 # kubectl get --raw $1 into $FH_TMP/body, retried for a while: kube-apiserver
 # installs the proxy route of a new APIService group asynchronously, and
