@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # readme.sh - the README is the user's manual: its metric catalogue and its
-# flags reference must be exactly what flinkhpa-adapter prints.
+# flags references must be exactly what flinkhpa-adapter and flinkhpa-emu
+# print.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -12,6 +13,12 @@ while IFS= read -r line; do
 done <"$FH_TMP/catalog"
 "$FH_BIN/flinkhpa-adapter" --help >"$FH_TMP/help" || fail "--help"
 python3 - "$readme" "$FH_TMP/help" <<'PY' || fail "README flags section differs from --help"
+import sys
+readme, help_text = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+sys.exit(0 if ("```\n" + help_text + "```") in readme else 1)
+PY
+"$FH_BIN/flinkhpa-emu" --help >"$FH_TMP/emu-help" || fail "flinkhpa-emu --help"
+python3 - "$readme" "$FH_TMP/emu-help" <<'PY' || fail "README emulator flags differ from flinkhpa-emu --help"
 import sys
 readme, help_text = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 sys.exit(0 if ("```\n" + help_text + "```") in readme else 1)
