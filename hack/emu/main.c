@@ -156,11 +156,13 @@ int emu_set_tms(struct emu *e, int n)
 	for (int t = e->ntm_running; t < n; t++) {
 		struct emu_tm *tm = &e->tm[t];
 		struct in_addr ia = { htonl(e->base_addr + (unsigned)t) };
+		char addr[INET_ADDRSTRLEN];
 
 		tm->emu = e;
 		tm->index = t;
-		inet_ntop(AF_INET, &ia, tm->addr, sizeof(tm->addr));
-		snprintf(tm->tm_id, sizeof(tm->tm_id), "%s:6122-%06x", tm->addr,
+		inet_ntop(AF_INET, &ia, addr, sizeof(addr));
+		snprintf(tm->addr, sizeof(tm->addr), "%s", addr);
+		snprintf(tm->tm_id, sizeof(tm->tm_id), "%s:6122-%06x", addr,
 			 (unsigned)(t * 2654435761u) & 0xffffff);
 		tm->daemon = listen_on(tm->addr, e->metrics_port, tm_access, tm,
 				       false);
