@@ -12,6 +12,7 @@
 #ifndef FH_EMU_H
 #define FH_EMU_H
 
+#include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -57,5 +58,12 @@ int emu_rest(struct emu *e, const char *method, const char *url,
 
 /* Start or stop TaskManager servers so that n run (lock held). */
 int emu_set_tms(struct emu *e, int n);
+
+/* HTTP plumbing shared by the servers (emuserve.c). */
+enum MHD_Result emu_reply(struct MHD_Connection *c, int code,
+			  const char *type, struct buf *b);
+struct MHD_Daemon *emu_listen(const char *addr, int port,
+			      MHD_AccessHandlerCallback fn, void *ud,
+			      MHD_RequestCompletedCallback done);
 
 #endif

@@ -53,37 +53,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, int code,
-			     const char *type, struct buf *b)
-{
-	size_t n = b->len;
-	char *body = buf_detach(b, NULL);
-	struct MHD_Response *r = MHD_create_response_from_buffer(
-		n, body, MHD_RESPMEM_MUST_FREE);
-	enum MHD_Result ret;
-
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	ret = MHD_queue_response(c, (unsigned)code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-/* A TaskManager: any path answers with the page (as Flink's reporter). */
-static enum MHD_Result tm_access(void *cls, struct MHD_Connection *c,
-				 const char *url, const char *method,
-				 const char *v, const char *up, size_t *upn,
-				 void **cc)
-{
-	struct emu_tm *tm = cls;
-	struct buf b = BUF_INIT(64 << 20);
-
-	(void)url; (void)method; (void)v; (void)up; (void)upn; (void)cc;
-	pthread_mutex_lock(&tm->emu->mu);
-	emu_page(tm->emu, tm->index, &b);
-	pthread_mutex_unlock(&tm->emu->mu);
-	return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
-}
-
 struct rest_req {
 	struct buf body;
 };
@@ -116,7 +85,7 @@ static enum MHD_Result rest_access(void *cls, struct MHD_Connection *c,
 	buf_release(&r->body);
 	free(r);
 	*cc = NULL;
-	return reply(c, code, "application/json; charset=UTF-8", &out);
+	return emu_reply(c, code, "application/json; charset=UTF-8", &out);
 }
 
 static void rest_done(void *cls, struct MHD_Connection *c, void **cc,
@@ -130,53 +99,6 @@ static void rest_done(void *cls, struct MHD_Connection *c, void **cc,
 		free(r);
 		*cc = NULL;
 	}
-}
-
-static struct MHD_Daemon *listen_on(const char *addr, int port,
-				    MHD_AccessHandlerCallback fn, void *ud,
-				    bool rest)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-
-	a.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
-		return NULL;
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL,
-				(uint16_t)port, NULL, NULL, fn, ud,
-				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-				rest ? MHD_OPTION_NOTIFY_COMPLETED : MHD_OPTION_END,
-				rest_done, NULL, MHD_OPTION_END);
-}
-
-int emu_set_tms(struct emu *e, int n)
-{
-	if (n < 1 || n > EMU_MAX_TM)
-		return -1;
-	for (int t = e->ntm_running; t < n; t++) {
-		struct emu_tm *tm = &e->tm[t];
-		struct in_addr ia = { htonl(e->base_addr + (unsigned)t) };
-		char addr[INET_ADDRSTRLEN];
-
-		tm->emu = e;
-		tm->index = t;
-		inet_ntop(AF_INET, &ia, addr, sizeof(addr));
-		snprintf(tm->addr, sizeof(tm->addr), "%s", addr);
-		snprintf(tm->tm_id, sizeof(tm->tm_id), "%s:6122-%06x", addr,
-			 (unsigned)(t * 2654435761u) & 0xffffff);
-		tm->daemon = listen_on(tm->addr, e->metrics_port, tm_access, tm,
-				       false);
-		if (!tm->daemon)
-			return -1;
-		e->ntm_running = t + 1;
-	}
-	for (int t = e->ntm_running - 1; t >= n; t--) {
-		MHD_stop_daemon(e->tm[t].daemon);
-		e->tm[t].daemon = NULL;
-		e->ntm_running = t;
-	}
-	emu_model_set_taskmanagers(&e->m, n, e->reactive);
-	return 0;
 }
 
 static void *ticker(void *arg)
@@ -252,7 +174,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	emu_setup(&e, &o);
-	rest = listen_on(o.rest_addr, (int)o.rest_port, rest_access, &e, true);
+	rest = emu_listen(o.rest_addr, (int)o.rest_port, rest_access, &e,
+			  rest_done);
 	if (!rest || emu_set_tms(&e, (int)o.tms)) {
 		fprintf(stderr, "flinkhpa-emu: cannot listen (REST %s:%lld, "
 			"TaskManagers from %s:%lld)\n", o.rest_addr,
