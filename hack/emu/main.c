@@ -158,17 +158,20 @@ int main(int argc, char **argv)
 	struct MHD_Daemon *rest;
 	pthread_t th;
 	sigset_t set;
-	int npos, sig;
+	int npos, sig, rc;
 
 	memset(&o, 0, sizeof(o));
 	err_clear(&er);
 	if (!pos || conf_defaults(emu_flags, &o, &er) ||
 	    conf_parse_args(emu_flags, &o, argc, argv, pos, &npos, &er)) {
 		fprintf(stderr, "flinkhpa-emu: %s\n", er.msg);
-		return 2;
+		rc = 2;
+		goto out;
 	}
-	if (o.help || npos)
-		return usage(o.help ? 0 : 2);
+	if (o.help || npos) {
+		rc = usage(o.help ? 0 : 2);
+		goto out;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
@@ -180,7 +183,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "flinkhpa-emu: cannot listen (REST %s:%lld, "
 			"TaskManagers from %s:%lld)\n", o.rest_addr,
 			(long long)o.rest_port, o.base, (long long)o.metrics_port);
-		return 1;
+		rc = 1;
+		goto out_servers;
 	}
 	printf("rest=http://%s:%d taskmanagers=%lld first=http://%s:%lld/metrics\n",
 	       o.rest_addr, MHD_get_daemon_info(rest, MHD_DAEMON_INFO_BIND_PORT)->port,
@@ -190,10 +194,14 @@ int main(int argc, char **argv)
 	sigwait(&set, &sig);
 	e.stop = true;
 	pthread_join(th, NULL);
-	MHD_stop_daemon(rest);
+	rc = 0;
+out_servers:
+	if (rest)
+		MHD_stop_daemon(rest);
 	for (int t = 0; t < e.ntm_running; t++)
 		MHD_stop_daemon(e.tm[t].daemon);
+out:
 	conf_release(emu_flags, &o);
 	free(pos);
-	return 0;
+	return rc;
 }
