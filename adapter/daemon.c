@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,6 +41,8 @@ struct daemon {
 	struct authz *authz;
 	struct buf rh_ca, client_ca, trust;
 	char *allowed;
+	pthread_t cert_thread;       /* reloads --tls-cert-file on change */
+	bool cert_running;
 	struct kube_client *cm_kube; /* watches the CA ConfigMap; NULL: not */
 	pthread_t cm_thread;
 	bool cm_running;
@@ -398,6 +401,59 @@ static int d_auth(struct daemon *d, struct err *e)
 	return 0;
 }
 
+/* ---- serving certificate files ---- */
+
+static int64_t d_mtime(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000000000 +
+					      st.st_mtim.tv_nsec
+				    : -1;
+}
+
+/* Load the certificate and key again and serve with them. */
+static void d_cert_reload(struct daemon *d)
+{
+	struct buf cert = BUF_INIT(1 << 20), key = BUF_INIT(1 << 20);
+	struct err e;
+
+	err_clear(&e);
+	if (buf_add_file(&cert, d->o->cert_file, &e) ||
+	    buf_add_file(&key, d->o->key_file, &e) ||
+	    httpd_set_cert(d->httpd, buf_str(&cert), buf_str(&key), &e))
+		log_error("serving certificate not reloaded, the old one "
+			  "stays: %s", e.msg);
+	else
+		log_info("serving certificate reloaded from %s",
+			 d->o->cert_file);
+	buf_release(&cert);
+	buf_release(&key);
+}
+
+/* Every 10 s, look whether the certificate or key file changed. */
+static void *d_cert_main(void *arg)
+{
+	struct daemon *d = arg;
+	int64_t c0 = d_mtime(d->o->cert_file), k0 = d_mtime(d->o->key_file);
+
+	while (!d->cm_stop) {
+		int64_t c, k;
+
+		for (int i = 0; i < 100 && !d->cm_stop; i++)
+			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		c = d_mtime(d->o->cert_file);
+		k = d_mtime(d->o->key_file);
+		if (d->cm_stop || (c == c0 && k == k0) || c < 0 || k < 0)
+			continue;
+		nanosleep(&(struct timespec){ 0, 200000000 }, NULL); /* both written */
+		d_cert_reload(d);
+		c0 = c;
+		k0 = k;
+	}
+	return NULL;
+}
+
 static int d_serve(struct daemon *d, struct err *e)
 {
 	const struct adapter_opts *o = d->o;
@@ -416,6 +472,9 @@ static int d_serve(struct daemon *d, struct err *e)
 		return e->code;
 	if (d->cm_kube && pthread_create(&d->cm_thread, NULL, d_cm_main, d) == 0)
 		d->cm_running = true;
+	if (o->cert_file && !o->insecure &&
+	    pthread_create(&d->cert_thread, NULL, d_cert_main, d) == 0)
+		d->cert_running = true;
 	if (o->insecure)
 		log_warn("INSECURE DEMO MODE: plain HTTP on %s:%d, no TLS, no "
 			 "authentication, no authorization. Never use "
@@ -433,6 +492,8 @@ static void d_stop(struct daemon *d)
 	d->cm_stop = true;
 	if (d->cm_running)
 		pthread_join(d->cm_thread, NULL);
+	if (d->cert_running)
+		pthread_join(d->cert_thread, NULL);
 	if (d->authz)
 		authz_shutdown(d->authz); /* resumes parked requests */
 	httpd_stop(d->httpd);

@@ -400,33 +400,89 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 	return h;
 }
 
-int httpd_set_trust(struct httpd *h, const char *trust_pem, struct err *e)
+/* Hand the listening socket to a new daemon with h->o as it is now.  On
+ * failure *fd is the quiesced socket (or MHD_INVALID_SOCKET when the old
+ * daemon still accepts): see httpd_rollback. */
+static int httpd_handover(struct httpd *h, MHD_socket *fd, struct err *e)
 {
-	char *trust = str_dup(trust_pem);
-	const char *old_pem = h->o.trust_pem;
 	struct MHD_Daemon *d;
-	MHD_socket fd;
 
-	if (h->nretired == HTTPD_MAX_RETIRED || !trust) {
-		free(trust);
-		return err_set(e, ERR_LIMIT, "too many trust changes");
-	}
-	fd = MHD_quiesce_daemon(h->d); /* stops accepting, keeps the socket */
-	if (fd == MHD_INVALID_SOCKET) {
-		free(trust);
+	*fd = MHD_INVALID_SOCKET;
+	if (h->nretired == HTTPD_MAX_RETIRED)
+		return err_set(e, ERR_LIMIT, "too many certificate changes");
+	*fd = MHD_quiesce_daemon(h->d); /* stops accepting, keeps the socket */
+	if (*fd == MHD_INVALID_SOCKET)
 		return err_set(e, ERR_STATE, "cannot hand over the socket");
-	}
-	h->o.trust_pem = trust;
-	d = httpd_daemon(h, fd, e);
-	if (!d) { /* keep the new CAs in authn; serve on with the old trust */
-		h->o.trust_pem = old_pem;
-		free(trust);
+	d = httpd_daemon(h, *fd, e);
+	if (!d)
 		return e ? e->code : ERR_IO;
+	h->retired[h->nretired++] = h->d;
+	h->d = d;
+	return 0;
+}
+
+/* After a failed handover, with h->o restored: serve the socket again. */
+static void httpd_rollback(struct httpd *h, MHD_socket fd)
+{
+	struct MHD_Daemon *d;
+
+	if (fd == MHD_INVALID_SOCKET)
+		return;
+	d = httpd_daemon(h, fd, NULL);
+	if (!d) {
+		log_error("the listening socket could not be served again");
+		return;
 	}
 	h->retired[h->nretired++] = h->d;
 	h->d = d;
-	free(h->trust);
-	h->trust = trust;
+}
+
+int httpd_set_trust(struct httpd *h, const char *trust_pem, struct err *e)
+{
+	char *trust = str_dup(trust_pem), *old = h->trust;
+	MHD_socket fd;
+	int rc;
+
+	if (!trust)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	h->o.trust_pem = h->trust = trust;
+	rc = httpd_handover(h, &fd, e);
+	if (rc) {
+		h->o.trust_pem = h->trust = old;
+		free(trust);
+		httpd_rollback(h, fd);
+		return rc;
+	}
+	free(old);
+	return 0;
+}
+
+int httpd_set_cert(struct httpd *h, const char *cert_pem, const char *key_pem,
+		   struct err *e)
+{
+	char *cert = str_dup(cert_pem), *key = str_dup(key_pem);
+	char *old_cert = h->cert, *old_key = h->key;
+	MHD_socket fd;
+	int rc;
+
+	if (!cert || !key) {
+		free(cert);
+		free(key);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	h->o.cert_pem = h->cert = cert;
+	h->o.key_pem = h->key = key;
+	rc = httpd_handover(h, &fd, e);
+	if (rc) {
+		h->o.cert_pem = h->cert = old_cert;
+		h->o.key_pem = h->key = old_key;
+		free(cert);
+		free(key);
+		httpd_rollback(h, fd);
+		return rc;
+	}
+	free(old_cert);
+	free(old_key);
 	return 0;
 }
 

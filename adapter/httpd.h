@@ -42,6 +42,10 @@ int httpd_port(const struct httpd *h);
  * without a gap; the old one finishes its connections and is stopped with
  * the server. */
 int httpd_set_trust(struct httpd *h, const char *trust_pem, struct err *e);
+
+/* The same for a new serving certificate and key (PEM). */
+int httpd_set_cert(struct httpd *h, const char *cert_pem, const char *key_pem,
+		   struct err *e);
 void httpd_stop(struct httpd *h); /* accepts NULL */
 
 #endif

@@ -76,5 +76,27 @@ code=$(curl -s --cacert "$pki/ca.crt" -o "$FH_TMP/pb" -w '%{http_code} %{content
 	-H 'Accept: application/vnd.kubernetes.protobuf, */*' "$P")
 [ "$code" = "403 application/vnd.kubernetes.protobuf" ] || fail "protobuf 403: $code"
 grep -q 'user "mallory"' "$FH_TMP/adapter.log" && fail "a spoofed user was believed"
+
+# the serving certificate files change: the adapter serves the new one
+# without a restart (certificates are rotated by cert-manager and the like)
+serving_cn() {
+	echo | openssl s_client -connect "127.0.0.1:$ADAPTER_PORT" 2>/dev/null |
+		sed -n 's/^subject=.*CN = //p'
+}
+[ "$(serving_cn)" = flinkhpa-adapter ] || fail "serving $(serving_cn)"
+openssl req -newkey rsa:2048 -nodes -subj "/CN=flinkhpa-adapter-renewed" \
+	-keyout "$pki/new.key" -out "$pki/new.csr" 2>/dev/null &&
+	openssl x509 -req -in "$pki/new.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+		-CAcreateserial -days 2 -out "$pki/new.crt" \
+		-extfile <(echo "subjectAltName=IP:127.0.0.1") 2>/dev/null || fail "openssl"
+cp "$pki/new.key" "$pki/adapter.key"
+cp "$pki/new.crt" "$pki/adapter.crt"
+deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+until [ "$(serving_cn)" = flinkhpa-adapter-renewed ]; do
+	[ $SECONDS -lt $deadline ] || fail "certificate not reloaded: $(serving_cn)"
+	sleep 0.5
+done
+call 200 --cert "$pki/admin.crt" --key "$pki/admin.key" "$P"
+grep -q 'serving certificate reloaded' "$FH_TMP/adapter.log" || fail "reload not logged"
 stop_adapter
 echo ok
