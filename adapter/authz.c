@@ -42,7 +42,8 @@ struct az_job {
 };
 
 struct authz {
-	struct kube_client *k;
+	struct kube_client *k;  /* SubjectAccessReviews */
+	struct kube_client *tk; /* TokenReviews */
 	int64_t ttl_ms;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -274,7 +275,7 @@ static bool az_token_review(struct authz *z, const char *body, bool *ok,
 	bool answered = false;
 
 	err_clear(&e);
-	if (kube_request(z->k, "POST",
+	if (kube_request(z->tk, "POST",
 			 "/apis/authentication.k8s.io/v1/tokenreviews", body,
 			 &status, &out, &e))
 		log_warn("authentication: %s", e.msg);
@@ -485,7 +486,7 @@ static char *az_token_key(const char *token)
 int authz_token_request(struct authz *z, const char *token,
 			void (*done)(void *ud), void *ud)
 {
-	if (!z->k)
+	if (!z->tk)
 		return ERR_STATE;
 	return az_enqueue(z, az_token_key(token), true, az_token_body, token,
 			  done, ud);
@@ -498,9 +499,7 @@ enum authz_decision authz_token_lookup(struct authz *z, const char *token,
 	char *key = az_token_key(token);
 	struct az_entry *en;
 
-	if (!z->k)
-		d = AUTHZ_DENY;
-	if (!key || !z->k) {
+	if (!key || !z->tk) {
 		free(key);
 		return AUTHZ_DENY;
 	}
@@ -516,7 +515,8 @@ enum authz_decision authz_token_lookup(struct authz *z, const char *token,
 	return d;
 }
 
-struct authz *authz_new(struct kube_client *k, int64_t ttl_ms, struct err *e)
+struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
+			int64_t ttl_ms, struct err *e)
 {
 	struct authz *z = calloc(1, sizeof(*z));
 
@@ -525,12 +525,13 @@ struct authz *authz_new(struct kube_client *k, int64_t ttl_ms, struct err *e)
 		return NULL;
 	}
 	z->k = k;
+	z->tk = tk ? tk : k;
 	z->ttl_ms = ttl_ms;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
-	if (k && pthread_create(&z->th, NULL, az_main, z) == 0)
+	if ((k || z->tk) && pthread_create(&z->th, NULL, az_main, z) == 0)
 		z->running = true;
-	else if (k) {
+	else if (k || z->tk) {
 		authz_free(z);
 		err_set(e, ERR_IO, "cannot start the authorization thread");
 		return NULL;

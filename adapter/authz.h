@@ -23,8 +23,11 @@ enum authz_decision { AUTHZ_ALLOW, AUTHZ_DENY, AUTHZ_UNKNOWN };
 
 struct authz;
 
-/* k may be NULL: then only the open paths and system:masters pass. */
-struct authz *authz_new(struct kube_client *k, int64_t ttl_ms, struct err *e);
+/* k (SubjectAccessReviews) may be NULL: then only the open paths and
+ * system:masters pass.  tk: the client for TokenReviews (NULL: k; both
+ * NULL: tokens are not accepted). */
+struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
+			int64_t ttl_ms, struct err *e);
 /* Answer every parked request (denied) and stop the review thread. */
 void authz_shutdown(struct authz *z);
 void authz_free(struct authz *z); /* shuts down first; accepts NULL */

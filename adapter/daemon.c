@@ -37,6 +37,8 @@ struct daemon {
 	struct discovery *disc;
 	struct kube_config acfg; /* for reviews, when not kcfg */
 	struct kube_client *akube;
+	struct kube_config tcfg; /* for TokenReviews, when its own */
+	struct kube_client *tkube;
 	struct authn *authn;
 	struct authz *authz;
 	struct buf rh_ca, client_ca, trust;
@@ -390,7 +392,11 @@ static int d_auth(struct daemon *d, struct err *e)
 		return e->code;
 	buf_add(&d->trust, d->rh_ca.p ? d->rh_ca.p : "", d->rh_ca.len);
 	buf_add(&d->trust, d->client_ca.p ? d->client_ca.p : "", d->client_ca.len);
-	d->authz = authz_new(k, o->authz_ttl_ms, e);
+	if (o->authn_kubeconfig &&
+	    (kube_config_load(o->authn_kubeconfig, &d->tcfg, e) ||
+	     !(d->tkube = kube_client_new(&d->tcfg, e))))
+		return e->code;
+	d->authz = authz_new(k, d->tkube, o->authz_ttl_ms, e);
 	if (!d->authz)
 		return e->code;
 	log_info("authentication: front-proxy CA %s (allowed names: %s), "
@@ -501,6 +507,8 @@ static void d_stop(struct daemon *d)
 	authn_free(d->authn);
 	kube_client_free(d->akube);
 	kube_config_release(&d->acfg);
+	kube_client_free(d->tkube);
+	kube_config_release(&d->tcfg);
 	buf_release(&d->rh_ca);
 	buf_release(&d->client_ca);
 	buf_release(&d->trust);

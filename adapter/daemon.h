@@ -27,6 +27,7 @@ struct adapter_opts {
 	char *rh_allowed;
 	char *client_ca_file;
 	char *authz_kubeconfig;
+	char *authn_kubeconfig;
 	bool skip_lookup;
 	int64_t authz_ttl_ms;
 	int64_t interval_ms;

@@ -67,6 +67,9 @@ static const struct conf_def adapter_flags[] = {
 	{ "authorization-kubeconfig", CONF_STRING, OPT(authz_kubeconfig), 1,
 	  4096, NULL, NULL, NULL, "kubeconfig for SubjectAccessReviews "
 	  "(default: --kubeconfig, or in-cluster)", 0 },
+	{ "authentication-kubeconfig", CONF_STRING, OPT(authn_kubeconfig), 1,
+	  4096, NULL, NULL, NULL, "kubeconfig for TokenReviews of bearer "
+	  "tokens (default: the one for SubjectAccessReviews)", 0 },
 	{ "authentication-skip-lookup", CONF_BOOL, OPT(skip_lookup), 0, 0,
 	  "false", NULL, NULL, "do not read the "
 	  "kube-system/extension-apiserver-authentication ConfigMap", 0 },
