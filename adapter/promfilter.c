@@ -275,15 +275,19 @@ static const char *pp_dec_scan(struct pp_dec *d, const char *p,
 
 static int pp_slow_double(const char *s, size_t n, double *out)
 {
-	char tmp[512];
-	char *end;
+	char small[128];
+	char *tmp = n < sizeof(small) ? small : malloc(n + 1), *end;
+	int rc;
 
-	if (n >= sizeof(tmp))
-		return ERR_INVAL;
+	if (!tmp)
+		return ERR_NOMEM;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	*out = strtod(tmp, &end);
-	return end == tmp + n ? 0 : ERR_INVAL;
+	rc = end == tmp + n ? 0 : ERR_INVAL;
+	if (tmp != small)
+		free(tmp);
+	return rc;
 }
 
 int pp_parse_double(const char *s, size_t n, double *out)

@@ -482,9 +482,9 @@ static int pp_stop(struct pp_parser *p, int rc, struct err *e)
 		err_clear(&tmp);
 		e = &tmp;
 	}
-	if (e->code == ERR_OK) /* callback failed without a message */
-		err_set_at(e, rc, p->st.lines + 1, 0, "stopped by caller (%d)",
-			   rc);
+	if (e->code == ERR_OK) /* callback failed without a message; its */
+		err_set_at(e, rc, p->st.lines, 0, /* line is counted */
+			   "stopped by caller (%d)", rc);
 	p->failed = rc;
 	p->saved = *e;
 	return rc;
@@ -519,30 +519,21 @@ static int pp_finish_carry(struct pp_parser *p, const char *data, size_t n,
 	return rc ? pp_stop(p, rc, e) : 0;
 }
 
-int pp_feed(struct pp_parser *p, const char *data, size_t len,
-	    struct err *e)
+/* The lines of data (within the page limit), carrying a partial last one. */
+static int pp_feed_lines(struct pp_parser *p, const char *data, size_t len,
+			 struct err *e)
 {
 	const char *s = data, *end = data + len, *nl;
 	int rc;
 
-	if (p->failed) {
-		if (e)
-			*e = p->saved;
-		return p->failed;
-	}
-	if (len > p->lim.max_page - p->st.bytes)
-		return pp_stop(p, err_set_at(e, ERR_LIMIT, p->st.lines + 1, 0,
-					     "page larger than %zu bytes",
-					     p->lim.max_page),
-			       e);
-	p->st.bytes += len;
 	if (p->carry.len && (nl = memchr(s, '\n', len))) {
 		rc = pp_finish_carry(p, s, (size_t)(nl - s), e);
 		if (rc)
 			return rc;
 		s = nl + 1;
 	}
-	while (!p->carry.len && s < end && (nl = memchr(s, '\n', (size_t)(end - s)))) {
+	while (!p->carry.len && s < end &&
+	       (nl = memchr(s, '\n', (size_t)(end - s)))) {
 		if (!pp_line_fits(p, s, (size_t)(nl - s)))
 			return pp_line_too_long(p, e);
 		rc = pp_line(p, s, (size_t)(nl - s), e);
@@ -555,13 +546,48 @@ int pp_feed(struct pp_parser *p, const char *data, size_t len,
 	return 0;
 }
 
-int pp_finish(struct pp_parser *p, struct err *e)
+int pp_feed(struct pp_parser *p, const char *data, size_t len,
+	    struct err *e)
 {
+	size_t room = p->lim.max_page - p->st.bytes, take;
+	struct err tmp;
 	int rc;
 
+	if (!e) { /* keep the message for the sticky error all the same */
+		err_clear(&tmp);
+		e = &tmp;
+	}
 	if (p->failed) {
-		if (e)
-			*e = p->saved;
+		*e = p->saved;
+		return p->failed;
+	}
+	if (len == 0)
+		return 0;
+	/* what lies within the page limit is parsed as usual, wherever the
+	 * chunks are cut; the first byte past it is the error's position */
+	take = len < room ? len : room;
+	p->st.bytes += take;
+	rc = pp_feed_lines(p, data, take, e);
+	if (rc || take == len)
+		return rc;
+	return pp_stop(p, err_set_at(e, ERR_LIMIT, p->st.lines + 1,
+				     p->carry.len + 1,
+				     "page larger than %zu bytes",
+				     p->lim.max_page),
+		       e);
+}
+
+int pp_finish(struct pp_parser *p, struct err *e)
+{
+	struct err tmp;
+	int rc;
+
+	if (!e) {
+		err_clear(&tmp);
+		e = &tmp;
+	}
+	if (p->failed) {
+		*e = p->saved;
 		return p->failed;
 	}
 	if (!p->carry.len)
