@@ -28,34 +28,11 @@ kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
 tm_deployment 1 "$PAGE_PORT" 1
 wait_running_pods flink 1
 
-start_adapter --kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
-	--tls-private-key-file "$pki/adapter.key" --scrape-interval 1s \
-	--authorization-cache-ttl 1s -v 2
-ADAPTER_URL=https://127.0.0.1:$ADAPTER_PORT
-wait_ready "$ADAPTER_URL"
+start_cluster_adapter --authorization-cache-ttl 1s -v 2
 grep -q 'authentication: front-proxy CA set (allowed names: front-proxy-client), client CA set; authorization: SubjectAccessReview' \
 	"$FH_TMP/adapter.log" || fail "CAs not read from extension-apiserver-authentication"
 
-ca=$(base64 -w0 "$pki/ca.crt")
-{
-	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: flinkhpa-adapter, namespace: flinkhpa-system}\n'
-	printf 'spec: {type: ExternalName, externalName: localhost, ports: [{port: %s}]}\n' "$ADAPTER_PORT"
-	for gv in v1beta1:custom.metrics.k8s.io:100 v1beta2:custom.metrics.k8s.io:200 v1beta1:external.metrics.k8s.io:100; do
-		IFS=: read -r v g prio <<<"$gv"
-		printf -- '---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: %s.%s}\n' "$v" "$g"
-		printf 'spec:\n  service: {name: flinkhpa-adapter, namespace: flinkhpa-system, port: %s}\n' "$ADAPTER_PORT"
-		printf '  group: %s\n  version: %s\n  caBundle: %s\n  groupPriorityMinimum: 100\n  versionPriority: %s\n' "$g" "$v" "$ca" "$prio"
-	done
-} >"$FH_TMP/apiservice.yaml"
-kubectl apply -f "$FH_TMP/apiservice.yaml" >/dev/null || fail "apiservice"
-
-deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-for a in v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io; do
-	until [ "$(kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" = True ]; do
-		[ $SECONDS -lt $deadline ] || fail "$a not Available: $(kubectl get apiservice "$a" -o jsonpath='{.status.conditions}')"
-		sleep 1
-	done
-done
+register_apiservices "$ADAPTER_PORT"
 
 # through the aggregator, as an admin (system:masters)
 raw=/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/*/flink_tm_busy_ratio

@@ -53,14 +53,14 @@ get_raw() {
 	done
 }
 
-# A TaskManager Deployment flink-taskmanager in namespace flink with $1
-# replicas, labelled and annotated as flinkhpa-gen does, its pages on port
-# $2, each pod asking for $3 of CPU.
+# A TaskManager Deployment flink-taskmanager in namespace $4 (default
+# flink) with $1 replicas, labelled and annotated as flinkhpa-gen does, its
+# pages on port $2, each pod asking for $3 of CPU.
 tm_deployment() {
 	kubectl apply -f - >/dev/null <<EOF || fail "apply the TaskManager Deployment"
 apiVersion: apps/v1
 kind: Deployment
-metadata: {name: flink-taskmanager, namespace: flink}
+metadata: {name: flink-taskmanager, namespace: ${4:-flink}}
 spec:
   replicas: $1
   selector: {matchLabels: {app: flink, component: taskmanager}}
@@ -74,4 +74,41 @@ spec:
         image: flink:1.18
         resources: {requests: {cpu: "$3"}}
 EOF
+}
+
+# The three APIServices of the adapter listening on 127.0.0.1:$1, through a
+# Service of type ExternalName to localhost, with the cluster CA as CA
+# bundle (the adapter serves pki/adapter.crt); waits until Available.
+register_apiservices() {
+	local ca a v g prio deadline
+	ca=$(base64 -w0 "$FLINKHPA_CLUSTER_DIR/pki/ca.crt")
+	kubectl get namespace flinkhpa-system >/dev/null 2>&1 ||
+		kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
+	{
+		printf 'apiVersion: v1\nkind: Service\nmetadata: {name: flinkhpa-adapter, namespace: flinkhpa-system}\n'
+		printf 'spec: {type: ExternalName, externalName: localhost, ports: [{port: %s}]}\n' "$1"
+		for a in v1beta1:custom.metrics.k8s.io:100 v1beta2:custom.metrics.k8s.io:200 v1beta1:external.metrics.k8s.io:100; do
+			IFS=: read -r v g prio <<<"$a"
+			printf -- '---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: %s.%s}\n' "$v" "$g"
+			printf 'spec:\n  service: {name: flinkhpa-adapter, namespace: flinkhpa-system, port: %s}\n' "$1"
+			printf '  group: %s\n  version: %s\n  caBundle: %s\n  groupPriorityMinimum: 100\n  versionPriority: %s\n' "$g" "$v" "$ca" "$prio"
+		done
+	} | kubectl apply -f - >/dev/null || fail "apiservices"
+	deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
+	for a in v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io; do
+		until [ "$(kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" = True ]; do
+			[ $SECONDS -lt $deadline ] || fail "$a not Available: $(kubectl get apiservice "$a" -o jsonpath='{.status.conditions}')"
+			sleep 1
+		done
+	done
+}
+
+# The adapter as in a cluster: TLS with the cluster CA's certificate, the
+# front-proxy CA from the ConfigMap, reviews through kube-apiserver.
+start_cluster_adapter() {
+	local pki=$FLINKHPA_CLUSTER_DIR/pki
+	start_adapter --kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
+		--tls-private-key-file "$pki/adapter.key" --scrape-interval 1s "$@"
+	ADAPTER_URL=https://127.0.0.1:$ADAPTER_PORT
+	wait_ready "$ADAPTER_URL"
 }

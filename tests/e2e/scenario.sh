@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# scenario.sh - the reference scenario on a real control plane, with the
+# Flink emulator behind the pods (reactive mode: the job uses every slot,
+# as Flink's reactive mode does): namespace realfuture-jobs-streampark-100000,
+# one TaskManager of two slots at first; an HPA (autoscaling/v2beta2, as
+# this Kubernetes has) on the busy ratio, min 1, max 5, with a short
+# scale-down stabilization window.  Calm, then a load spike (hack/load.sh):
+# the real HPA controller scales the Deployment up, the emulated job
+# restarts at the parallelism of the new slots; the load stops: after the
+# window the HPA scales down and the job follows.
+#
+# The harness plays the kubelet: each new pod becomes Running with the
+# lowest free emulator address 127.0.1.k, and the emulator runs one
+# TaskManager per running pod.
+set -uo pipefail
+. "$FH_ROOT/tests/e2e/lib.sh"
+
+NS=realfuture-jobs-streampark-100000
+cluster_up
+
+mport=$(free_port)
+rport=$(free_port)
+$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 1 --slots 2 --metrics-port "$mport" \
+	--rest-port "$rport" --input-rate 500 --slot-capacity 1000 \
+	--restart-pause 3s >"$FH_TMP/emu.log" 2>&1 &
+BB_PIDS+=($!)
+export FLINKHPA_EMU=http://127.0.0.1:$rport
+deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
+until curl -s "$FLINKHPA_EMU/control" >/dev/null; do
+	[ $SECONDS -lt $deadline ] || fail "emulator did not start"
+	sleep 0.1
+done
+emu() { curl -s "$FLINKHPA_EMU/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+kubectl create namespace "$NS" >/dev/null || fail "namespace"
+tm_deployment 1 "$mport" 1000m "$NS"
+
+# The kubelet's part: lowest free 127.0.1.k for new pods; the emulator runs
+# as many TaskManagers as there are running pods.
+kubelet() {
+	local end=$((SECONDS + 600)) pods used ip p k n
+	while [ $SECONDS -lt $end ]; do
+		used=" $(kubectl -n "$NS" get pods --field-selector=status.phase=Running \
+			-o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}' 2>/dev/null)"
+		for p in $(kubectl -n "$NS" get pods --field-selector=status.phase=Pending \
+			--sort-by=.metadata.creationTimestamp -o name 2>/dev/null); do
+			for k in $(seq 1 16); do
+				[[ "$used" == *" 127.0.1.$k "* ]] || break
+			done
+			ip=127.0.1.$k
+			used="$used$ip "
+			kubectl -n "$NS" patch "$p" --subresource=status --type=merge -p \
+				"{\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" >/dev/null 2>&1
+		done
+		n=$(kubectl -n "$NS" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null |
+			grep -vc Terminating)
+		[ "$n" -gt 0 ] && curl -s -X PUT "$FLINKHPA_EMU/control?taskmanagers=$n" >/dev/null
+		sleep 1
+	done
+}
+kubelet >"$FH_TMP/kubelet.log" 2>&1 &
+BB_PIDS+=($!)
+wait_running_pods "$NS" 1
+
+start_cluster_adapter
+register_apiservices "$ADAPTER_PORT"
+get_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_busy_ratio"
+
+cat >"$FH_TMP/hpa.yaml" <<EOF
+apiVersion: autoscaling/v2beta2
+kind: HorizontalPodAutoscaler
+metadata: {name: flink-taskmanager, namespace: $NS}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
+  minReplicas: 1
+  maxReplicas: 5
+  metrics:
+  - type: Pods
+    pods:
+      metric: {name: flink_tm_busy_ratio}
+      target: {type: AverageValue, averageValue: 600m}
+  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 20
+      policies: [{type: Percent, value: 100, periodSeconds: 15}]
+EOF
+kubectl apply -f "$FH_TMP/hpa.yaml" >/dev/null || fail "hpa"
+replicas() { kubectl -n "$NS" get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
+targets() { kubectl get hpa -A --no-headers | awk '{print $4}'; }
+
+# calm: 500 records/s on 2 slots of 1000: busy 0.25, one TaskManager
+deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
+until [[ "$(targets)" == 250m/600m ]]; do
+	[ $SECONDS -lt $deadline ] || fail "calm TARGETS: $(targets)"
+	sleep 1
+done
+echo "calm: $(kubectl get hpa -A --no-headers)"
+[ "$(replicas)" = 1 ] || fail "scaled while calm"
+
+# the spike: the HPA adds TaskManagers, the job follows the slots
+"$FH_ROOT/hack/load.sh" start 5000 >/dev/null || fail "load.sh start"
+deadline=$((SECONDS + 120 * FH_TIMEOUT_FACTOR))
+until [ "$(replicas)" -ge 3 ] && [ "$(emu parallelism)" -ge 6 ] && [ "$(emu state)" = RUNNING ]; do
+	[ $SECONDS -lt $deadline ] || fail "no scale-up: replicas $(replicas), parallelism $(emu parallelism), $(kubectl -n "$NS" describe hpa | tail -n 8)"
+	sleep 1
+done
+up=$(replicas)
+echo "spike: $(kubectl get hpa -A --no-headers); job parallelism $(emu parallelism), restarts $(emu restarts)"
+[ "$(emu restarts)" -ge 1 ] || fail "the job did not restart at the new parallelism"
+
+# calm again: after the stabilization window the HPA scales down
+"$FH_ROOT/hack/load.sh" stop >/dev/null || fail "load.sh stop"
+calm_at=$SECONDS
+deadline=$((SECONDS + 150 * FH_TIMEOUT_FACTOR))
+until [ "$(replicas)" = 1 ]; do
+	[ $SECONDS -lt $deadline ] || fail "no scale-down: replicas $(replicas), $(kubectl -n "$NS" describe hpa | tail -n 8)"
+	[ "$(replicas)" -lt "$up" ] && [ $((SECONDS - calm_at)) -lt 10 ] &&
+		fail "scaled down before the stabilization window"
+	sleep 1
+done
+deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
+until [ "$(emu parallelism)" = 2 ]; do
+	[ $SECONDS -lt $deadline ] || fail "the job did not follow the scale-down: $(emu parallelism)"
+	sleep 1
+done
+echo "calm again after $((SECONDS - calm_at)) s: $(kubectl get hpa -A --no-headers); job parallelism $(emu parallelism)"
+kubectl -n "$NS" describe hpa flink-taskmanager >"$FH_TMP/describe"
+grep -q 'SuccessfulRescale.*pods metric flink_tm_busy_ratio above target' "$FH_TMP/describe" ||
+	fail "no SuccessfulRescale event naming our metric: $(tail -n 8 "$FH_TMP/describe")"
+grep -q 'SuccessfulRescale.*All metrics below target' "$FH_TMP/describe" ||
+	fail "no scale-down event: $(tail -n 8 "$FH_TMP/describe")"
+stop_adapter
+echo ok
