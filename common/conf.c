@@ -127,7 +127,11 @@ static int conf_parse_value(const struct conf_def *d, void *field,
 		rc = str_parse_duration(val, &i, e);
 		if (rc)
 			return err_prefix(e, "%s: ", d->name);
-		rc = conf_range(d, (double)(i / 1000000), val, e);
+		if ((double)(i / 1000000) < d->min ||
+		    (double)(i / 1000000) > d->max)
+			return err_set(e, ERR_INVAL, "%s: %s is out of range "
+				       "(%.15gs to %.15gs)", d->name, val,
+				       d->min / 1000, d->max / 1000);
 		if (!rc)
 			*(int64_t *)field = i / 1000000;
 		return rc;

@@ -1,0 +1,124 @@
+/*
+ * policy.h - the scaling policy file (apiVersion flinkhpa.io/v1, kind
+ * ScalingPolicy), read into structs with every value checked as
+ * kube-apiserver would check what we derive from it.  docs/policy.md is
+ * the user's description of the schema; the tables in policy.c are its
+ * one source of truth.
+ *
+ * A file holds one or more policies as YAML documents.  pol_read parses a
+ * whole file or fails with the file's first problem, its line, column and
+ * the dotted path of the field ("spec.replicas.max: ...").
+ */
+#ifndef FH_POLICY_H
+#define FH_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+#include "../common/quantity.h"
+#include "yread.h"
+
+#define POL_MAX_POLICIES 256
+#define POL_MAX_RULES 16
+#define POL_MAX_BEHAVIOR_POLICIES 8
+#define POL_MAX_MAP 64           /* labels, Flink settings, selectors */
+#define POL_MAX_FILE (4u << 20)  /* bytes of one policy file */
+#define POL_DEFAULT_IMAGE "flink:1.20"
+
+enum pol_mode { POL_REACTIVE, POL_ADAPTIVE, POL_SAVEPOINT };
+
+enum pol_rule_type {
+	RULE_CPU,
+	RULE_MEMORY,
+	RULE_BACKLOG,
+	RULE_LATENCY,
+	RULE_WATERMARK_LAG,
+	RULE_BUSY_RATIO,
+	RULE_CUSTOM,
+};
+
+/* Where a metric comes from; cpu and memory: resource or flink. */
+enum pol_source { SRC_RESOURCE, SRC_FLINK, SRC_PODS, SRC_DEPLOYMENT,
+		  SRC_EXTERNAL };
+
+enum pol_target { TGT_UTILIZATION, TGT_AVERAGE_VALUE, TGT_VALUE };
+
+/* One rule, already mapped to an HPA metric. */
+struct pol_rule {
+	enum pol_rule_type type;
+	enum pol_source source;
+	char metric[128];        /* HPA metric (or resource) name */
+	enum pol_target target;
+	int64_t utilization;     /* TGT_UTILIZATION */
+	struct qty value;        /* TGT_VALUE, TGT_AVERAGE_VALUE */
+	struct yr_kvs selector;  /* matchLabels; external: job_name default */
+	struct yr_pos at;
+};
+
+struct pol_scaling_policy {
+	int type; /* 0 Pods, 1 Percent */
+	int64_t value;
+	int64_t period_s;
+};
+
+struct pol_behavior_side {
+	bool given;
+	bool have_window, have_select;
+	int64_t window_s;
+	int select; /* 0 Max, 1 Min, 2 Disabled */
+	struct pol_scaling_policy policies[POL_MAX_BEHAVIOR_POLICIES];
+	size_t npolicies;
+};
+
+struct pol_resources {
+	struct qty req_cpu, req_mem, lim_cpu, lim_mem;
+	bool have_req_cpu, have_req_mem, have_lim_cpu, have_lim_mem;
+};
+
+struct pol {
+	char name[64];
+	char namespace[64];
+	struct yr_pos at; /* the document */
+	/* spec.job */
+	char *job_name;
+	char *jobmanager;   /* REST address */
+	char *rpc_address;  /* jobmanager.rpc.address */
+	int64_t slots;
+	int64_t max_parallelism; /* 0: Flink's default */
+	enum pol_mode mode;
+	char *savepoint_dir;
+	char *jar_id;
+	bool align;              /* round to divisors of max parallelism */
+	/* spec.taskManager */
+	char *image;
+	char *service_account;
+	int64_t metrics_port;
+	struct yr_kvs flink_conf, labels;
+	struct pol_resources res;
+	/* spec.replicas */
+	int64_t min_replicas, max_replicas;
+	struct pol_rule rules[POL_MAX_RULES];
+	size_t nrules;
+	struct pol_behavior_side up, down;
+};
+
+struct pol_file {
+	char *path;   /* as given, for headers and messages */
+	struct pol *v;
+	size_t n;
+};
+
+/* Read and check path (all its documents).  e carries line and column;
+ * the caller prefixes the file name. */
+int pol_read(const char *path, struct pol_file *out, struct err *e);
+/* The same from memory (fuzzing, tests); name stands for the file. */
+int pol_parse(const char *name, const char *text, size_t n,
+	      struct pol_file *out, struct err *e);
+void pol_file_release(struct pol_file *f);
+
+/* The Deployment's name: NAME-taskmanager. */
+void pol_deployment_name(const struct pol *p, char *out, size_t n);
+
+#endif

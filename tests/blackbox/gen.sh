@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# gen.sh - flinkhpa-gen as users run it: golden files for the reference
+# scenario's policy and for every rule kind (examples/), deterministic
+# output, -o - and --hpa-version v2beta2, kubectl kustomize on what it
+# writes, and every bad-input case in tests/data/gen/bad (the exact message
+# with file:line:column and field, exit 1, nothing written or changed).
+# FH_UPDATE_GOLDEN=1 rewrites the golden files after a deliberate change.
+set -uo pipefail
+. "$FH_ROOT/tests/blackbox/lib.sh"
+cd "$FH_ROOT" || exit 1
+GEN="$FH_WRAP $FH_BIN/flinkhpa-gen"
+GOLD=tests/data/gen/golden
+
+# golden NAME FLAGS... FILE: writes into $FH_TMP/NAME, compares with GOLD/NAME
+golden() {
+	local name=$1 out=$FH_TMP/$1
+	shift
+	$GEN -o "$out" "$@" >"$FH_TMP/gen.out" 2>&1 || fail "$name: $(cat "$FH_TMP/gen.out")"
+	if [ "${FH_UPDATE_GOLDEN:-0}" = 1 ]; then
+		rm -rf "${GOLD:?}/$name" && cp -r "$out" "$GOLD/$name"
+	fi
+	diff -r "$GOLD/$name" "$out" >"$FH_TMP/diff" || fail "$name differs from $GOLD/$name: $(head -n 40 "$FH_TMP/diff")"
+	kubectl kustomize "$out" >"$FH_TMP/$name.built" 2>"$FH_TMP/kustomize.err" ||
+		fail "$name: kubectl kustomize: $(cat "$FH_TMP/kustomize.err")"
+}
+
+golden scenario examples/scenario-cpu.yaml
+golden all-rules examples/all-rules.yaml
+golden scenario-v2beta2 --hpa-version v2beta2 examples/scenario-cpu.yaml
+golden two-files --namespaces examples/scenario-cpu.yaml examples/all-rules.yaml
+[ "$(ls "$FH_TMP/all-rules" | tr '\n' ' ')" = "clicks-deployment.yaml clicks-hpa.yaml kustomization.yaml orders-deployment.yaml orders-hpa.yaml " ] ||
+	fail "unexpected files: $(ls "$FH_TMP/all-rules")"
+
+# the scenario: what users asked for is what the HPA gets
+grep -q 'averageUtilization: 65' "$FH_TMP/scenario/streampark-100000-hpa.yaml" || fail "no 65% target"
+grep -q 'maxReplicas: 5' "$FH_TMP/scenario/streampark-100000-hpa.yaml" || fail "no max 5"
+grep -q 'cpu: "1"' "$FH_TMP/scenario/streampark-100000-deployment.yaml" || fail "no 1 CPU"
+grep -q '^apiVersion: autoscaling/v2beta2' "$FH_TMP/scenario-v2beta2/streampark-100000-hpa.yaml" ||
+	fail "--hpa-version v2beta2 ignored"
+diff <(grep -v '^apiVersion' "$FH_TMP/scenario/streampark-100000-hpa.yaml") \
+	<(grep -v '^apiVersion' "$FH_TMP/scenario-v2beta2/streampark-100000-hpa.yaml") >/dev/null ||
+	fail "v2 and v2beta2 differ beyond apiVersion"
+
+# same input, same bytes; -o - is the documents without the kustomization
+$GEN -o "$FH_TMP/again" examples/all-rules.yaml || fail "second run"
+diff -r "$FH_TMP/all-rules" "$FH_TMP/again" >/dev/null || fail "output is not deterministic"
+$GEN -o - examples/all-rules.yaml >"$FH_TMP/stream.yaml" || fail "-o -"
+for f in orders-deployment orders-hpa clicks-deployment clicks-hpa; do
+	cat "$FH_TMP/all-rules/$f.yaml"
+	[ $f = clicks-hpa ] || echo ---
+done | cmp -s - "$FH_TMP/stream.yaml" || fail "-o - is not the documents joined by ---"
+grep -q '^kind: Kustomization' "$FH_TMP/stream.yaml" && fail "-o - carries the kustomization"
+
+# --check validates and writes nothing
+out=$($GEN --check -o "$FH_TMP/checked" examples/all-rules.yaml) || fail "--check failed"
+[ "$out" = "1 policy file OK" ] || fail "--check said: $out"
+[ -e "$FH_TMP/checked" ] && fail "--check wrote something"
+
+# bad input: exact message, exit 1, nothing written, nothing changed
+mkdir -p "$FH_TMP/keep"
+echo "previous" >"$FH_TMP/keep/kustomization.yaml"
+n=0
+for f in tests/data/gen/bad/*.yaml; do
+	$GEN -o "$FH_TMP/keep" "$f" >"$FH_TMP/out" 2>"$FH_TMP/err"
+	rc=$?
+	[ $rc = 1 ] || fail "$f: exit $rc"
+	diff "${f%.yaml}.err" "$FH_TMP/err" >/dev/null ||
+		fail "$f: message $(cat "$FH_TMP/err"), want $(cat "${f%.yaml}.err")"
+	grep -q "^flinkhpa-gen: $f:[0-9]*:[0-9]*: " "$FH_TMP/err" || fail "$f: no file:line:col"
+	[ "$(ls -A "$FH_TMP/keep")" = kustomization.yaml ] || fail "$f: wrote $(ls -A "$FH_TMP/keep")"
+	[ "$(cat "$FH_TMP/keep/kustomization.yaml")" = previous ] || fail "$f: changed the output"
+	n=$((n + 1))
+done
+[ $n -ge 25 ] || fail "only $n bad cases"
+# a good file with a bad one: still nothing
+$GEN -o "$FH_TMP/keep" examples/scenario-cpu.yaml tests/data/gen/bad/target-zero.yaml 2>/dev/null &&
+	fail "a bad file among good ones was accepted"
+[ "$(ls -A "$FH_TMP/keep")" = kustomization.yaml ] || fail "partial output with one bad file"
+# the same policy name in two files
+$GEN --check examples/scenario-cpu.yaml examples/scenario-cpu.yaml 2>"$FH_TMP/err" && fail "duplicate across files"
+grep -q 'duplicate policy name "streampark-100000" (also in examples/scenario-cpu.yaml:4)' "$FH_TMP/err" ||
+	fail "duplicate across files: $(cat "$FH_TMP/err")"
+# unreadable input and usage errors
+$GEN --check "$FH_TMP/missing.yaml" 2>"$FH_TMP/err" && fail "missing file accepted"
+grep -q "missing.yaml: No such file" "$FH_TMP/err" || fail "missing file: $(cat "$FH_TMP/err")"
+$GEN 2>/dev/null; [ $? = 2 ] || fail "no argument is a usage error"
+$GEN --hpa-version v1 x.yaml 2>"$FH_TMP/err"; [ $? = 2 ] || fail "bad flag value"
+grep -q 'not one of: v2, v2beta2' "$FH_TMP/err" || fail "bad flag: $(cat "$FH_TMP/err")"
+echo ok
