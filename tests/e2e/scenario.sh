@@ -4,7 +4,8 @@
 # as Flink's reactive mode does): namespace realfuture-jobs-streampark-100000,
 # one TaskManager of two slots at first; an HPA (autoscaling/v2beta2, as
 # this Kubernetes has) on the busy ratio, min 1, max 5, with a short
-# scale-down stabilization window.  Calm, then a load spike (hack/load.sh):
+# scale-down stabilization window, all written by flinkhpa-gen from a
+# scaling policy and applied with kubectl apply -k.  Calm, then a load spike (hack/load.sh):
 # the real HPA controller scales the Deployment up, the emulated job
 # restarts at the parallelism of the new slots; the load stops: after the
 # window the HPA scales down and the job follows.
@@ -32,8 +33,28 @@ until curl -s "$FLINKHPA_EMU/control" >/dev/null; do
 done
 emu() { curl -s "$FLINKHPA_EMU/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
-kubectl create namespace "$NS" >/dev/null || fail "namespace"
-tm_deployment 1 "$mport" 1000m "$NS"
+# The platform's part: a scaling policy, flinkhpa-gen, kubectl apply -k.
+cat >"$FH_TMP/policy.yaml" <<EOF
+apiVersion: flinkhpa.io/v1
+kind: ScalingPolicy
+metadata: {name: flink, namespace: $NS}
+spec:
+  job: {name: orders-enrichment, slotsPerTaskManager: 2, jobManager: "$FLINKHPA_EMU"}
+  taskManager:
+    metricsPort: $mport
+    resources: {requests: {cpu: 1000m}, limits: {cpu: 1000m}}
+  replicas: {min: 1, max: 5}
+  rules:
+  - {type: busyRatio, target: 0.6}
+  behavior:
+    scaleDown:
+      stabilizationWindow: 20s
+      policies: [{type: Percent, value: 100, period: 15s}]
+EOF
+$FH_WRAP "$FH_BIN/flinkhpa-gen" --namespaces --hpa-version v2beta2 -o "$FH_TMP/out" \
+	"$FH_TMP/policy.yaml" || fail "flinkhpa-gen"
+kubectl apply -k "$FH_TMP/out" >"$FH_TMP/apply.log" 2>&1 || fail "kubectl apply -k: $(cat "$FH_TMP/apply.log")"
+cat "$FH_TMP/apply.log"
 
 # The kubelet's part: lowest free 127.0.1.k for new pods; the emulator runs
 # as many TaskManagers as there are running pods.
@@ -66,25 +87,6 @@ start_cluster_adapter
 register_apiservices "$ADAPTER_PORT"
 get_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_busy_ratio"
 
-cat >"$FH_TMP/hpa.yaml" <<EOF
-apiVersion: autoscaling/v2beta2
-kind: HorizontalPodAutoscaler
-metadata: {name: flink-taskmanager, namespace: $NS}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
-  minReplicas: 1
-  maxReplicas: 5
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: flink_tm_busy_ratio}
-      target: {type: AverageValue, averageValue: 600m}
-  behavior:
-    scaleDown:
-      stabilizationWindowSeconds: 20
-      policies: [{type: Percent, value: 100, periodSeconds: 15}]
-EOF
-kubectl apply -f "$FH_TMP/hpa.yaml" >/dev/null || fail "hpa"
 replicas() { kubectl -n "$NS" get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
 targets() { kubectl get hpa -A --no-headers | awk '{print $4}'; }
 
@@ -124,7 +126,7 @@ until [ "$(emu parallelism)" = 2 ]; do
 	sleep 1
 done
 echo "calm again after $((SECONDS - calm_at)) s: $(kubectl get hpa -A --no-headers); job parallelism $(emu parallelism)"
-kubectl -n "$NS" describe hpa flink-taskmanager >"$FH_TMP/describe"
+kubectl -n "$NS" describe hpa flink >"$FH_TMP/describe"
 grep -q 'SuccessfulRescale.*pods metric flink_tm_busy_ratio above target' "$FH_TMP/describe" ||
 	fail "no SuccessfulRescale event naming our metric: $(tail -n 8 "$FH_TMP/describe")"
 grep -q 'SuccessfulRescale.*All metrics below target' "$FH_TMP/describe" ||
