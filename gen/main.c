@@ -11,6 +11,7 @@
 #include "../common/conf.h"
 #include "plan.h"
 #include "policy.h"
+#include "simulate.h"
 
 struct gen_opts {
 	char *output;
@@ -43,7 +44,8 @@ static void usage(FILE *f)
 {
 	struct buf b = BUF_INIT(64 * 1024);
 
-	fputs("Usage: flinkhpa-gen [flags] POLICY.yaml...\n\n"
+	fputs("Usage: flinkhpa-gen [flags] POLICY.yaml...\n"
+	      "       flinkhpa-gen simulate --trace TRACE.csv [flags] POLICY.yaml\n\n"
 	      "Writes a TaskManager Deployment, a HorizontalPodAutoscaler and "
 	      "a\nkustomization.yaml for the ScalingPolicy documents in the "
 	      "files\n(see docs/policy.md); apply them with kubectl apply -k "
@@ -115,6 +117,145 @@ release:
 	return rc;
 }
 
+/* ---- flinkhpa-gen simulate ---- */
+
+struct sim_flags {
+	char *trace, *svg, *policy;
+	int64_t period_ms, initial, restart_ms, delay_ms;
+	double capacity;
+	bool help;
+};
+
+#define SOPT(f) offsetof(struct sim_flags, f)
+static const struct conf_def sim_flags_tab[] = {
+	{ "trace", CONF_STRING, SOPT(trace), 1, 4096, NULL, NULL, NULL,
+	  "the CSV trace: time in seconds, then a column per rule's metric "
+	  "(replayed), or input_rate (records/s, through the workload model)",
+	  0 },
+	{ "svg", CONF_STRING, SOPT(svg), 1, 4096, NULL, NULL, NULL,
+	  "also write the chart to this file", 0 },
+	{ "policy", CONF_STRING, SOPT(policy), 1, 63, NULL, NULL, NULL,
+	  "the policy to simulate when the file has several", 0 },
+	{ "sync-period", CONF_DURATION, SOPT(period_ms), 1000, 3600000, "15s",
+	  NULL, NULL, "the HPA controller's sync period", 0 },
+	{ "initial-replicas", CONF_INT, SOPT(initial), 0, 100000, "0", NULL,
+	  NULL, "replicas at the start (0: the policy's min)", 0 },
+	{ "capacity", CONF_DOUBLE, SOPT(capacity), 0.001, 1e12, "1000", NULL,
+	  NULL, "model: records/s one TaskManager processes when fully busy",
+	  0 },
+	{ "restart-pause", CONF_DURATION, SOPT(restart_ms), 0, 3600000, "10s",
+	  NULL, NULL, "model: the job's restart after each rescale (no "
+	  "metrics meanwhile)", 0 },
+	{ "pod-startup", CONF_DURATION, SOPT(delay_ms), 0, 3600000, "0", NULL,
+	  NULL, "model: a new TaskManager's start time, added to the pause",
+	  0 },
+	{ "help", CONF_BOOL, SOPT(help), 0, 0, NULL, NULL, NULL,
+	  "show this help and exit", 0 },
+	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
+};
+
+static void sim_usage(FILE *f)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+
+	fputs("Usage: flinkhpa-gen simulate --trace TRACE.csv [flags] "
+	      "POLICY.yaml\n\nReplays the trace through the HPA controller's "
+	      "algorithm with the policy's\nrules, bounds and behavior, and "
+	      "prints what the HPA would do.\n\nFlags:\n", f);
+	if (conf_usage(sim_flags_tab, &b) == 0)
+		fputs(buf_str(&b), f);
+	buf_release(&b);
+}
+
+static const struct pol *sim_pick(const struct pol_file *pf, const char *name,
+				  struct err *e)
+{
+	if (!name && pf->n == 1)
+		return &pf->v[0];
+	if (!name) {
+		err_set(e, ERR_INVAL, "the file has %zu policies: choose one "
+			"with --policy", pf->n);
+		return NULL;
+	}
+	for (size_t i = 0; i < pf->n; i++)
+		if (!strcmp(pf->v[i].name, name))
+			return &pf->v[i];
+	err_set(e, ERR_NOTFOUND, "no policy called \"%s\"", name);
+	return NULL;
+}
+
+static int sim_write(const char *path, const struct buf *b, struct err *e)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(buf_str(b), 1, b->len, f) != b->len) {
+		if (f)
+			fclose(f);
+		return err_set(e, ERR_IO, "%s: cannot write", path);
+	}
+	return fclose(f) ? err_set(e, ERR_IO, "%s: cannot write", path) : 0;
+}
+
+static int sim_main(const struct sim_flags *o, const char *policy)
+{
+	struct pol_file pf = { 0 };
+	struct sim_trace t = { 0 };
+	struct sim_result r = { 0 };
+	struct sim_opts so = { o->period_ms, o->initial, o->capacity,
+			       o->restart_ms, o->delay_ms };
+	struct buf out = BUF_INIT(64u << 20);
+	const struct pol *p = NULL;
+	const char *file = policy;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	rc = pol_read(policy, &pf, &e);
+	if (!rc && !(p = sim_pick(&pf, o->policy, &e)))
+		rc = e.code;
+	if (!rc && (file = o->trace) && !(rc = sim_trace_load(o->trace, &t, &e)))
+		file = NULL, rc = sim_run(p, &t, &so, &r, &e);
+	if (!rc && !(rc = sim_timeline(p, &r, &out)))
+		fputs(buf_str(&out), stdout);
+	if (!rc && o->svg) {
+		buf_reset(&out);
+		rc = sim_svg(p, &r, &out);
+		if (!rc && !(rc = sim_write(o->svg, &out, &e)))
+			printf("chart: %s\n", o->svg);
+	}
+	if (rc)
+		print_error(file, &e);
+	buf_release(&out);
+	sim_result_release(&r);
+	sim_trace_release(&t);
+	pol_file_release(&pf);
+	return rc ? 1 : 0;
+}
+
+static int run_simulate(int argc, char **argv)
+{
+	struct sim_flags o;
+	struct err e;
+	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
+	int npos = 0, rc = 2;
+
+	memset(&o, 0, sizeof(o));
+	err_clear(&e);
+	if (!pos || conf_defaults(sim_flags_tab, &o, &e) ||
+	    conf_parse_args(sim_flags_tab, &o, argc, argv, pos, &npos, &e))
+		fprintf(stderr, "flinkhpa-gen simulate: %s (see --help)\n", e.msg);
+	else if (o.help)
+		sim_usage(stdout), rc = 0;
+	else if (npos != 1 || !o.trace)
+		fprintf(stderr, "flinkhpa-gen simulate: give --trace and one "
+			"policy file (see --help)\n");
+	else
+		rc = sim_main(&o, pos[0]);
+	conf_release(sim_flags_tab, &o);
+	free(pos);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct gen_opts o;
@@ -122,6 +263,10 @@ int main(int argc, char **argv)
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
 	int npos = 0, rc = 2;
 
+	if (argc > 1 && !strcmp(argv[1], "simulate")) {
+		free(pos);
+		return run_simulate(argc - 1, argv + 1);
+	}
 	memset(&o, 0, sizeof(o));
 	err_clear(&e);
 	short_flags(argc, argv);
