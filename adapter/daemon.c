@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/buf.h"
 #include "../common/log.h"
@@ -23,7 +24,9 @@
 #include "kube.h"
 #include "httpd.h"
 #include "scrape.h"
+#include "lease.h"
 #include "selfmetrics.h"
+#include "sync.h"
 #include "store.h"
 #include "targets.h"
 #include "tlsgen.h"
@@ -35,6 +38,10 @@ struct daemon {
 	struct kube_config kcfg;
 	struct kube_client *kube;
 	struct discovery *disc;
+	struct kube_client *skube; /* the sync controller's and the lease's */
+	struct kube_client *lkube;
+	struct lease *lease;
+	struct sync *sync;
 	struct kube_config acfg; /* for reviews, when not kcfg */
 	struct kube_client *akube;
 	struct kube_config tcfg; /* for TokenReviews, when its own */
@@ -75,7 +82,9 @@ static int d_self_metrics(void *ud, struct buf *out)
 {
 	struct daemon *d = ud;
 
-	return selfmetrics_write(d->sm, d->scraper, d->store, out);
+	int rc = selfmetrics_write(d->sm, d->scraper, d->store, out);
+
+	return rc ? rc : sync_metrics(d->sync, out);
 }
 
 
@@ -141,6 +150,55 @@ static int d_discover(struct daemon *d, struct err *e)
 					     : "all namespaces",
 		 d->kcfg.server);
 	return discovery_start(d->disc, e);
+}
+
+/* This replica's name in the Lease: host name and a random suffix. */
+static void d_identity(char *out, size_t n)
+{
+	char host[128] = "flinkhpa-adapter";
+	unsigned r = 0;
+	FILE *f = fopen("/dev/urandom", "rb");
+
+	if (f) {
+		if (fread(&r, sizeof(r), 1, f) != 1)
+			r = (unsigned)getpid();
+		fclose(f);
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(out, n, "%s_%08x", host, r);
+}
+
+/* The parallelism sync controller, behind the Lease. */
+static int d_sync(struct daemon *d, struct err *e)
+{
+	const struct adapter_opts *o = d->o;
+	struct sync_opts so = { o->watch_namespace, NULL, o->sync_period_ms,
+				o->sync_settle_ms, o->sync_min_interval_ms,
+				o->sync_timeout_ms, 5000 };
+	char id[256];
+	struct lease_opts lo = { o->leader_ns ? o->leader_ns
+			: d->kcfg.namespace ? d->kcfg.namespace
+			: "flinkhpa-system", "flinkhpa-sync", id, 15, 10, 2 };
+
+	if (!o->sync || !d->kube)
+		return 0;
+	if (o->leader_id)
+		str_lcpy(id, o->leader_id, sizeof(id));
+	else
+		d_identity(id, sizeof(id));
+	if (!(d->skube = kube_client_new(&d->kcfg, e)))
+		return e->code;
+	if (o->leader_elect) {
+		if (!(d->lkube = kube_client_new(&d->kcfg, e)) ||
+		    !(d->lease = lease_new(d->lkube, &lo, e)) ||
+		    lease_start(d->lease, e))
+			return e->code;
+		log_info("sync controller: leader election on Lease %s/%s as %s",
+			 lo.ns, lo.name, id);
+	}
+	if (!(d->sync = sync_new(d->skube, d->lease, &so, e)))
+		return e->code;
+	return sync_start(d->sync, e);
 }
 
 static int d_start_scraping(struct daemon *d, struct err *e)
@@ -513,6 +571,10 @@ static void d_stop(struct daemon *d)
 	buf_release(&d->client_ca);
 	buf_release(&d->trust);
 	free(d->allowed);
+	sync_free(d->sync);
+	lease_free(d->lease);
+	kube_client_free(d->skube);
+	kube_client_free(d->lkube);
 	discovery_free(d->disc);
 	scraper_free(d->scraper);
 	kube_client_free(d->kube);
@@ -575,6 +637,8 @@ int daemon_run(const struct adapter_opts *o, const char **file,
 		rc = d_auth(&d, e);
 	if (!rc)
 		rc = d_serve(&d, e);
+	if (!rc)
+		rc = d_sync(&d, e);
 	if (!rc) {
 		sigwait(&set, &sig);
 		log_info("signal %d: shutting down", sig);

@@ -36,6 +36,14 @@ struct adapter_opts {
 	int64_t max_page;
 	int64_t max_series;
 	int64_t threads;
+	bool sync;
+	int64_t sync_period_ms;
+	int64_t sync_settle_ms;
+	int64_t sync_min_interval_ms;
+	int64_t sync_timeout_ms;
+	bool leader_elect;
+	char *leader_ns;
+	char *leader_id;
 	char *dump_scrape;
 	bool print_catalog;
 	int64_t verbosity;

@@ -311,18 +311,41 @@ static size_t kube_collect(char *d, size_t size, size_t n, void *ud)
 	return buf_add(ud, d, size * n) ? 0 : size * n;
 }
 
+/* The client's headers with the merge patch content type. */
+static struct curl_slist *kube_patch_headers(const struct curl_slist *h)
+{
+	struct curl_slist *out = NULL, *n;
+
+	for (; h; h = h->next) {
+		const char *v = strncmp(h->data, "Content-Type:", 13)
+			? h->data : "Content-Type: application/merge-patch+json";
+		if (!(n = curl_slist_append(out, v))) {
+			curl_slist_free_all(out);
+			return NULL;
+		}
+		out = n;
+	}
+	return out;
+}
+
 int kube_request(struct kube_client *k, const char *method, const char *path,
 		 const char *body, long *status, json_object **out,
 		 struct err *e)
 {
 	struct buf resp = BUF_INIT(KUBE_MAX_BODY);
 	CURL *h = kube_easy(k, path);
+	struct curl_slist *patch = NULL;
 	CURLcode rc;
 
 	*status = 0;
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (!h)
 		return err_set(e, ERR_NOMEM, "cannot set up curl");
+	if (!strcmp(method, "PATCH")) /* bodies are JSON merge patches */
+		patch = kube_patch_headers(k->headers);
+	if (patch)
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, patch);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (body)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -332,7 +355,8 @@ int kube_request(struct kube_client *k, const char *method, const char *path,
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(h);
-	if (rc == CURLE_OK && resp.len)
+	curl_slist_free_all(patch);
+	if (rc == CURLE_OK && resp.len && out)
 		*out = json_tokener_parse(buf_str(&resp));
 	buf_release(&resp);
 	if (rc != CURLE_OK)

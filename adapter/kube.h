@@ -38,9 +38,10 @@ struct kube_client *kube_client_new(const struct kube_config *c,
 				    struct err *e);
 void kube_client_free(struct kube_client *k);
 
-/* One request: method, path (with query), JSON body or NULL.  On return
- * *status is the HTTP status and *out the parsed JSON answer (the caller
- * owns it; NULL when the body was not JSON).  Transport errors: ERR_IO. */
+/* One request: method, path (with query), JSON body or NULL (PATCH bodies
+ * are JSON merge patches).  On return *status is the HTTP status and *out,
+ * unless out is NULL, the parsed JSON answer (the caller owns it; NULL when
+ * the body was not JSON).  Transport errors: ERR_IO. */
 int kube_request(struct kube_client *k, const char *method, const char *path,
 		 const char *body, long *status, json_object **out,
 		 struct err *e);

@@ -92,6 +92,28 @@ static const struct conf_def adapter_flags[] = {
 	  NULL, NULL, "most series kept from one page", 0 },
 	{ "threads", CONF_INT, OPT(threads), 1, 64, "2", NULL, NULL,
 	  "threads answering API requests", 0 },
+	{ "sync", CONF_BOOL, OPT(sync), 0, 0, "true", NULL, NULL,
+	  "run the parallelism sync controller (with the Kubernetes API)", 0 },
+	{ "sync-period", CONF_DURATION, OPT(sync_period_ms), 100, MS_DAY,
+	  "2s", NULL, NULL, "time between two steps of the sync controller", 0 },
+	{ "sync-settle", CONF_DURATION, OPT(sync_settle_ms), 0, MS_DAY, "10s",
+	  NULL, NULL, "replicas must be unchanged this long before a rescale",
+	  0 },
+	{ "sync-min-interval", CONF_DURATION, OPT(sync_min_interval_ms), 0,
+	  MS_DAY, "30s", NULL, NULL, "least time between two rescales of a "
+	  "job", 0 },
+	{ "sync-timeout", CONF_DURATION, OPT(sync_timeout_ms), 1000, MS_DAY,
+	  "5m", NULL, NULL, "time for a savepoint, or for the job to run at "
+	  "the new parallelism, before the rescale counts as failed", 0 },
+	{ "leader-elect", CONF_BOOL, OPT(leader_elect), 0, 0, "true", NULL,
+	  NULL, "run the sync controller only while holding the Lease "
+	  "flinkhpa-sync (for several replicas)", 0 },
+	{ "leader-elect-namespace", CONF_STRING, OPT(leader_ns), 1, 63, NULL,
+	  NULL, NULL, "namespace of the Lease (default: the adapter's own, "
+	  "else flinkhpa-system)", 0 },
+	{ "leader-elect-identity", CONF_STRING, OPT(leader_id), 1, 200, NULL,
+	  NULL, NULL, "this replica's name in the Lease (default: host name "
+	  "and a random suffix)", 0 },
 	{ "dump-scrape", CONF_STRING, OPT(dump_scrape), 1, 4096, NULL, NULL,
 	  NULL, "print every sample parsed from a Flink metrics page (FILE, "
 	  "or - for standard input), then a summary line, and exit", 0 },

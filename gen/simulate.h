@@ -57,7 +57,7 @@ struct sim_row {
 	double m[POL_MAX_RULES];
 	bool valid[POL_MAX_RULES];
 	bool rescaled;
-	char reason[160];
+	char reason[320];
 };
 
 struct sim_result {

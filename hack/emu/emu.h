@@ -7,21 +7,40 @@
  * The emulated job is one chain, "Source: orders -> Map: enrich -> Sink:
  * out", running at the model's parallelism; subtask k runs on TaskManager
  * k mod N.  In reactive mode the job uses every slot; in adaptive mode it
- * runs at what PUT /jobs/ID/resource-requirements asks for.
+ * runs at what PUT /jobs/ID/resource-requirements asks for; in savepoint
+ * mode (Flink's default scheduler in a session cluster) its parallelism is
+ * fixed at submission, and changing it means stop-with-savepoint, then
+ * running the uploaded jar again from that savepoint, as a new job.
+ *
+ * One job runs at a time (the model's); the jobs that ended stay listed.
+ * Savepoints complete --savepoint-duration of model time after they are
+ * triggered, or fail when a failure was injected through /control.
+ *
+ * Files: emurun.c starts and stops the servers and the model's clock;
+ * emurest.c answers the cluster and job endpoints and /control; emusave.c
+ * the savepoint and jar endpoints; emujob.c keeps the jobs and savepoints;
+ * emuserve.c the TaskManagers' servers; emupage.c their pages.
  */
 #ifndef FH_EMU_H
 #define FH_EMU_H
 
+#include <json-c/json.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
 
 #include "../../common/buf.h"
+#include "../../common/err.h"
 #include "flinkpage.h"
 #include "model.h"
 
-#define EMU_JOB_ID "3c1bf1b4dd8b2c7f6e45e0c3a8d2f9a1"
+#define EMU_JOB_ID "3c1bf1b4dd8b2c7f6e45e0c3a8d2f9a1" /* the first job */
 #define EMU_VERTEX_ID "cbc357ccb763df2852fee8c4fc7d55f2"
+#define EMU_VERTEX_NAME "Source: orders -> Map: enrich -> Sink: out"
+#define EMU_ID_LEN 33        /* 32 hex digits and the NUL */
+#define EMU_MAX_JOBS 32      /* jobs listed; the oldest ended ones go */
+#define EMU_MAX_SAVEPOINTS 64 /* savepoint operations remembered */
+#define EMU_PATH_MAX 1024
 
 struct emu;
 
@@ -33,33 +52,165 @@ struct emu_tm {
 	void *daemon; /* struct MHD_Daemon */
 };
 
+enum emu_job_state {
+	EMU_JOB_ACTIVE,   /* the model's job: its state comes from the model */
+	EMU_JOB_FINISHED, /* stopped with a savepoint */
+	EMU_JOB_CANCELED, /* savepoint with cancel-job */
+	EMU_JOB_FAILED,   /* could not start (e.g. unknown savepoint) */
+};
+
+struct emu_job {
+	char jid[EMU_ID_LEN];
+	int state;        /* enum emu_job_state */
+	int64_t start_ms; /* model time */
+	int64_t end_ms;   /* -1 while active */
+	int parallelism;  /* when it ended (active: read the model's) */
+};
+
+enum emu_sp_kind { EMU_SP_SAVEPOINT, EMU_SP_STOP, EMU_SP_CANCEL };
+enum emu_sp_status { EMU_SP_PENDING, EMU_SP_DONE, EMU_SP_FAILED };
+
+struct emu_savepoint {
+	char trigger[EMU_ID_LEN];
+	char jid[EMU_ID_LEN];
+	int kind;       /* enum emu_sp_kind */
+	int status;     /* enum emu_sp_status */
+	bool inject;    /* an injected failure */
+	int64_t due_ms; /* model time it completes */
+	char dir[EMU_PATH_MAX];      /* target directory */
+	char location[EMU_PATH_MAX]; /* DONE: the savepoint */
+	char cause_class[128];       /* FAILED: the exception's class */
+	char cause_msg[512];         /* and message */
+};
+
+/* Settings of one emulator (the flags of flinkhpa-emu). */
+struct emu_settings {
+	int taskmanagers, slots, metrics_port, rest_port;
+	int max_parallelism, parallelism; /* parallelism 0: all the slots */
+	const char *address_base, *rest_address, *job_name;
+	const char *jar_id, *entry_class;
+	int sched;                        /* enum emu_sched */
+	double input_rate, slot_capacity, speed;
+	int64_t restart_ms, savepoint_ms;
+};
+
 struct emu {
-	pthread_mutex_t mu; /* guards the model and the TaskManagers */
+	pthread_mutex_t mu; /* guards everything below but stop */
 	struct emu_model m;
-	bool reactive;
 	char job_name[128];
 	unsigned base_addr; /* host order: 127.0.1.1 */
-	int metrics_port;
+	int metrics_port;   /* 0: each TaskManager on a port of its own */
 	struct emu_tm tm[EMU_MAX_TM];
 	int ntm_running;    /* TaskManagers with a server */
 	int64_t start_ms;
 	double speed;       /* model seconds per real second */
 	volatile bool stop;
+
+	/* jobs: jobs[njobs - 1] is the latest, the model's when ACTIVE */
+	struct emu_job jobs[EMU_MAX_JOBS];
+	int njobs;
+	int default_parallelism;
+	/* savepoints: a ring, sp[i % EMU_MAX_SAVEPOINTS] for i < nsp */
+	struct emu_savepoint sp[EMU_MAX_SAVEPOINTS];
+	int nsp;
+	int64_t savepoint_ms; /* model time a savepoint takes */
+	int savepoint_fails;  /* injected: this many next savepoints fail */
+	int savepoints, savepoints_failed, submissions; /* counters */
+	char jar_id[128], entry_class[128];
+	int64_t jar_uploaded;
+	char rest_url[96];
+	uint64_t rng;
+
+	void *rest;         /* struct MHD_Daemon of the REST API */
+	pthread_t ticker;
+	bool ticking;
 };
 
-/* The page of TaskManager t (lock held). */
-int emu_page(struct emu *e, int t, struct buf *out);
+/* ---- emurun.c ---- */
+
+/* Start an emulator: the REST API, the TaskManagers and the model's clock
+ * (every 100 ms, times speed).  e is the caller's, zeroed or not; undone
+ * by emu_stop (also after a failed start).  Errors name what could not
+ * listen. */
+int emu_start(struct emu *e, const struct emu_settings *s, struct err *er);
+void emu_stop(struct emu *e);
+
+/* The REST port the emulator listens on (useful with rest_port 0). */
+int emu_rest_port(struct emu *e);
+
+/* ---- emurest.c ---- */
+
+/* A request's query argument by name, or NULL. */
+typedef const char *(*emu_arg_fn)(void *ud, const char *key);
 
 /* JSON answers of the JobManager's REST API and of /control; *code gets
  * the HTTP status (lock taken inside). */
 int emu_rest(struct emu *e, const char *method, const char *url,
-	     const char *query_rate, const char *query_tms,
-	     const char *body, struct buf *out, int *code);
+	     emu_arg_fn arg, void *arg_ud, const char *body, struct buf *out,
+	     int *code);
+
+/* Flink's error answer {"errors":["..."]} with status; returns NULL so a
+ * route can `return emu_error(...)`. */
+json_object *emu_error(struct buf *out, int *code, int status,
+		       const char *msg);
+
+/* Flink's answer for a RestHandlerException: the stack trace as one error
+ * string, "cls: msg\n\tat ...". */
+json_object *emu_error_exc(struct buf *out, int *code, int status,
+			   const char *cls, const char *msg);
+
+/* An id in a path is 32 hex digits; else false, with Flink's 400 answer
+ * ("Cannot resolve path parameter (param) ...") in out and *code. */
+bool emu_check_id(const char *id, const char *param, struct buf *out,
+		  int *code);
+
+/* ---- emusave.c ---- */
+
+/* The savepoint and jar routes: rest is the URL after /jobs/ID (job) or
+ * the whole URL (job NULL).  Returns the answer (the caller owns it), or
+ * NULL with *code and out set; *handled false when the URL is not one of
+ * them. */
+json_object *emu_save_route(struct emu *e, bool get, const char *job,
+			    const char *rest, const char *body,
+			    struct buf *out, int *code, bool *handled);
+
+/* ---- emujob.c (lock held) ---- */
+
+/* Advance the model by dt seconds and complete due savepoints. */
+void emu_tick(struct emu *e, double dt);
+
+/* The latest job, the one the model runs when it is ACTIVE. */
+struct emu_job *emu_job_current(struct emu *e);
+struct emu_job *emu_job_find(struct emu *e, const char *jid);
+
+/* Job state name as Flink's JobStatus. */
+const char *emu_job_state(struct emu *e, const struct emu_job *j);
+
+/* Record a new job (ACTIVE or FAILED); the oldest ended job is dropped
+ * when the list is full. */
+struct emu_job *emu_job_add(struct emu *e, int state);
+
+/* Start a savepoint operation for job jid into dir. */
+struct emu_savepoint *emu_sp_trigger(struct emu *e, const char *jid,
+				     const char *dir, int kind);
+struct emu_savepoint *emu_sp_find(struct emu *e, const char *jid,
+				  const char *trigger);
+
+/* A completed savepoint at this location exists. */
+bool emu_sp_exists(struct emu *e, const char *location);
+
+/* n fresh random hex digits into out (n + 1 bytes). */
+void emu_hex(struct emu *e, char *out, int n);
+
+/* ---- emuserve.c ---- */
+
+/* The page of TaskManager t (lock held). */
+int emu_page(struct emu *e, int t, struct buf *out);
 
 /* Start or stop TaskManager servers so that n run (lock held). */
 int emu_set_tms(struct emu *e, int n);
 
-/* HTTP plumbing shared by the servers (emuserve.c). */
+/* HTTP plumbing shared by the servers. */
 enum MHD_Result emu_reply(struct MHD_Connection *c, int code,
 			  const char *type, struct buf *b);
 struct MHD_Daemon *emu_listen(const char *addr, int port,

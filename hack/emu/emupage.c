@@ -102,10 +102,11 @@ int emu_page(struct emu *e, int t, struct buf *out)
 	struct fp_subtask sub[EMU_MAX_SUB];
 	char attempt[EMU_MAX_SUB][33];
 	static const int partitions[] = { 0 };
-	struct fp_task task = { EMU_VERTEX_ID,
-				"Source: orders -> Map: enrich -> Sink: out",
+	struct fp_task task = { EMU_VERTEX_ID, EMU_VERTEX_NAME,
 				emu_ops, 3, sub, 0, 0, false };
-	struct fp_job job = { EMU_JOB_ID, e->job_name, &task, 1, "orders" };
+	struct emu_job *cur = emu_job_current(e);
+	struct fp_job job = { cur ? cur->jid : EMU_JOB_ID, e->job_name, &task,
+			      1, "orders" };
 	struct fp_tm tm = { e->tm[t].addr, e->tm[t].tm_id, gc, 2, &job, 1,
 			    true, false };
 	struct emu_page_ctx c = { e, t };
@@ -119,7 +120,7 @@ int emu_page(struct emu *e, int t, struct buf *out)
 		sub[i] = (struct fp_subtask){ k, e->m.restarts, attempt[i],
 					      partitions, 1 };
 	}
-	if (e->m.restart_left > 0)
-		tm.njobs = 0; /* restarting: no tasks are deployed */
+	if (!emu_model_processing(&e->m))
+		tm.njobs = 0; /* (re)starting or stopped: no tasks report */
 	return fp_write_page(out, &tm, emu_value, &c, NULL, NULL);
 }

@@ -6,9 +6,12 @@
  *   GET /overview  /jobs/overview  /jobs/ID  /taskmanagers
  *   GET /jobs/ID/vertices/VID/subtasks/metrics?get=busyTimeMsPerSecond
  *   GET|PUT /jobs/ID/resource-requirements       (adaptive scheduler)
- *   GET|PUT /control?input-rate=R&taskmanagers=N (load, and the kubelet)
+ *   GET|PUT /control?input-rate=R&taskmanagers=N&savepoint-fails=K
+ *   savepoints and jars: emusave.c
  *
- * Errors are Flink's: {"errors":["..."]} with 404 or 400.
+ * Errors are Flink's: {"errors":["..."]}.  A handler's exception comes as
+ * its stack trace in one string (Flink 1.18's AbstractHandler); a path
+ * that matches no route as "Not found: URI".
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -16,6 +19,9 @@
 #include <string.h>
 
 #include "emu.h"
+
+#define EMU_REST_EXC "org.apache.flink.runtime.rest.handler.RestHandlerException"
+#define EMU_NOTFOUND_EXC "org.apache.flink.runtime.rest.NotFoundException"
 
 static json_object *js(const char *s) { return json_object_new_string(s); }
 static json_object *ji(int64_t v) { return json_object_new_int64(v); }
@@ -25,96 +31,189 @@ static void put(json_object *o, const char *k, json_object *v)
 	json_object_object_add(o, k, v);
 }
 
-static int emu_error(struct buf *out, int *code, int status, const char *msg)
+static int emu_json_out(struct buf *out, json_object *o)
+{
+	return buf_adds(out, json_object_to_json_string_ext(
+				     o, JSON_C_TO_STRING_PLAIN |
+					JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+json_object *emu_error(struct buf *out, int *code, int status, const char *msg)
 {
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 
 	json_object_array_add(a, js(msg));
 	put(o, "errors", a);
 	*code = status;
-	buf_adds(out, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_reset(out);
+	emu_json_out(out, o);
 	json_object_put(o);
-	return 0;
+	return NULL;
+}
+
+json_object *emu_error_exc(struct buf *out, int *code, int status,
+			   const char *cls, const char *msg)
+{
+	char trace[2048];
+
+	snprintf(trace, sizeof(trace), "%s: %s\n"
+		 "\tat org.apache.flink.runtime.rest.handler.AbstractRestHandler.respondToRequest(AbstractRestHandler.java:83)\n"
+		 "\tat org.apache.flink.runtime.rest.handler.AbstractHandler.respondAsLeader(AbstractHandler.java:196)\n"
+		 "\tat org.apache.flink.runtime.rest.handler.LeaderRetrievalHandler.lambda$channelRead0$0(LeaderRetrievalHandler.java:83)\n"
+		 "\tat java.base/java.util.Optional.ifPresent(Unknown Source)\n",
+		 cls, msg);
+	return emu_error(out, code, status, trace);
+}
+
+bool emu_check_id(const char *id, const char *param, struct buf *out,
+		  int *code)
+{
+	char msg[512];
+	size_t n = strlen(id);
+
+	if (n == 32 && strspn(id, "0123456789abcdefABCDEF") == 32)
+		return true;
+	snprintf(msg, sizeof(msg), "Bad request, could not parse parameters: "
+		 "Cannot resolve path parameter (%s) from value \"%.300s\".",
+		 param, id);
+	emu_error_exc(out, code, 400, EMU_REST_EXC, msg);
+	return false;
+}
+
+static json_object *emu_job_not_found(struct buf *out, int *code,
+				      const char *jid)
+{
+	char msg[128];
+
+	snprintf(msg, sizeof(msg), "Job %s not found", jid);
+	return emu_error_exc(out, code, 404, EMU_NOTFOUND_EXC, msg);
 }
 
 static json_object *emu_overview(struct emu *e)
 {
 	json_object *o = json_object_new_object();
-	int slots = emu_slots_total(&e->m);
+	int slots = emu_slots_total(&e->m), ended[4] = { 0 };
 
+	for (int i = 0; i < e->njobs; i++)
+		ended[e->jobs[i].state]++;
 	put(o, "taskmanagers", ji(e->m.taskmanagers));
 	put(o, "slots-total", ji(slots));
-	put(o, "slots-available", ji(slots - e->m.parallelism));
-	put(o, "jobs-running", ji(1));
-	put(o, "jobs-finished", ji(0));
-	put(o, "jobs-cancelled", ji(0));
-	put(o, "jobs-failed", ji(0));
+	put(o, "slots-available", ji(slots - emu_slots_used(&e->m)));
+	put(o, "jobs-running", ji(ended[EMU_JOB_ACTIVE]));
+	put(o, "jobs-finished", ji(ended[EMU_JOB_FINISHED]));
+	put(o, "jobs-cancelled", ji(ended[EMU_JOB_CANCELED]));
+	put(o, "jobs-failed", ji(ended[EMU_JOB_FAILED]));
 	put(o, "flink-version", js("1.18.1"));
 	put(o, "flink-commit", js("a8c8b1c"));
 	return o;
 }
 
-static json_object *emu_tasks(struct emu *e, int per_vertex)
+static const char *const emu_exec_states[] = {
+	"CREATED", "SCHEDULED", "DEPLOYING", "RUNNING", "FINISHED",
+	"CANCELING", "CANCELED", "FAILED", "RECONCILING", "INITIALIZING",
+};
+#define EMU_NSTATES (sizeof(emu_exec_states) / sizeof(emu_exec_states[0]))
+
+/* The ExecutionState all of job j's tasks are in. */
+static const char *emu_task_state(struct emu *e, const struct emu_job *j)
+{
+	switch (j->state) {
+	case EMU_JOB_FINISHED:
+		return "FINISHED";
+	case EMU_JOB_CANCELED:
+		return "CANCELED";
+	case EMU_JOB_FAILED:
+		return "FAILED";
+	}
+	return emu_model_task_state(&e->m);
+}
+
+/* Tasks per ExecutionState: in /jobs/overview lower case after "total"
+ * (JobDetailsSerializer), in a vertex the enum names. */
+static json_object *emu_tasks(const char *state, int n, bool overview)
 {
 	json_object *t = json_object_new_object();
-	bool run = e->m.restart_left <= 0;
 
-	put(t, "running", ji(run ? per_vertex : 0));
-	put(t, "canceling", ji(0));
-	put(t, "canceled", ji(0));
-	put(t, "total", ji(per_vertex));
-	put(t, "created", ji(0));
-	put(t, "scheduled", ji(run ? 0 : per_vertex));
-	put(t, "deploying", ji(0));
-	put(t, "reconciling", ji(0));
-	put(t, "finished", ji(0));
-	put(t, "initializing", ji(0));
-	put(t, "failed", ji(0));
+	if (overview)
+		put(t, "total", ji(n));
+	for (size_t i = 0; i < EMU_NSTATES; i++) {
+		char key[16];
+		int v = strcmp(emu_exec_states[i], state) == 0 ? n : 0;
+
+		snprintf(key, sizeof(key), "%s", emu_exec_states[i]);
+		for (char *k = key; overview && *k; k++)
+			*k = (char)(*k - 'A' + 'a');
+		put(t, key, ji(v));
+	}
 	return t;
+}
+
+/* The active job runs at the model's parallelism. */
+static int emu_par(struct emu *e, const struct emu_job *j)
+{
+	return j->state == EMU_JOB_ACTIVE ? e->m.parallelism : j->parallelism;
+}
+
+static int64_t emu_end(struct emu *e, const struct emu_job *j)
+{
+	return j->end_ms < 0 ? e->m.now_ms : j->end_ms;
 }
 
 static json_object *emu_jobs_overview(struct emu *e)
 {
 	json_object *o = json_object_new_object(), *jobs = json_object_new_array();
-	json_object *j = json_object_new_object();
 
-	put(j, "jid", js(EMU_JOB_ID));
-	put(j, "name", js(e->job_name));
-	put(j, "state", js(emu_model_state(&e->m)));
-	put(j, "start-time", ji(e->start_ms));
-	put(j, "end-time", ji(-1));
-	put(j, "duration", ji(e->m.now_ms - e->start_ms));
-	put(j, "last-modification", ji(e->m.now_ms));
-	put(j, "tasks", emu_tasks(e, e->m.parallelism));
-	json_object_array_add(jobs, j);
+	for (int i = e->njobs - 1; i >= 0; i--) {
+		const struct emu_job *jb = &e->jobs[i];
+		json_object *j = json_object_new_object();
+
+		put(j, "jid", js(jb->jid));
+		put(j, "name", js(e->job_name));
+		put(j, "state", js(emu_job_state(e, jb)));
+		put(j, "start-time", ji(jb->start_ms));
+		put(j, "end-time", ji(jb->end_ms));
+		put(j, "duration", ji(emu_end(e, jb) - jb->start_ms));
+		put(j, "last-modification", ji(emu_end(e, jb)));
+		put(j, "tasks", emu_tasks(emu_task_state(e, jb), emu_par(e, jb),
+					  true));
+		json_object_array_add(jobs, j);
+	}
 	put(o, "jobs", jobs);
 	return o;
 }
 
-static json_object *emu_job(struct emu *e)
+static json_object *emu_vertex(struct emu *e, const struct emu_job *j)
+{
+	json_object *v = json_object_new_object();
+	const char *ts = emu_task_state(e, j);
+
+	put(v, "id", js(EMU_VERTEX_ID));
+	put(v, "name", js(EMU_VERTEX_NAME));
+	put(v, "maxParallelism", ji(e->m.max_parallelism));
+	put(v, "parallelism", ji(emu_par(e, j)));
+	put(v, "status", js(ts));
+	put(v, "start-time", ji(j->start_ms));
+	put(v, "end-time", ji(j->end_ms));
+	put(v, "duration", ji(emu_end(e, j) - j->start_ms));
+	put(v, "tasks", emu_tasks(ts, emu_par(e, j), false));
+	return v;
+}
+
+static json_object *emu_job(struct emu *e, const struct emu_job *j)
 {
 	json_object *o = json_object_new_object(), *vs = json_object_new_array();
-	json_object *v = json_object_new_object();
+	bool active = j->state == EMU_JOB_ACTIVE;
 
-	put(o, "jid", js(EMU_JOB_ID));
+	put(o, "jid", js(j->jid));
 	put(o, "name", js(e->job_name));
 	put(o, "isStoppable", json_object_new_boolean(false));
-	put(o, "state", js(emu_model_state(&e->m)));
-	put(o, "start-time", ji(e->start_ms));
-	put(o, "end-time", ji(-1));
-	put(o, "duration", ji(e->m.now_ms - e->start_ms));
+	put(o, "state", js(emu_job_state(e, j)));
+	put(o, "start-time", ji(j->start_ms));
+	put(o, "end-time", ji(j->end_ms));
+	put(o, "duration", ji(emu_end(e, j) - j->start_ms));
 	put(o, "maxParallelism", ji(-1));
-	put(o, "now", ji(e->m.now_ms));
-	put(v, "id", js(EMU_VERTEX_ID));
-	put(v, "name", js("Source: orders -> Map: enrich -> Sink: out"));
-	put(v, "maxParallelism", ji(e->m.max_parallelism));
-	put(v, "parallelism", ji(e->m.parallelism));
-	put(v, "status", js(emu_model_state(&e->m)));
-	put(v, "start-time", ji(e->start_ms));
-	put(v, "end-time", ji(-1));
-	put(v, "duration", ji(e->m.now_ms - e->start_ms));
-	put(v, "tasks", emu_tasks(e, e->m.parallelism));
-	json_object_array_add(vs, v);
+	put(o, "now", ji(active ? e->m.now_ms : j->end_ms));
+	json_object_array_add(vs, emu_vertex(e, j));
 	put(o, "vertices", vs);
 	return o;
 }
@@ -122,12 +221,12 @@ static json_object *emu_job(struct emu *e)
 static json_object *emu_taskmanagers(struct emu *e)
 {
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
+	int n = e->m.taskmanagers, busy = emu_slots_used(&e->m);
 
-	for (int t = 0; t < e->m.taskmanagers; t++) {
+	for (int t = 0; t < n; t++) {
 		json_object *tm = json_object_new_object(), *hw = json_object_new_object();
 		char path[160];
-		int used = (e->m.parallelism + e->m.taskmanagers - 1 - t) /
-			   e->m.taskmanagers;
+		int used = (busy + n - 1 - t) / n;
 
 		snprintf(path, sizeof(path), "akka.tcp://flink@%s:6122/user/rpc/taskmanager_0",
 			 e->tm[t].addr);
@@ -153,38 +252,58 @@ static json_object *emu_requirements(struct emu *e)
 {
 	json_object *o = json_object_new_object(), *v = json_object_new_object();
 	json_object *p = json_object_new_object();
+	bool adaptive = e->m.sched == EMU_SCHED_ADAPTIVE;
 
-	put(p, "lowerBound", ji(1));
-	put(p, "upperBound", ji(e->m.parallelism));
+	put(p, "lowerBound", ji(adaptive ? e->m.lower : 1));
+	put(p, "upperBound", ji(adaptive ? e->m.upper : e->m.parallelism));
 	put(v, "parallelism", p);
 	put(o, EMU_VERTEX_ID, v);
 	return o;
 }
 
-/* PUT resource-requirements: {"VID":{"parallelism":{"upperBound":N}}}. */
-static int emu_set_requirements(struct emu *e, const char *body,
-				struct buf *out, int *code)
+/* An int member of o into *out, when present and an integer. */
+static bool emu_int(json_object *o, const char *key, int *out)
 {
-	json_object *o = body ? json_tokener_parse(body) : NULL, *v, *p, *ub;
-	int rc;
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return false;
+	*out = json_object_get_int(v);
+	return true;
+}
+
+/* PUT resource-requirements: {"VID":{"parallelism":{"lowerBound":L,
+ * "upperBound":U}}}; the job restarts at min(U, slots). */
+static json_object *emu_set_requirements(struct emu *e, const char *body,
+					 struct buf *out, int *code)
+{
+	json_object *o = body ? json_tokener_parse(body) : NULL, *v, *p;
+	int lower = 1, upper;
+	char msg[256];
 
 	if (!o || !json_object_object_get_ex(o, EMU_VERTEX_ID, &v) ||
 	    !json_object_object_get_ex(v, "parallelism", &p) ||
-	    !json_object_object_get_ex(p, "upperBound", &ub)) {
+	    !emu_int(p, "upperBound", &upper) ||
+	    (json_object_object_get_ex(p, "lowerBound", NULL) &&
+	     !emu_int(p, "lowerBound", &lower))) {
 		json_object_put(o);
-		return emu_error(out, code, 400, "Request did not match expected "
-				 "format JobResourceRequirementsBody.");
+		return emu_error_exc(out, code, 400, EMU_REST_EXC,
+				     "Request did not match expected format "
+				     "JobResourceRequirementsBody.");
 	}
-	if (e->reactive) {
-		json_object_put(o);
-		return emu_error(out, code, 400, "Job is not using the adaptive "
-				 "scheduler.");
-	}
-	emu_model_rescale(&e->m, json_object_get_int(ub));
 	json_object_put(o);
-	*code = 200;
-	rc = buf_adds(out, "{}");
-	return rc;
+	if (e->m.sched != EMU_SCHED_ADAPTIVE)
+		return emu_error_exc(out, code, 400, EMU_REST_EXC,
+				     "Job is not using the adaptive scheduler.");
+	if (lower < 1 || upper < lower || upper > e->m.max_parallelism) {
+		snprintf(msg, sizeof(msg), "Invalid parallelism bounds [%d, %d] "
+			 "for vertex %s (max parallelism %d).", lower, upper,
+			 EMU_VERTEX_ID, e->m.max_parallelism);
+		return emu_error_exc(out, code, 400, EMU_REST_EXC, msg);
+	}
+	emu_model_set_bounds(&e->m, lower, upper);
+	return json_object_new_object(); /* EmptyResponseBody */
 }
 
 static json_object *emu_subtask_metrics(struct emu *e)
@@ -203,82 +322,132 @@ static json_object *emu_subtask_metrics(struct emu *e)
 
 static json_object *emu_control_state(struct emu *e)
 {
+	static const char *const modes[] = { "reactive", "adaptive", "savepoint" };
 	json_object *o = json_object_new_object();
+	struct emu_job *j = emu_job_current(e);
 
 	put(o, "input-rate", json_object_new_double(e->m.input_rate));
 	put(o, "taskmanagers", ji(e->m.taskmanagers));
 	put(o, "parallelism", ji(e->m.parallelism));
-	put(o, "state", js(emu_model_state(&e->m)));
+	put(o, "state", js(j ? emu_job_state(e, j) : "FINISHED"));
 	put(o, "backlog", ji((int64_t)e->m.backlog));
 	put(o, "busy-ratio", json_object_new_double(e->m.busy));
 	put(o, "restarts", ji(e->m.restarts));
 	put(o, "time-ms", ji(e->m.now_ms));
+	put(o, "mode", js(modes[e->m.sched]));
+	put(o, "jobid", js(j ? j->jid : ""));
+	put(o, "savepoints", ji(e->savepoints));
+	put(o, "savepoints-failed", ji(e->savepoints_failed));
+	put(o, "savepoint-fails", ji(e->savepoint_fails));
+	put(o, "submissions", ji(e->submissions));
 	return o;
 }
 
-static int emu_control(struct emu *e, const char *rate, const char *tms,
-		       struct buf *out, int *code)
+/* A non-negative number from /control's query; -1 when absent, -2 bad. */
+static double emu_query_num(emu_arg_fn arg, void *ud, const char *key)
 {
-	if (rate)
-		e->m.input_rate = atof(rate) < 0 ? 0 : atof(rate);
-	if (tms && emu_set_tms(e, atoi(tms))) {
-		emu_error(out, code, 400, "cannot start the TaskManagers");
+	const char *s = arg ? arg(ud, key) : NULL;
+	char *end;
+	double v;
+
+	if (!s)
 		return -1;
-	}
-	return 0;
+	v = strtod(s, &end);
+	return end == s || *end || !(v >= 0) ? -2 : v;
 }
 
-/* The answer for url (lock held); NULL and an error set when none. */
-static json_object *emu_route(struct emu *e, const char *method,
-			      const char *url, const char *rate,
-			      const char *tms, const char *body,
-			      struct buf *out, int *code)
+static json_object *emu_control(struct emu *e, emu_arg_fn arg, void *ud,
+				struct buf *out, int *code)
 {
-	const char *job = "/jobs/" EMU_JOB_ID;
-	bool get = strcmp(method, "GET") == 0;
+	double rate = emu_query_num(arg, ud, "input-rate");
+	double tms = emu_query_num(arg, ud, "taskmanagers");
+	double fails = emu_query_num(arg, ud, "savepoint-fails");
 
-	if (strcmp(url, "/control") == 0) {
-		if (!get && emu_control(e, rate, tms, out, code))
-			return NULL;
-		return emu_control_state(e);
+	if (rate == -2 || tms == -2 || fails == -2 || fails > 1e6)
+		return emu_error(out, code, 400, "input-rate, taskmanagers and "
+				 "savepoint-fails take non-negative numbers");
+	if (rate >= 0)
+		e->m.input_rate = rate;
+	if (fails >= 0)
+		e->savepoint_fails = (int)fails;
+	if (tms >= 0 && (tms > EMU_MAX_TM || emu_set_tms(e, (int)tms)))
+		return emu_error(out, code, 400, "cannot start the TaskManagers");
+	return emu_control_state(e);
+}
+
+/* /jobs/ID...: rest is what follows the id. */
+static json_object *emu_job_route(struct emu *e, bool get, const char *jid,
+				  const char *rest, const char *body,
+				  struct buf *out, int *code)
+{
+	struct emu_job *j = emu_job_find(e, jid);
+	bool active = j && j->state == EMU_JOB_ACTIVE, handled;
+	json_object *o;
+
+	o = emu_save_route(e, get, jid, rest, body, out, code, &handled);
+	if (handled)
+		return o;
+	if (get && *rest == '\0')
+		return j ? emu_job(e, j) : emu_job_not_found(out, code, jid);
+	if (strcmp(rest, "/resource-requirements") == 0) {
+		if (!active)
+			return emu_job_not_found(out, code, jid);
+		return get ? emu_requirements(e)
+			   : emu_set_requirements(e, body, out, code);
 	}
+	if (get && strcmp(rest, "/vertices/" EMU_VERTEX_ID
+			  "/subtasks/metrics") == 0)
+		return active ? emu_subtask_metrics(e)
+			      : emu_job_not_found(out, code, jid);
+	return NULL;
+}
+
+/* The answer for url (lock held); NULL with out and *code set when none. */
+static json_object *emu_route(struct emu *e, const char *method,
+			      const char *url, emu_arg_fn arg, void *ud,
+			      const char *body, struct buf *out, int *code)
+{
+	bool get = strcmp(method, "GET") == 0, handled;
+	char msg[600], jid[80];
+	json_object *o = NULL;
+
+	if (strcmp(url, "/control") == 0)
+		return get ? emu_control_state(e) : emu_control(e, arg, ud, out, code);
 	if (get && strcmp(url, "/overview") == 0)
 		return emu_overview(e);
 	if (get && strcmp(url, "/jobs/overview") == 0)
 		return emu_jobs_overview(e);
 	if (get && strcmp(url, "/taskmanagers") == 0)
 		return emu_taskmanagers(e);
-	if (strncmp(url, job, strlen(job)) == 0) {
-		const char *rest = url + strlen(job);
-		if (get && *rest == '\0')
-			return emu_job(e);
-		if (strcmp(rest, "/resource-requirements") == 0) {
-			if (!get && emu_set_requirements(e, body, out, code))
-				return NULL;
-			return get ? emu_requirements(e) : NULL;
-		}
-		if (get && strcmp(rest, "/vertices/" EMU_VERTEX_ID
-				  "/subtasks/metrics") == 0)
-			return emu_subtask_metrics(e);
+	if (strncmp(url, "/jobs/", 6) == 0 && url[6]) {
+		size_t n = strcspn(url + 6, "/");
+
+		snprintf(jid, sizeof(jid), "%.*s", (int)(n < 79 ? n : 79), url + 6);
+		if (!emu_check_id(jid, "jobid", out, code))
+			return NULL;
+		o = emu_job_route(e, get, jid, url + 6 + n, body, out, code);
+	} else if (strncmp(url, "/jars", 5) == 0) {
+		o = emu_save_route(e, get, NULL, url, body, out, code, &handled);
 	}
-	emu_error(out, code, 404, "Not found: the requested resource does not exist");
-	return NULL;
+	if (o || *code != 200)
+		return o;
+	snprintf(msg, sizeof(msg), "Not found: %.500s", url);
+	return emu_error(out, code, 404, msg);
 }
 
 int emu_rest(struct emu *e, const char *method, const char *url,
-	     const char *query_rate, const char *query_tms,
-	     const char *body, struct buf *out, int *code)
+	     emu_arg_fn arg, void *arg_ud, const char *body, struct buf *out,
+	     int *code)
 {
 	json_object *o;
 	int rc = 0;
 
 	*code = 200;
 	pthread_mutex_lock(&e->mu);
-	o = emu_route(e, method, url, query_rate, query_tms, body, out, code);
+	o = emu_route(e, method, url, arg, arg_ud, body, out, code);
 	pthread_mutex_unlock(&e->mu);
 	if (o) {
-		rc = buf_adds(out, json_object_to_json_string_ext(
-					   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		rc = emu_json_out(out, o);
 		json_object_put(o);
 	}
 	return rc;

@@ -84,7 +84,7 @@ int emu_set_tms(struct emu *e, int n)
 		e->tm[t].daemon = NULL;
 		e->ntm_running = t;
 	}
-	emu_model_set_taskmanagers(&e->m, n, e->reactive);
+	emu_model_set_taskmanagers(&e->m, n);
 	return 0;
 }
 

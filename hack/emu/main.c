@@ -1,30 +1,28 @@
 /*
- * main.c - flinkhpa-emu, the Flink emulator (see emu.h): serves the
- * JobManager REST API on --rest-address:--rest-port and each TaskManager's
- * /metrics on its own loopback address, and advances the workload model
- * every 100 ms (times --speed).  Runs until SIGTERM or SIGINT.
+ * main.c - flinkhpa-emu, the Flink emulator (see emu.h): reads its flags,
+ * serves the JobManager REST API on --rest-address:--rest-port and each
+ * TaskManager's /metrics on its own loopback address, and advances the
+ * workload model every 100 ms (times --speed), through emurun.c.  Runs
+ * until SIGTERM or SIGINT.
  */
-#include <arpa/inet.h>
-#include <microhttpd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../../common/conf.h"
 #include "emu.h"
 
 struct emu_opts {
-	int64_t tms, slots, metrics_port, rest_port, max_par;
+	int64_t tms, slots, metrics_port, rest_port, max_par, par;
 	double rate, capacity, speed;
-	int64_t restart_ms;
-	char *base, *rest_addr, *job_name;
-	int mode; /* 0 reactive, 1 adaptive */
+	int64_t restart_ms, savepoint_ms;
+	char *base, *rest_addr, *job_name, *jar_id, *entry_class;
+	int mode; /* enum emu_sched: reactive, adaptive, savepoint */
 	bool help;
 };
 
-static const char *const modes[] = { "reactive", "adaptive", NULL };
+static const char *const modes[] = { "reactive", "adaptive", "savepoint", NULL };
 
 #define O(f) offsetof(struct emu_opts, f)
 static const struct conf_def emu_flags[] = {
@@ -35,106 +33,40 @@ static const struct conf_def emu_flags[] = {
 	{ "rest-address", CONF_STRING, O(rest_addr), 7, 15, "127.0.0.1", NULL, NULL, "JobManager REST address", 0 },
 	{ "rest-port", CONF_INT, O(rest_port), 0, 65535, "8081", NULL, NULL, "JobManager REST port (0: any)", 0 },
 	{ "job-name", CONF_STRING, O(job_name), 1, 120, "orders-enrichment", NULL, NULL, "the job's name", 0 },
-	{ "mode", CONF_ENUM, O(mode), 0, 0, "reactive", modes, NULL, "reactive: the job uses every slot; adaptive: PUT resource-requirements", 0 },
+	{ "mode", CONF_ENUM, O(mode), 0, 0, "reactive", modes, NULL, "reactive: the job uses every slot; adaptive: PUT resource-requirements; savepoint: the default scheduler, a fixed parallelism changed by stop-with-savepoint and a new run of the jar", 0 },
+	{ "parallelism", CONF_INT, O(par), 0, 32768, "0", NULL, NULL, "the first job's parallelism in adaptive and savepoint modes, and of jar runs that give none (0: every slot at start)", 0 },
 	{ "input-rate", CONF_DOUBLE, O(rate), 0, 1e9, "500", NULL, NULL, "records/s offered at start", 0 },
 	{ "slot-capacity", CONF_DOUBLE, O(capacity), 1, 1e9, "1000", NULL, NULL, "records/s one subtask processes", 0 },
-	{ "restart-pause", CONF_DURATION, O(restart_ms), 0, 3600000, "10s", NULL, NULL, "restart time after a rescale", 0 },
+	{ "restart-pause", CONF_DURATION, O(restart_ms), 0, 3600000, "10s", NULL, NULL, "restart time after a rescale, and start time of a new job", 0 },
+	{ "savepoint-duration", CONF_DURATION, O(savepoint_ms), 0, 3600000, "2s", NULL, NULL, "time a savepoint takes", 0 },
 	{ "max-parallelism", CONF_INT, O(max_par), 1, 32768, "128", NULL, NULL, "the vertex's max parallelism", 0 },
+	{ "jar-id", CONF_STRING, O(jar_id), 5, 120, "d9e1c4a2-5b7f-4e3a-9c6d-2f8b1a0e7c45_orders-enrichment.jar", NULL, NULL, "id of the uploaded jar that GET /jars lists", 0 },
+	{ "entry-class", CONF_STRING, O(entry_class), 1, 120, "com.example.OrdersEnrichment", NULL, NULL, "the jar's entry class", 0 },
 	{ "speed", CONF_DOUBLE, O(speed), 0.1, 1000, "1", NULL, NULL, "model seconds per real second", 0 },
 	{ "help", CONF_BOOL, O(help), 0, 0, NULL, NULL, NULL, "show this help", 0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
 };
 
-static int64_t now_ms(void)
+static void emu_settings_from(struct emu_settings *s, const struct emu_opts *o)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-struct rest_req {
-	struct buf body;
-};
-
-static enum MHD_Result rest_access(void *cls, struct MHD_Connection *c,
-				   const char *url, const char *method,
-				   const char *v, const char *up, size_t *upn,
-				   void **cc)
-{
-	struct rest_req *r = *cc;
-	struct buf out = BUF_INIT(16 << 20);
-	int code = 500;
-
-	(void)v;
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		buf_init(&r->body, 1 << 20);
-		*cc = r;
-		return r ? MHD_YES : MHD_NO;
-	}
-	if (*upn) {
-		buf_add(&r->body, up, *upn);
-		*upn = 0;
-		return MHD_YES;
-	}
-	emu_rest(cls, method, url,
-		 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "input-rate"),
-		 MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "taskmanagers"),
-		 r->body.len ? buf_str(&r->body) : NULL, &out, &code);
-	buf_release(&r->body);
-	free(r);
-	*cc = NULL;
-	return emu_reply(c, code, "application/json; charset=UTF-8", &out);
-}
-
-static void rest_done(void *cls, struct MHD_Connection *c, void **cc,
-		      enum MHD_RequestTerminationCode t)
-{
-	struct rest_req *r = *cc;
-
-	(void)cls; (void)c; (void)t;
-	if (r) {
-		buf_release(&r->body);
-		free(r);
-		*cc = NULL;
-	}
-}
-
-static void *ticker(void *arg)
-{
-	struct emu *e = arg;
-
-	while (!e->stop) {
-		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-		pthread_mutex_lock(&e->mu);
-		emu_model_tick(&e->m, 0.1 * e->speed);
-		pthread_mutex_unlock(&e->mu);
-	}
-	return NULL;
-}
-
-static void emu_setup(struct emu *e, const struct emu_opts *o)
-{
-	struct in_addr ia;
-
-	memset(e, 0, sizeof(*e));
-	pthread_mutex_init(&e->mu, NULL);
-	e->start_ms = now_ms();
-	emu_model_init(&e->m, e->start_ms);
-	e->m.input_rate = o->rate;
-	e->m.slot_capacity = o->capacity;
-	e->m.restart_pause = (double)o->restart_ms / 1000;
-	e->m.slots_per_tm = (int)o->slots;
-	e->m.max_parallelism = (int)o->max_par;
-	e->m.parallelism = (int)(o->slots * o->tms);
-	e->m.taskmanagers = (int)o->tms;
-	e->reactive = o->mode == 0;
-	e->speed = o->speed;
-	e->metrics_port = (int)o->metrics_port;
-	snprintf(e->job_name, sizeof(e->job_name), "%s", o->job_name);
-	inet_pton(AF_INET, o->base, &ia);
-	e->base_addr = ntohl(ia.s_addr);
+	memset(s, 0, sizeof(*s));
+	s->taskmanagers = (int)o->tms;
+	s->slots = (int)o->slots;
+	s->metrics_port = (int)o->metrics_port;
+	s->rest_port = (int)o->rest_port;
+	s->max_parallelism = (int)o->max_par;
+	s->parallelism = (int)o->par;
+	s->address_base = o->base;
+	s->rest_address = o->rest_addr;
+	s->job_name = o->job_name;
+	s->jar_id = o->jar_id;
+	s->entry_class = o->entry_class;
+	s->sched = o->mode;
+	s->input_rate = o->rate;
+	s->slot_capacity = o->capacity;
+	s->speed = o->speed;
+	s->restart_ms = o->restart_ms;
+	s->savepoint_ms = o->savepoint_ms;
 }
 
 static int usage(int rc)
@@ -152,11 +84,10 @@ static int usage(int rc)
 int main(int argc, char **argv)
 {
 	static struct emu e;
+	struct emu_settings s;
 	struct emu_opts o;
 	struct err er;
 	char **pos = calloc((size_t)argc + 1, sizeof(*pos));
-	struct MHD_Daemon *rest;
-	pthread_t th;
 	sigset_t set;
 	int npos, sig, rc;
 
@@ -176,30 +107,19 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	emu_setup(&e, &o);
-	rest = emu_listen(o.rest_addr, (int)o.rest_port, rest_access, &e,
-			  rest_done);
-	if (!rest || emu_set_tms(&e, (int)o.tms)) {
-		fprintf(stderr, "flinkhpa-emu: cannot listen (REST %s:%lld, "
-			"TaskManagers from %s:%lld)\n", o.rest_addr,
-			(long long)o.rest_port, o.base, (long long)o.metrics_port);
+	emu_settings_from(&s, &o);
+	if (emu_start(&e, &s, &er)) {
+		fprintf(stderr, "flinkhpa-emu: %s\n", er.msg);
 		rc = 1;
-		goto out_servers;
+		goto out_emu;
 	}
-	printf("rest=http://%s:%d taskmanagers=%lld first=http://%s:%lld/metrics\n",
-	       o.rest_addr, MHD_get_daemon_info(rest, MHD_DAEMON_INFO_BIND_PORT)->port,
-	       (long long)o.tms, o.base, (long long)o.metrics_port);
+	printf("rest=%s taskmanagers=%lld first=http://%s:%lld/metrics\n",
+	       e.rest_url, (long long)o.tms, o.base, (long long)o.metrics_port);
 	fflush(stdout);
-	pthread_create(&th, NULL, ticker, &e);
 	sigwait(&set, &sig);
-	e.stop = true;
-	pthread_join(th, NULL);
 	rc = 0;
-out_servers:
-	if (rest)
-		MHD_stop_daemon(rest);
-	for (int t = 0; t < e.ntm_running; t++)
-		MHD_stop_daemon(e.tm[t].daemon);
+out_emu:
+	emu_stop(&e);
 out:
 	conf_release(emu_flags, &o);
 	free(pos);

@@ -15,6 +15,9 @@ void emu_model_init(struct emu_model *m, int64_t now_ms)
 	m->restart_pause = 10;
 	m->slots_per_tm = 2;
 	m->max_parallelism = 128;
+	m->sched = EMU_SCHED_REACTIVE;
+	m->lower = 1;
+	m->upper = 2;
 	m->taskmanagers = 1;
 	m->parallelism = 2;
 	m->now_ms = now_ms;
@@ -32,6 +35,20 @@ static double emu_cap(const struct emu_model *m)
 	return m->parallelism * m->slot_capacity;
 }
 
+bool emu_model_processing(const struct emu_model *m)
+{
+	return !m->stopped && !m->waiting && m->restart_left <= 0;
+}
+
+int emu_slots_used(const struct emu_model *m)
+{
+	int slots = emu_slots_total(m);
+
+	if (m->stopped || m->waiting)
+		return 0;
+	return m->parallelism < slots ? m->parallelism : slots;
+}
+
 void emu_model_tick(struct emu_model *m, double dt)
 {
 	double cap = emu_cap(m), want;
@@ -39,8 +56,12 @@ void emu_model_tick(struct emu_model *m, double dt)
 	if (dt <= 0)
 		return;
 	m->now_ms += (int64_t)(dt * 1000);
-	if (m->restart_left > 0) {
+	if (m->stopped || m->waiting) {
+		m->processed = 0;
+	} else if (m->restart_left > 0) {
 		m->restart_left -= dt;
+		if (m->restart_left <= 0)
+			m->starting = false;
 		m->processed = 0;
 	} else {
 		want = m->input_rate + m->backlog / dt;
@@ -49,7 +70,7 @@ void emu_model_tick(struct emu_model *m, double dt)
 	m->backlog += (m->input_rate - m->processed) * dt;
 	if (m->backlog < 0)
 		m->backlog = 0;
-	m->busy = cap > 0 && m->restart_left <= 0 ? m->processed / cap : 0;
+	m->busy = cap > 0 && emu_model_processing(m) ? m->processed / cap : 0;
 	m->records_in += m->processed * dt;
 	for (int t = 0; t < m->taskmanagers && t < EMU_MAX_TM; t++) {
 		/* subtasks spread evenly over the TaskManagers */
@@ -73,23 +94,132 @@ void emu_model_rescale(struct emu_model *m, int p)
 		return;
 	m->parallelism = p;
 	m->restart_left = m->restart_pause;
+	m->starting = false;
 	m->restarts++;
 }
 
-void emu_model_set_taskmanagers(struct emu_model *m, int n, bool reactive)
+/* What the job needs and wants of the slots, by scheduler. */
+static void emu_want(const struct emu_model *m, int *need, int *want)
+{
+	int slots = emu_slots_total(m);
+
+	switch (m->sched) {
+	case EMU_SCHED_REACTIVE:
+		*need = 1;
+		*want = slots;
+		break;
+	case EMU_SCHED_ADAPTIVE:
+		*need = m->lower;
+		*want = m->upper < slots ? m->upper : slots;
+		break;
+	default:
+		*need = m->parallelism;
+		*want = m->parallelism;
+		break;
+	}
+	if (*want > m->max_parallelism)
+		*want = m->max_parallelism;
+	if (*want < 1)
+		*want = 1;
+}
+
+/* After a change of slots or bounds: rescale, wait for slots (the job
+ * fails over and cannot be scheduled: one restart), or resume. */
+static void emu_follow(struct emu_model *m)
+{
+	int need, want;
+
+	if (m->stopped)
+		return;
+	emu_want(m, &need, &want);
+	if (emu_slots_total(m) < need) {
+		if (!m->waiting) {
+			m->waiting = true;
+			m->starting = false;
+			m->restart_left = 0;
+			m->restarts++;
+		}
+		return;
+	}
+	if (m->waiting) {
+		m->waiting = false;
+		m->parallelism = want;
+		m->restart_left = m->restart_pause;
+		return;
+	}
+	emu_model_rescale(m, want);
+}
+
+void emu_model_set_taskmanagers(struct emu_model *m, int n)
 {
 	if (n < 1)
 		n = 1;
 	if (n > EMU_MAX_TM)
 		n = EMU_MAX_TM;
 	m->taskmanagers = n;
-	if (reactive || m->parallelism > emu_slots_total(m))
-		emu_model_rescale(m, emu_slots_total(m));
+	emu_follow(m);
+}
+
+void emu_model_set_bounds(struct emu_model *m, int lower, int upper)
+{
+	m->lower = lower < 1 ? 1 : lower;
+	m->upper = upper < m->lower ? m->lower : upper;
+	emu_follow(m);
+}
+
+void emu_model_stop(struct emu_model *m)
+{
+	m->stopped = true;
+	m->waiting = false;
+	m->starting = false;
+	m->restart_left = 0;
+	m->processed = 0;
+	m->busy = 0;
+}
+
+void emu_model_submit(struct emu_model *m, int p)
+{
+	int need, want;
+
+	if (p < 1)
+		p = 1;
+	if (p > m->max_parallelism)
+		p = m->max_parallelism;
+	m->stopped = false;
+	m->waiting = false;
+	if (m->sched == EMU_SCHED_ADAPTIVE) {
+		m->lower = 1;
+		m->upper = p;
+	}
+	m->parallelism = p;
+	emu_want(m, &need, &want);
+	m->parallelism = want;
+	m->starting = true;
+	m->restart_left = m->restart_pause;
+	if (emu_slots_total(m) < need) {
+		m->waiting = true; /* no slots for it: it fails over */
+		m->starting = false;
+		m->restart_left = 0;
+		m->restarts++;
+	}
 }
 
 const char *emu_model_state(const struct emu_model *m)
 {
-	return m->restart_left > 0 ? "RESTARTING" : "RUNNING";
+	if (m->stopped)
+		return "FINISHED";
+	if (m->waiting || (m->restart_left > 0 && !m->starting))
+		return "RESTARTING";
+	return "RUNNING";
+}
+
+const char *emu_model_task_state(const struct emu_model *m)
+{
+	if (m->stopped)
+		return "FINISHED";
+	if (m->waiting || (m->restart_left > 0 && !m->starting))
+		return "SCHEDULED";
+	return m->restart_left > 0 ? "INITIALIZING" : "RUNNING";
 }
 
 double emu_busy_ms(const struct emu_model *m)
@@ -100,7 +230,9 @@ double emu_busy_ms(const struct emu_model *m)
 double emu_backpressured_ms(const struct emu_model *m)
 {
 	/* the sources wait on a saturated chain once there is a backlog */
-	return m->backlog > 0 && m->restart_left <= 0 ? 1000 * (1 - m->busy) * 0.5 : 0;
+	if (m->backlog <= 0 || !emu_model_processing(m))
+		return 0;
+	return 1000 * (1 - m->busy) * 0.5;
 }
 
 double emu_pending_per_subtask(const struct emu_model *m)

@@ -10,6 +10,18 @@
  * back-pressured time, records in and out, pending records, watermark and
  * event-time lag, latency markers, and per TaskManager the CPU time (one
  * fully busy subtask burns cpu_per_slot cores) and heap.
+ *
+ * How the parallelism follows the slots depends on the scheduler:
+ *   reactive  the job uses every slot (up to the max parallelism);
+ *   adaptive  it runs at min(upper bound, slots) of the declared bounds,
+ *             and waits while fewer slots than the lower bound exist;
+ *   default   (Flink's default scheduler, "savepoint" mode of the
+ *             emulator) the parallelism is fixed when the job is
+ *             submitted; with fewer slots the job cannot be scheduled and
+ *             restarts until they come back.
+ * A job stopped with a savepoint processes nothing until a new one is
+ * submitted (emu_model_submit); its backlog grows meanwhile, as the
+ * source's offsets were kept in the savepoint.
  */
 #ifndef FH_EMU_MODEL_H
 #define FH_EMU_MODEL_H
@@ -18,6 +30,12 @@
 #include <stdint.h>
 
 #define EMU_MAX_TM 4096
+
+enum emu_sched {
+	EMU_SCHED_REACTIVE,
+	EMU_SCHED_ADAPTIVE,
+	EMU_SCHED_DEFAULT,
+};
 
 struct emu_model {
 	/* settings */
@@ -28,11 +46,16 @@ struct emu_model {
 	double restart_pause; /* seconds of restart after a rescale */
 	int slots_per_tm;
 	int max_parallelism;
+	int sched;            /* enum emu_sched */
+	int lower, upper;     /* adaptive: the declared parallelism bounds */
 
 	/* state */
 	int taskmanagers;     /* registered TaskManagers */
 	int parallelism;      /* subtasks of each vertex, running */
-	double restart_left;  /* > 0: restarting */
+	double restart_left;  /* > 0: restarting (or starting, see below) */
+	bool starting;        /* a new job restoring its state: restart_left */
+	bool waiting;         /* fewer slots than the job needs: not running */
+	bool stopped;         /* no job runs (stopped with a savepoint) */
 	int restarts;
 	double backlog;       /* records pending at the sources */
 	double processed;     /* records/s in the last tick */
@@ -43,7 +66,8 @@ struct emu_model {
 };
 
 /* Defaults: 1 TaskManager, 2 slots, capacity 1000 records/s per slot,
- * 0.45 cores per busy slot, 10 s restart pause, max parallelism 128. */
+ * 0.45 cores per busy slot, 10 s restart pause, max parallelism 128,
+ * reactive scheduler, bounds 1..2. */
 void emu_model_init(struct emu_model *m, int64_t now_ms);
 
 /* Advance by dt seconds of model time. */
@@ -53,11 +77,33 @@ void emu_model_tick(struct emu_model *m, double dt);
  * current parallelism).  p is capped to the slots and max parallelism. */
 void emu_model_rescale(struct emu_model *m, int p);
 
-/* TaskManagers join or leave; in reactive mode the job follows. */
-void emu_model_set_taskmanagers(struct emu_model *m, int n, bool reactive);
+/* TaskManagers join or leave; the job follows as its scheduler does. */
+void emu_model_set_taskmanagers(struct emu_model *m, int n);
 
-/* The state: RUNNING or RESTARTING. */
+/* Adaptive scheduler: new bounds (1 <= lower <= upper); the job restarts
+ * at min(upper, slots, max parallelism) when that differs. */
+void emu_model_set_bounds(struct emu_model *m, int lower, int upper);
+
+/* The job stops (stop-with-savepoint): nothing is processed any more. */
+void emu_model_stop(struct emu_model *m);
+
+/* A new job at parallelism p (default scheduler: fixed; adaptive: the
+ * upper bound; reactive: ignored) starts and restores its state for
+ * restart_pause seconds. */
+void emu_model_submit(struct emu_model *m, int p);
+
+/* The job's state as Flink's JobStatus: RUNNING (also while starting),
+ * RESTARTING (restarting or waiting for slots), FINISHED (stopped). */
 const char *emu_model_state(const struct emu_model *m);
+
+/* Its tasks' ExecutionState: RUNNING, INITIALIZING, SCHEDULED, FINISHED. */
+const char *emu_model_task_state(const struct emu_model *m);
+
+/* Records flow: not stopped, not waiting, not (re)starting. */
+bool emu_model_processing(const struct emu_model *m);
+
+/* Slots the job holds. */
+int emu_slots_used(const struct emu_model *m);
 
 /* Derived metrics. */
 double emu_busy_ms(const struct emu_model *m);          /* per subtask */

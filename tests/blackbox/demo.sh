@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
-# demo.sh - `make demo` (hack/demo.sh) runs to the end, shows the adapter's
-# answers for both TaskManagers and the job, and leaves no process behind.
+# demo.sh - `make demo` (hack/demo.sh) plays the reference scenario to the
+# end: the adapter's answers as kubectl shows them, the HPA (simulated, fed
+# live from the adapter) scaling 1 -> 2 on the spike and back to 1 after
+# the window, the job following, a chart that renders, and no process left.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
 [ -z "$FH_WRAP" ] || { echo "the demo runs the plain binaries"; exit 77; }
-out=$(cd "$FH_ROOT" && timeout $((60 * FH_TIMEOUT_FACTOR)) hack/demo.sh 2>&1) || fail "demo failed: $out"
-for want in "taskmanager-100000-1 " "taskmanager-100000-2 " "INSECURE DEMO MODE" \
-	"flink_tm_busy_ratio" "taskmanager-100000               " "{'job_name': 'orders_enrichment'}" "Next steps"; do
+export FLINKHPA_DEMO_OUT=$FH_TMP/demo
+out=$(cd "$FH_ROOT" && timeout $((150 * FH_TIMEOUT_FACTOR)) hack/demo.sh 2>&1) || fail "demo failed: $out"
+for want in "INSECURE DEMO MODE" "taskmanager-100000-1             24500m" \
+	"flink_job_backlog" "averageValue: \"65\"" "job parallelism 4 (RUNNING)" \
+	"the HPA scaled 1 -> 2 (pods metric flink_tm_cpu_utilization above target)" \
+	"the HPA scaled 2 -> 1 (All metrics below target)" "job parallelism now 2" \
+	"chart:    $FH_TMP/demo/chart.svg" "Next steps"; do
 	[[ "$out" == *"$want"* ]] || fail "demo output lacks [$want]: $out"
 done
 [[ "$out" == *"'status': 'Failure'"* ]] && fail "demo shows an error: $out"
+[ "$(grep -c "New size" <<<"$out")" = 2 ] || fail "more than two rescales: $out"
+rsvg-convert -o "$FH_TMP/chart.png" "$FH_TMP/demo/chart.svg" || fail "the chart does not render"
+grep -q "^time,flink_tm_cpu_utilization" "$FH_TMP/demo/trace.csv" || fail "no trace"
 sleep 0.5
 pgrep -f 'flinkhpa-demo' >/dev/null && fail "the demo left processes behind"
+pgrep -f "flinkhpa-emu.*--job-name orders-enrichment --input-rate 500 --slot-capacity 1000 --restart-pause 3s" >/dev/null &&
+	fail "the demo left the emulator behind"
 echo ok

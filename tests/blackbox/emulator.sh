@@ -4,7 +4,11 @@
 # adapter's values follow the emulator's model: calm, then a load spike
 # (busy 1.0 and a growing backlog), then more TaskManagers (the job
 # restarts at a higher parallelism); a TaskManager that goes away goes
-# stale.  Also the emulator's JobManager REST in Flink's shapes.
+# stale.  Also the emulator's JobManager REST in Flink's shapes, and its
+# savepoint mode (stop-with-savepoint, the jar run again from the
+# savepoint at a new parallelism, an injected savepoint failure) and
+# adaptive mode (PUT resource-requirements restarts the job), with the
+# exact JSON Flink 1.18 writes.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -56,11 +60,187 @@ expect_body_has '"taskmanagers":5,"slots-total":10,"slots-available":0'
 curl -s "$E/taskmanagers" >"$FH_TMP/body"
 expect_body_has '"path":"akka.tcp://flink@127.0.1.5:6122/user/rpc/taskmanager_0"'
 curl -s "$E/jobs/nope" >"$FH_TMP/body"
-expect_body_has '{"errors":['
+expect_body_has '{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Bad request, could not parse parameters: Cannot resolve path parameter (jobid) from value \"nope\".\n\tat '
 
 # a TaskManager goes away: its values go stale
 curl -s -X PUT "$E/control?taskmanagers=2" >/dev/null
 wait_body "$C/pods/%2A/flink_tm_busy_ratio?labelSelector=app%3Dflink" '"name":"tm-3"' lacks
 get "$C/pods/tm-3/flink_tm_busy_ratio" 404
 stop_adapter
+
+# ---- savepoint mode: Flink's default scheduler in a session cluster ----
+
+# METHOD URL [JSON]: the status into $code, the answer into $FH_TMP/body.
+call() {
+	local data=()
+	[ $# -ge 3 ] && data=(-H 'Content-Type: application/json' --data "$3")
+	code=$(curl -s --max-time $((5 * FH_TIMEOUT_FACTOR)) -o "$FH_TMP/body" \
+		-w '%{http_code}' -X "$1" "${data[@]}" "$2")
+}
+
+# The whole answer matches $1, where <HEX32>, <HEX12>, <INT>, <NUM>, <B64>
+# and <ANY> stand for what changes from run to run; the rest is literal.
+expect_shape() {
+	python3 - "$FH_TMP/body" "$1" <<'PY' || fail "answer is not $1: $(head -c 800 "$FH_TMP/body")"
+import re, sys
+body, pat = open(sys.argv[1]).read(), sys.argv[2]
+sub = {"<HEX32>": "[0-9a-f]{32}", "<HEX12>": "[0-9a-f]{12}", "<INT>": "-?[0-9]+",
+       "<NUM>": "-?[0-9.]+(E-?[0-9]+)?", "<B64>": "[A-Za-z0-9+/]+=*", "<ANY>": ".*?"}
+rx = "".join(sub.get(p, re.escape(p)) for p in re.split(r"(<[A-Z0-9]+>)", pat))
+sys.exit(0 if re.fullmatch(rx, body, re.S) else 1)
+PY
+}
+
+expect_code() { [ "$code" = "$1" ] || fail "status $code, want $1: $(head -c 600 "$FH_TMP/body")"; }
+
+# GET url until its answer has $2.
+poll() {
+	local deadline=$((SECONDS + 20 * FH_TIMEOUT_FACTOR))
+	until call GET "$1" && grep -qF -- "$2" "$FH_TMP/body"; do
+		[ $SECONDS -lt $deadline ] || fail "waiting for $2 at $1: $(head -c 600 "$FH_TMP/body")"
+		sleep 0.2
+	done
+}
+
+start_emu() { # name flags...: sets S (its REST URL)
+	local name=$1 port mp
+	shift
+	port=$(free_port)
+	mp=$(free_port)
+	$FH_WRAP "$FH_BIN/flinkhpa-emu" --rest-port "$port" --metrics-port "$mp" "$@" \
+		>"$FH_TMP/$name.log" 2>&1 &
+	BB_PIDS+=($!)
+	S=http://127.0.0.1:$port
+	local deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
+	until curl -s "$S/control" >/dev/null; do
+		[ $SECONDS -lt $deadline ] || fail "emulator $name did not start: $(cat "$FH_TMP/$name.log")"
+		sleep 0.1
+	done
+}
+
+J1=3c1bf1b4dd8b2c7f6e45e0c3a8d2f9a1
+JAR=d9e1c4a2-5b7f-4e3a-9c6d-2f8b1a0e7c45_orders-enrichment.jar
+# (the pauses are long enough to see the states in between, also under
+# valgrind)
+pause=$((3 * FH_TIMEOUT_FACTOR))s
+start_emu savepoint --mode savepoint --taskmanagers 2 --parallelism 2 \
+	--restart-pause "$pause" --savepoint-duration "$pause"
+call GET "$S/control"
+expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":0,"busy-ratio":<NUM>,"restarts":0,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0}'
+call GET "$S/jars"
+expect_shape '{"address":"'$S'","files":[{"id":"'$JAR'","name":"orders-enrichment.jar","uploaded":<INT>,"entry":[{"name":"com.example.OrdersEnrichment","description":null}]}]}'
+# a third TaskManager: the default scheduler keeps the parallelism
+curl -s -X PUT "$S/control?taskmanagers=3" >/dev/null
+call GET "$S/overview"
+expect_shape '{"taskmanagers":3,"slots-total":6,"slots-available":4,"jobs-running":1,"jobs-finished":0,"jobs-cancelled":0,"jobs-failed":0,"flink-version":"1.18.1","flink-commit":"a8c8b1c"}'
+
+# stop with a savepoint: 202, in progress, then completed; the job ends
+call POST "$S/jobs/$J1/stop" '{"targetDirectory":"/tmp/sp","drain":false}'
+expect_code 202
+expect_shape '{"request-id":"<HEX32>"}'
+T=$(sed 's/.*"request-id":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+call GET "$S/jobs/$J1/savepoints/$T"
+expect_code 200
+expect_shape '{"status":{"id":"IN_PROGRESS"},"operation":null}'
+poll "$S/jobs/$J1/savepoints/$T" COMPLETED
+expect_shape '{"status":{"id":"COMPLETED"},"operation":{"location":"/tmp/sp/savepoint-3c1bf1-<HEX12>"}}'
+LOC=$(sed 's/.*"location":"\([^"]*\)".*/\1/' "$FH_TMP/body")
+call GET "$S/jobs/$J1"
+expect_shape '{"jid":"'$J1'","name":"orders-enrichment","isStoppable":false,"state":"FINISHED","start-time":<INT>,"end-time":<INT>,"duration":<INT>,"maxParallelism":-1,"now":<INT>,"vertices":[{"id":"cbc357ccb763df2852fee8c4fc7d55f2","name":"Source: orders -> Map: enrich -> Sink: out","maxParallelism":128,"parallelism":2,"status":"FINISHED","start-time":<INT>,"end-time":<INT>,"duration":<INT>,"tasks":{"CREATED":0,"SCHEDULED":0,"DEPLOYING":0,"RUNNING":0,"FINISHED":2,"CANCELING":0,"CANCELED":0,"FAILED":0,"RECONCILING":0,"INITIALIZING":0}}]}'
+
+# the jar again, from the savepoint, at parallelism 5: a new job
+call POST "$S/jars/$JAR/run" '{"parallelism":5,"savepointPath":"'"$LOC"'","allowNonRestoredState":false,"programArgsList":["--topic","orders"]}'
+expect_code 200
+expect_shape '{"jobid":"<HEX32>"}'
+J2=$(sed 's/.*"jobid":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+[ "$J2" != "$J1" ] || fail "the run did not make a new job"
+call GET "$S/jobs/overview"
+expect_shape '{"jobs":[{"jid":"'$J2'","name":"orders-enrichment","state":"RUNNING","start-time":<INT>,"end-time":-1,"duration":<INT>,"last-modification":<INT>,"tasks":{"total":5,"created":0,"scheduled":0,"deploying":0,"running":0,"finished":0,"canceling":0,"canceled":0,"failed":0,"reconciling":0,"initializing":5}},{"jid":"'$J1'","name":"orders-enrichment","state":"FINISHED","start-time":<INT>,"end-time":<INT>,"duration":<INT>,"last-modification":<INT>,"tasks":{"total":2,"created":0,"scheduled":0,"deploying":0,"running":0,"finished":2,"canceling":0,"canceled":0,"failed":0,"reconciling":0,"initializing":0}}]}'
+poll "$S/jobs/$J2" '"status":"RUNNING"'
+expect_body_has '"parallelism":5,"status":"RUNNING"'
+call GET "$S/control"
+expect_body_has '"parallelism":5,"state":"RUNNING"'
+expect_body_has '"jobid":"'$J2'","savepoints":1,"savepoints-failed":0,"savepoint-fails":0,"submissions":1}'
+# the TaskManagers' pages carry the new job
+mport=$(sed -n 's/.*first=http:\/\/127.0.1.1:\([0-9]*\).*/\1/p' "$FH_TMP/savepoint.log")
+curl -s "http://127.0.1.1:$mport/metrics" >"$FH_TMP/body"
+expect_body_has "job_id=\"$J2\""
+
+# an injected failure: the cause comes back, the job keeps running
+call PUT "$S/control?savepoint-fails=1"
+expect_body_has '"savepoint-fails":1,'
+call POST "$S/jobs/$J2/stop" '{"targetDirectory":"/tmp/sp","drain":false}'
+expect_code 202
+T=$(sed 's/.*"request-id":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+poll "$S/jobs/$J2/savepoints/$T" COMPLETED
+expect_shape '{"status":{"id":"COMPLETED"},"operation":{"failure-cause":{"class":"org.apache.flink.runtime.checkpoint.CheckpointException","stack-trace":"org.apache.flink.runtime.checkpoint.CheckpointException: Checkpoint expired before completing.\n\tat <ANY>\n","serialized-throwable":"rO0ABXNy<B64>"}}}'
+call GET "$S/jobs/$J2"
+expect_body_has '"state":"RUNNING"'
+call GET "$S/control"
+expect_body_has '"savepoints":1,"savepoints-failed":1,"savepoint-fails":0,'
+# a savepoint without stopping
+call POST "$S/jobs/$J2/savepoints" '{"target-directory":"/tmp/sp2","cancel-job":false}'
+expect_code 202
+T=$(sed 's/.*"request-id":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+poll "$S/jobs/$J2/savepoints/$T" COMPLETED
+expect_shape '{"status":{"id":"COMPLETED"},"operation":{"location":"/tmp/sp2/savepoint-'${J2:0:6}'-<HEX12>"}}'
+call GET "$S/jobs/$J2"
+expect_body_has '"state":"RUNNING"'
+
+# errors as Flink words them
+call GET "$S/jobs/0123456789abcdef0123456789abcdef"
+expect_code 404
+expect_shape '{"errors":["org.apache.flink.runtime.rest.NotFoundException: Job 0123456789abcdef0123456789abcdef not found\n\tat <ANY>\n"]}'
+call GET "$S/jobs/$J2/savepoints/0123456789abcdef0123456789abcdef"
+expect_code 404
+expect_shape '{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: There is no savepoint operation with triggerId=0123456789abcdef0123456789abcdef for job '$J2'.\n\tat <ANY>\n"]}'
+call POST "$S/jobs/$J2/stop" '{"drain":false}'
+expect_code 400
+expect_shape '{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Config key [state.savepoints.dir] is not set. Property [targetDirectory] must be provided.\n\tat <ANY>\n"]}'
+call POST "$S/jobs/$J2/stop" '{"targetDirectory":7}'
+expect_code 400
+expect_body_has 'Request did not match expected format StopWithSavepointRequestBody.'
+call POST "$S/jars/other.jar/run" '{"parallelism":2}'
+expect_code 400
+expect_body_has 'Jar file /tmp/flink-web-upload/other.jar does not exist'
+call POST "$S/jars/$JAR/run" '{"parallelism":2}'
+expect_code 400
+expect_body_has "flinkhpa-emu runs one job at a time: job $J2 is RUNNING"
+call GET "$S/nope"
+expect_code 404
+expect_shape '{"errors":["Not found: /nope"]}'
+
+# more parallelism than slots: the job cannot be scheduled
+call POST "$S/jobs/$J2/stop" '{"targetDirectory":"/tmp/sp"}'
+T=$(sed 's/.*"request-id":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+poll "$S/jobs/$J2/savepoints/$T" COMPLETED
+LOC=$(sed 's/.*"location":"\([^"]*\)".*/\1/' "$FH_TMP/body")
+call POST "$S/jars/$JAR/run" '{"parallelism":8,"savepointPath":"'"$LOC"'"}'
+J3=$(sed 's/.*"jobid":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+call GET "$S/jobs/$J3"
+expect_body_has '"state":"RESTARTING"'
+expect_body_has '"parallelism":8,"status":"SCHEDULED"'
+curl -s -X PUT "$S/control?taskmanagers=4" >/dev/null
+poll "$S/jobs/$J3" '"state":"RUNNING"'
+
+# ---- adaptive mode: PUT resource-requirements restarts the job ----
+start_emu adaptive --mode adaptive --taskmanagers 3 --parallelism 2 --restart-pause "$pause"
+R=$S/jobs/$J1/resource-requirements
+call GET "$R"
+expect_shape '{"cbc357ccb763df2852fee8c4fc7d55f2":{"parallelism":{"lowerBound":1,"upperBound":2}}}'
+call PUT "$R" '{"cbc357ccb763df2852fee8c4fc7d55f2":{"parallelism":{"lowerBound":1,"upperBound":10}}}'
+expect_code 200
+expect_shape '{}'
+call GET "$S/jobs/$J1"
+expect_body_has '"state":"RESTARTING"'
+expect_body_has '"parallelism":6,"status":"SCHEDULED"' # min(10, 6 slots)
+poll "$S/jobs/$J1" '"status":"RUNNING"'
+call GET "$R"
+expect_shape '{"cbc357ccb763df2852fee8c4fc7d55f2":{"parallelism":{"lowerBound":1,"upperBound":10}}}'
+curl -s -X PUT "$S/control?taskmanagers=4" >/dev/null # the bound allows 8
+poll "$S/control" '"parallelism":8,"state":"RUNNING","backlog"'
+expect_body_has '"restarts":2,'
+call PUT "$R" '{"cbc357ccb763df2852fee8c4fc7d55f2":{"parallelism":{"upperBound":"x"}}}'
+expect_code 400
+expect_body_has 'Request did not match expected format JobResourceRequirementsBody.'
 echo ok

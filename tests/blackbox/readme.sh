@@ -29,6 +29,12 @@ import sys
 readme, help_text = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 sys.exit(0 if ("```\n" + help_text + "```") in readme else 1)
 PY
+"$FH_BIN/flinkhpa-gen" simulate --help >"$FH_TMP/sim-help" || fail "flinkhpa-gen simulate --help"
+python3 - "$readme" "$FH_TMP/sim-help" <<'PY' || fail "README simulate flags differ from flinkhpa-gen simulate --help"
+import sys
+readme, help_text = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+sys.exit(0 if ("```\n" + help_text + "```") in readme else 1)
+PY
 # the README's policy is valid and says what examples/scenario-cpu.yaml says
 python3 - "$readme" >"$FH_TMP/readme-policy.yaml" <<'PY' || fail "no policy in the README"
 import sys

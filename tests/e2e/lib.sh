@@ -29,11 +29,12 @@ mark_pods_running() {
 	done
 }
 
-# Wait (bounded) until namespace $1 has $2 Running pods, marking new ones.
+# Wait (bounded) until namespace $1 has $2 Running pods, marking new ones
+# (unless $3 is "kubelet": start_kubelet does it).
 wait_running_pods() {
 	local ns=$1 want=$2 deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR)) n
 	while :; do
-		mark_pods_running "$ns"
+		[ "${3:-}" = kubelet ] || mark_pods_running "$ns"
 		n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l)
 		[ "$n" -eq "$want" ] && return 0
 		[ $SECONDS -lt $deadline ] || fail "namespace $ns has $n running pods, want $want"
@@ -41,6 +42,36 @@ wait_running_pods() {
 	done
 }
 
+
+# The kubelet's part for namespace $1, in the background until the test
+# ends: each new pod becomes Running and Ready with the lowest free address
+# 127.0.1.k (where the emulator's TaskManager k listens), and the emulator
+# at $2 (if given) runs as many TaskManagers as there are running pods.
+start_kubelet() {
+	local ns=$1 emu=${2:-}
+	(
+		local used ip p k n
+		while :; do
+			used=" $(kubectl -n "$ns" get pods --field-selector=status.phase=Running \
+				-o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}' 2>/dev/null)"
+			for p in $(kubectl -n "$ns" get pods --field-selector=status.phase=Pending \
+				--sort-by=.metadata.creationTimestamp -o name 2>/dev/null); do
+				for k in $(seq 1 16); do
+					[[ "$used" == *" 127.0.1.$k "* ]] || break
+				done
+				ip=127.0.1.$k
+				used="$used$ip "
+				kubectl -n "$ns" patch "$p" --subresource=status --type=merge -p \
+					"{\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" >/dev/null 2>&1
+			done
+			n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null |
+				grep -vc Terminating)
+			[ -n "$emu" ] && [ "$n" -gt 0 ] && curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
+			sleep 1
+		done
+	) >"$FH_TMP/kubelet-$ns.log" 2>&1 &
+	BB_PIDS+=($!)
+}
 
 # kubectl get --raw $1 into $FH_TMP/body, retried for a while: kube-apiserver
 # installs the proxy route of a new APIService group asynchronously, and

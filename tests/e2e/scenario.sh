@@ -56,32 +56,8 @@ $FH_WRAP "$FH_BIN/flinkhpa-gen" --namespaces --hpa-version v2beta2 -o "$FH_TMP/o
 kubectl apply -k "$FH_TMP/out" >"$FH_TMP/apply.log" 2>&1 || fail "kubectl apply -k: $(cat "$FH_TMP/apply.log")"
 cat "$FH_TMP/apply.log"
 
-# The kubelet's part: lowest free 127.0.1.k for new pods; the emulator runs
-# as many TaskManagers as there are running pods.
-kubelet() {
-	local end=$((SECONDS + 600)) pods used ip p k n
-	while [ $SECONDS -lt $end ]; do
-		used=" $(kubectl -n "$NS" get pods --field-selector=status.phase=Running \
-			-o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}' 2>/dev/null)"
-		for p in $(kubectl -n "$NS" get pods --field-selector=status.phase=Pending \
-			--sort-by=.metadata.creationTimestamp -o name 2>/dev/null); do
-			for k in $(seq 1 16); do
-				[[ "$used" == *" 127.0.1.$k "* ]] || break
-			done
-			ip=127.0.1.$k
-			used="$used$ip "
-			kubectl -n "$NS" patch "$p" --subresource=status --type=merge -p \
-				"{\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" >/dev/null 2>&1
-		done
-		n=$(kubectl -n "$NS" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null |
-			grep -vc Terminating)
-		[ "$n" -gt 0 ] && curl -s -X PUT "$FLINKHPA_EMU/control?taskmanagers=$n" >/dev/null
-		sleep 1
-	done
-}
-kubelet >"$FH_TMP/kubelet.log" 2>&1 &
-BB_PIDS+=($!)
-wait_running_pods "$NS" 1
+start_kubelet "$NS" "$FLINKHPA_EMU"
+wait_running_pods "$NS" 1 kubelet
 
 start_cluster_adapter
 register_apiservices "$ADAPTER_PORT"

@@ -1,0 +1,183 @@
+/*
+ * emurun.c - starts and stops an emulator (see emu.h): the JobManager's
+ * REST server, the TaskManagers' servers and the thread that advances the
+ * model every 100 ms (times the speed).  flinkhpa-emu's main() and the
+ * tests that run an emulator in their own process both use it.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu.h"
+
+#define EMU_MAX_BODY (1 << 20) /* request bodies */
+#define EMU_MAX_ANSWER (16 << 20)
+
+static int64_t emu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct rest_req {
+	struct buf body;
+	bool too_big;
+};
+
+static const char *emu_mhd_arg(void *ud, const char *key)
+{
+	return MHD_lookup_connection_value(ud, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static enum MHD_Result rest_access(void *cls, struct MHD_Connection *c,
+				   const char *url, const char *method,
+				   const char *v, const char *up, size_t *upn,
+				   void **cc)
+{
+	struct rest_req *r = *cc;
+	struct buf out = BUF_INIT(EMU_MAX_ANSWER);
+	int code = 500;
+
+	(void)v;
+	if (!r) {
+		if (!(r = calloc(1, sizeof(*r))))
+			return MHD_NO;
+		buf_init(&r->body, EMU_MAX_BODY);
+		*cc = r;
+		return MHD_YES;
+	}
+	if (*upn) {
+		if (buf_add(&r->body, up, *upn))
+			r->too_big = true;
+		*upn = 0;
+		return MHD_YES;
+	}
+	if (r->too_big)
+		emu_error(&out, &code, 413, "Request entity too large");
+	else
+		emu_rest(cls, method, url, emu_mhd_arg, c,
+			 r->body.len ? buf_str(&r->body) : NULL, &out, &code);
+	buf_release(&r->body);
+	free(r);
+	*cc = NULL;
+	return emu_reply(c, code, "application/json; charset=UTF-8", &out);
+}
+
+static void rest_done(void *cls, struct MHD_Connection *c, void **cc,
+		      enum MHD_RequestTerminationCode t)
+{
+	struct rest_req *r = *cc;
+
+	(void)cls; (void)c; (void)t;
+	if (r) {
+		buf_release(&r->body);
+		free(r);
+		*cc = NULL;
+	}
+}
+
+static void *emu_ticker(void *arg)
+{
+	struct emu *e = arg;
+
+	while (!e->stop) {
+		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		pthread_mutex_lock(&e->mu);
+		emu_tick(e, 0.1 * e->speed);
+		pthread_mutex_unlock(&e->mu);
+	}
+	return NULL;
+}
+
+/* The model and the first job, submitted at the start and running. */
+static void emu_setup(struct emu *e, const struct emu_settings *s)
+{
+	struct emu_job *j;
+	struct in_addr ia = { 0 };
+	int p = s->parallelism > 0 ? s->parallelism : s->slots * s->taskmanagers;
+
+	memset(e, 0, sizeof(*e));
+	pthread_mutex_init(&e->mu, NULL);
+	e->start_ms = emu_now_ms();
+	e->rng = (uint64_t)e->start_ms ^ ((uint64_t)getpid() << 32) ^
+		 (uint64_t)(uintptr_t)e;
+	emu_model_init(&e->m, e->start_ms);
+	e->m.input_rate = s->input_rate;
+	e->m.slot_capacity = s->slot_capacity;
+	e->m.restart_pause = (double)s->restart_ms / 1000;
+	e->m.slots_per_tm = s->slots;
+	e->m.max_parallelism = s->max_parallelism;
+	e->m.taskmanagers = s->taskmanagers;
+	e->m.sched = s->sched;
+	emu_model_submit(&e->m, p);
+	e->m.starting = false; /* already running when the emulator starts */
+	e->m.restart_left = 0;
+	e->default_parallelism = p;
+	e->savepoint_ms = s->savepoint_ms;
+	e->speed = s->speed;
+	e->metrics_port = s->metrics_port;
+	snprintf(e->job_name, sizeof(e->job_name), "%s", s->job_name);
+	snprintf(e->jar_id, sizeof(e->jar_id), "%s", s->jar_id);
+	snprintf(e->entry_class, sizeof(e->entry_class), "%s", s->entry_class);
+	e->jar_uploaded = e->start_ms - 60000;
+	inet_pton(AF_INET, s->address_base, &ia);
+	e->base_addr = ntohl(ia.s_addr);
+	j = emu_job_add(e, EMU_JOB_ACTIVE);
+	snprintf(j->jid, sizeof(j->jid), "%s", EMU_JOB_ID);
+	j->parallelism = e->m.parallelism;
+}
+
+int emu_rest_port(struct emu *e)
+{
+	const union MHD_DaemonInfo *i;
+
+	if (!e->rest)
+		return -1;
+	i = MHD_get_daemon_info(e->rest, MHD_DAEMON_INFO_BIND_PORT);
+	return i ? i->port : -1;
+}
+
+int emu_start(struct emu *e, const struct emu_settings *s, struct err *er)
+{
+	int rc;
+
+	emu_setup(e, s);
+	e->rest = emu_listen(s->rest_address, s->rest_port, rest_access, e,
+			     rest_done);
+	if (!e->rest)
+		return err_set(er, ERR_IO, "cannot listen on %s:%d (REST)",
+			       s->rest_address, s->rest_port);
+	snprintf(e->rest_url, sizeof(e->rest_url), "http://%s:%d",
+		 s->rest_address, emu_rest_port(e));
+	pthread_mutex_lock(&e->mu);
+	rc = emu_set_tms(e, s->taskmanagers);
+	pthread_mutex_unlock(&e->mu);
+	if (rc)
+		return err_set(er, ERR_IO, "cannot listen for the TaskManagers "
+			       "(from %s:%d)", s->address_base, s->metrics_port);
+	if (pthread_create(&e->ticker, NULL, emu_ticker, e))
+		return err_set(er, ERR_NOMEM, "cannot start the model's thread");
+	e->ticking = true;
+	return 0;
+}
+
+void emu_stop(struct emu *e)
+{
+	e->stop = true;
+	if (e->ticking)
+		pthread_join(e->ticker, NULL);
+	e->ticking = false;
+	if (e->rest)
+		MHD_stop_daemon(e->rest);
+	e->rest = NULL;
+	for (int t = 0; t < e->ntm_running; t++)
+		MHD_stop_daemon(e->tm[t].daemon);
+	e->ntm_running = 0;
+	pthread_mutex_destroy(&e->mu);
+}

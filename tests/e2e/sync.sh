@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# sync.sh - the parallelism sync controller on a real control plane, with
+# two adapter replicas behind one Lease and two emulated Flink clusters:
+#   adaptive   (resource requirements): scale 1 -> 3 -> 1 replicas, the job
+#              follows (2 -> 6 -> 2), Rescaled events, the annotation;
+#   savepoint  (stop with savepoint, resubmit the jar): a failing savepoint
+#              leaves the job RUNNING as it was and emits RescaleFailed;
+#              the retry succeeds; then the leader is killed in the middle
+#              of a savepoint and the other replica finishes the rescale
+#              from the Deployment's annotation, with no second submission.
+# Deployments and HPAs come from flinkhpa-gen; the HPAs are deleted so the
+# test sets the replicas itself, as the HPA would.
+set -uo pipefail
+. "$FH_ROOT/tests/e2e/lib.sh"
+
+NSA=flink-adaptive
+NSS=flink-savepoint
+cluster_up
+kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
+
+# start_emu NAME FLAGS...: sets NAME_URL, NAME_MPORT
+start_emu() {
+	local name=$1 mport rport deadline
+	shift
+	mport=$(free_port)
+	rport=$(free_port)
+	$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 1 --slots 2 --metrics-port "$mport" \
+		--rest-port "$rport" --restart-pause 2s "$@" >"$FH_TMP/emu-$name.log" 2>&1 &
+	BB_PIDS+=($!)
+	deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
+	until curl -s "http://127.0.0.1:$rport/control" >/dev/null; do
+		[ $SECONDS -lt $deadline ] || fail "emulator $name did not start"
+		sleep 0.1
+	done
+	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$rport"
+	printf -v "${name}_MPORT" '%s' "$mport"
+}
+start_emu A --mode adaptive --parallelism 2 --job-name orders-enrichment
+start_emu S --mode savepoint --parallelism 2 --job-name clicks --savepoint-duration 4s
+emu() { curl -s "$1/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+
+cat >"$FH_TMP/policies.yaml" <<EOF
+apiVersion: flinkhpa.io/v1
+kind: ScalingPolicy
+metadata: {name: orders, namespace: $NSA}
+spec:
+  job: {name: orders-enrichment, slotsPerTaskManager: 2, parallelismMode: adaptive, jobManager: "$A_URL"}
+  taskManager: {metricsPort: $A_MPORT}
+  replicas: {min: 1, max: 5}
+  rules: [{type: busyRatio, target: 0.6}]
+---
+apiVersion: flinkhpa.io/v1
+kind: ScalingPolicy
+metadata: {name: clicks, namespace: $NSS}
+spec:
+  job:
+    name: clicks
+    slotsPerTaskManager: 2
+    parallelismMode: savepoint
+    savepointDirectory: file:///tmp/savepoints
+    jobManager: "$S_URL"
+  taskManager: {metricsPort: $S_MPORT}
+  replicas: {min: 1, max: 5}
+  rules: [{type: busyRatio, target: 0.6}]
+EOF
+$FH_WRAP "$FH_BIN/flinkhpa-gen" --namespaces --hpa-version v2beta2 -o "$FH_TMP/out" \
+	"$FH_TMP/policies.yaml" || fail "flinkhpa-gen"
+kubectl apply -k "$FH_TMP/out" >/dev/null || fail "kubectl apply -k"
+kubectl -n $NSA delete hpa orders >/dev/null && kubectl -n $NSS delete hpa clicks >/dev/null || fail "delete hpa"
+start_kubelet $NSA "$A_URL"
+start_kubelet $NSS "$S_URL"
+wait_running_pods $NSA 1 kubelet
+wait_running_pods $NSS 1 kubelet
+
+# two replicas, one Lease
+pki=$FLINKHPA_CLUSTER_DIR/pki
+start_replica() {
+	local port
+	port=$(free_port)
+	$FH_WRAP "$FH_BIN/flinkhpa-adapter" --secure-port "$port" --bind-address 127.0.0.1 \
+		--kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
+		--tls-private-key-file "$pki/adapter.key" --leader-elect-namespace flinkhpa-system \
+		--leader-elect-identity "$1" --sync-period 500ms --sync-settle 2s \
+		--sync-min-interval 5s --sync-timeout 60s >>"$FH_TMP/$1.log" 2>&1 &
+	BB_PIDS+=($!)
+	printf -v "PID_$1" '%s' $!
+}
+start_replica r1
+start_replica r2
+holder() { kubectl -n flinkhpa-system get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+until [[ "$(holder)" == r[12] ]]; do
+	[ $SECONDS -lt $deadline ] || fail "no leader: $(holder)"
+	sleep 0.5
+done
+leader=$(holder)
+sleep 3
+[ "$(grep -l 'leading as' "$FH_TMP"/r1.log "$FH_TMP"/r2.log | wc -l)" = 1 ] ||
+	fail "both replicas lead: $(grep -h 'lease' "$FH_TMP"/r1.log "$FH_TMP"/r2.log)"
+echo "leader: $leader"
+
+# wait_for DESCRIPTION SECONDS COMMAND...
+wait_for() {
+	local what=$1 secs=$2 deadline
+	shift 2
+	deadline=$((SECONDS + secs * FH_TIMEOUT_FACTOR))
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || fail "$what ($(tail -n 5 "$FH_TMP/$leader.log"))"
+		sleep 0.5
+	done
+}
+annotation() { kubectl -n "$1" get deployment "$2" -o jsonpath="{.metadata.annotations.flinkhpa\.io/$3}"; }
+events() { kubectl -n "$1" get events --field-selector "reason=$2" --no-headers 2>/dev/null | wc -l; }
+is() { [ "$("${@:2}")" = "$1" ]; }
+
+# adaptive: 1 -> 3 -> 1
+kubectl -n $NSA scale deployment orders-taskmanager --replicas 3 >/dev/null || fail "scale"
+wait_for "adaptive job at 6" 60 is 6 emu "$A_URL" parallelism
+wait_for "annotation 6" 30 is 6 annotation $NSA orders-taskmanager parallelism
+wait_for "Rescaled event" 10 is 1 events $NSA Rescaled
+kubectl -n $NSA describe deployment orders-taskmanager | grep -q 'Rescaled.*runs at parallelism 6 (was 2)' ||
+	fail "describe deployment shows no Rescaled event"
+kubectl -n $NSA scale deployment orders-taskmanager --replicas 1 >/dev/null || fail "scale"
+wait_for "adaptive job back at 2" 60 is 2 annotation $NSA orders-taskmanager parallelism
+[ "$(emu "$A_URL" parallelism)" = 2 ] && [ "$(emu "$A_URL" state)" = RUNNING ] ||
+	fail "adaptive job: $(curl -s "$A_URL/control")"
+echo "adaptive: 2 -> 6 -> 2, $(emu "$A_URL" restarts) restarts"
+
+# savepoint: a failed savepoint leaves the job running as it was
+job0=$(emu "$S_URL" jobid)
+curl -s -X PUT "$S_URL/control?savepoint-fails=1" >/dev/null
+kubectl -n $NSS scale deployment clicks-taskmanager --replicas 2 >/dev/null || fail "scale"
+wait_for "RescaleFailed event" 60 is 1 events $NSS RescaleFailed
+[ "$(emu "$S_URL" state)" = RUNNING ] && [ "$(emu "$S_URL" jobid)" = "$job0" ] &&
+	[ "$(emu "$S_URL" parallelism)" = 2 ] || fail "after a failed savepoint: $(curl -s "$S_URL/control")"
+kubectl -n $NSS get events --field-selector reason=RescaleFailed -o jsonpath='{.items[0].message}' |
+	grep -q 'savepoint failed.*keeps running at parallelism 2' || fail "RescaleFailed message"
+# the retry, after the minimum interval, succeeds
+wait_for "savepoint job at 4" 60 is 4 annotation $NSS clicks-taskmanager parallelism
+[ "$(emu "$S_URL" parallelism)" = 4 ] && [ "$(emu "$S_URL" submissions)" = 1 ] ||
+	fail "after the retry: $(curl -s "$S_URL/control")"
+echo "savepoint: failed once, then 2 -> 4 from a savepoint"
+
+# the leader dies while the savepoint is being taken
+kubectl -n $NSS scale deployment clicks-taskmanager --replicas 3 >/dev/null || fail "scale"
+wait_for "savepoint under way" 60 eval '[[ "$(annotation $NSS clicks-taskmanager rescale)" == *trigger=* ]]'
+pid_var=PID_$leader
+kill -9 "${!pid_var}"
+echo "killed $leader during: $(annotation $NSS clicks-taskmanager rescale)"
+other=r1
+[ "$leader" = r1 ] && other=r2
+deadline=$((SECONDS + 40 * FH_TIMEOUT_FACTOR))
+until [ "$(holder)" = "$other" ]; do
+	[ $SECONDS -lt $deadline ] || fail "$other did not take over: $(holder)"
+	sleep 0.5
+done
+leader=$other
+wait_for "savepoint job at 6 after the takeover" 90 is 6 annotation $NSS clicks-taskmanager parallelism
+[ "$(emu "$S_URL" parallelism)" = 6 ] && [ "$(emu "$S_URL" state)" = RUNNING ] ||
+	fail "after the takeover: $(curl -s "$S_URL/control")"
+[ "$(emu "$S_URL" submissions)" = 2 ] || fail "submissions: $(emu "$S_URL" submissions), want 2"
+[ -z "$(annotation $NSS clicks-taskmanager rescale)" ] || fail "rescale annotation left behind"
+grep -q 'continuing the rescale' "$FH_TMP/$leader.log" || fail "$leader did not continue the rescale"
+[ "$(events $NSS Rescaled)" = 2 ] || fail "Rescaled events: $(events $NSS Rescaled), want 2"
+echo "takeover: $leader finished 4 -> 6, $(emu "$S_URL" submissions) submissions in all"
+echo ok
