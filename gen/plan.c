@@ -13,8 +13,8 @@
 
 #include "../common/str.h"
 
-static int plan_add(struct plan *pl, const char *name, struct plan_file **f,
-		    struct err *e)
+static int plan_add(struct plan *pl, const char *ns, const char *base,
+		    struct plan_file **f, struct err *e)
 {
 	struct plan_file *v;
 
@@ -26,7 +26,10 @@ static int plan_add(struct plan *pl, const char *name, struct plan_file **f,
 	pl->v = v;
 	*f = &v[pl->n++];
 	memset(*f, 0, sizeof(**f));
-	str_lcpy((*f)->name, name, sizeof((*f)->name));
+	str_lcpy((*f)->ns, ns, sizeof((*f)->ns));
+	str_lcpy((*f)->base, base, sizeof((*f)->base));
+	snprintf((*f)->name, sizeof((*f)->name), "%s%s%s", ns, *ns ? "/" : "",
+		 base);
 	buf_init(&(*f)->text, PLAN_MAX_BYTES);
 	return 0;
 }
@@ -57,12 +60,13 @@ static int plan_same_name(const struct pol_file *files, size_t fi, size_t pi,
 
 	for (size_t f = 0; f < fi; f++)
 		for (size_t i = 0; i < files[f].n; i++)
-			if (!strcmp(files[f].v[i].name, p->name))
+			if (!strcmp(files[f].v[i].name, p->name) &&
+			    !strcmp(files[f].v[i].namespace, p->namespace))
 				return err_set(e, ERR_EXISTS, "%s:%lu:%lu: "
 					       "metadata.name: duplicate policy "
-					       "name \"%s\" (also in %s:%lu)",
+					       "%s/%s (also in %s:%lu)",
 					       files[fi].path, p->at.line,
-					       p->at.col, p->name,
+					       p->at.col, p->namespace, p->name,
 					       files[f].path,
 					       files[f].v[i].at.line);
 	return 0;
@@ -70,11 +74,9 @@ static int plan_same_name(const struct pol_file *files, size_t fi, size_t pi,
 
 static bool plan_has_ns(const struct plan *pl, const char *ns)
 {
-	char name[128];
-
-	snprintf(name, sizeof(name), "namespace-%s.yaml", ns);
 	for (size_t i = 0; i < pl->n; i++)
-		if (!strcmp(pl->v[i].name, name))
+		if (!strcmp(pl->v[i].ns, ns) &&
+		    !strcmp(pl->v[i].base, "namespace.yaml"))
 			return true;
 	return false;
 }
@@ -88,19 +90,18 @@ static int plan_policy(struct plan *pl, const struct pol *p,
 	int rc;
 
 	if (o->namespaces && !plan_has_ns(pl, p->namespace)) {
-		snprintf(name, sizeof(name), "namespace-%s.yaml", p->namespace);
-		if ((rc = plan_add(pl, name, &f, e)))
+		if ((rc = plan_add(pl, p->namespace, "namespace.yaml", &f, e)))
 			return rc;
 		if ((rc = emit_namespace(&f->text, p->namespace, eo)))
-			return err_set(e, rc, "%s: too large", name);
+			return err_set(e, rc, "%s: too large", f->name);
 	}
 	snprintf(name, sizeof(name), "%s-deployment.yaml", p->name);
-	if ((rc = plan_add(pl, name, &f, e)))
+	if ((rc = plan_add(pl, p->namespace, name, &f, e)))
 		return rc;
 	if ((rc = emit_deployment(&f->text, p, eo)))
 		return err_set(e, rc, "%s: too large", name);
 	snprintf(name, sizeof(name), "%s-hpa.yaml", p->name);
-	if ((rc = plan_add(pl, name, &f, e)))
+	if ((rc = plan_add(pl, p->namespace, name, &f, e)))
 		return rc;
 	if ((rc = emit_hpa(&f->text, p, eo)))
 		return err_set(e, rc, "%s: too large", name);
@@ -117,10 +118,8 @@ static int plan_kustomization(struct plan *pl, const struct emit_opts *eo,
 
 	if (!names)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		names[i] = pl->v[i].name;
-	/* plan_add may move pl->v: copy the names' order first */
-	rc = plan_add(pl, "kustomization.yaml", &f, e);
+	/* plan_add may move pl->v: the names are taken after it */
+	rc = plan_add(pl, "", "kustomization.yaml", &f, e);
 	if (!rc) {
 		for (size_t i = 0; i < n; i++)
 			names[i] = pl->v[i].name;
@@ -174,13 +173,39 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* dir/.name.tmp, written and synced; its path in tmp. */
+/* dir/NS/.FILE.tmp */
+static void plan_tmp_path(const char *dir, const struct plan_file *f,
+			  char *tmp, size_t n)
+{
+	snprintf(tmp, n, "%s/%s%s.%s.tmp", dir, f->ns, *f->ns ? "/" : "",
+		 f->base);
+}
+
+/* Every namespace directory under dir. */
+static int plan_mkdirs(const struct plan *pl, const char *dir, struct err *e)
+{
+	char path[4096];
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
+	for (size_t i = 0; i < pl->n; i++) {
+		if (!*pl->v[i].ns)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, pl->v[i].ns);
+		if (mkdir(path, 0755) && errno != EEXIST)
+			return err_set(e, ERR_IO, "%s: %s", path,
+				       strerror(errno));
+	}
+	return 0;
+}
+
+/* dir/NS/.FILE.tmp, written and synced; its path in tmp. */
 static int plan_write_tmp(const char *dir, const struct plan_file *f,
 			  char *tmp, size_t n, struct err *e)
 {
 	int fd, rc = 0;
 
-	snprintf(tmp, n, "%s/.%s.tmp", dir, f->name);
+	plan_tmp_path(dir, f, tmp, n);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_set(e, ERR_IO, "%s: %s", tmp, strerror(errno));
@@ -199,20 +224,19 @@ int plan_write_dir(const struct plan *pl, const char *dir, struct err *e)
 	size_t done = 0;
 	int rc = 0;
 
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return err_set(e, ERR_IO, "%s: %s", dir, strerror(errno));
+	if ((rc = plan_mkdirs(pl, dir, e)))
+		return rc;
 	for (; done < pl->n && !rc; done++)
 		rc = plan_write_tmp(dir, &pl->v[done], tmp, sizeof(tmp), e);
 	if (rc) { /* remove the temporaries written so far */
 		for (size_t i = 0; i + 1 < done; i++) {
-			snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir,
-				 pl->v[i].name);
+			plan_tmp_path(dir, &pl->v[i], tmp, sizeof(tmp));
 			unlink(tmp);
 		}
 		return rc;
 	}
 	for (size_t i = 0; i < pl->n && !rc; i++) {
-		snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, pl->v[i].name);
+		plan_tmp_path(dir, &pl->v[i], tmp, sizeof(tmp));
 		snprintf(final, sizeof(final), "%s/%s", dir, pl->v[i].name);
 		if (rename(tmp, final))
 			rc = err_set(e, ERR_IO, "%s: %s", final,

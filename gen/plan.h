@@ -18,7 +18,9 @@
 #define PLAN_MAX_BYTES (8u << 20) /* per file */
 
 struct plan_file {
-	char name[128];
+	char name[128];  /* relative to the output directory: NS/FILE */
+	char ns[64];     /* its directory; "" for the kustomization */
+	char base[96];   /* FILE */
 	struct buf text;
 	bool is_kustomization;
 };
@@ -33,7 +35,9 @@ struct plan_opts {
 	bool namespaces; /* write Namespace objects */
 };
 
-/* Files for the policies of files[0..n).  Names must be unique across
+/* Files for the policies of files[0..n): NAMESPACE/NAME-deployment.yaml,
+ * NAMESPACE/NAME-hpa.yaml (and NAMESPACE/namespace.yaml), then
+ * kustomization.yaml.  A namespace and name pair must be unique across
  * files (ERR_EXISTS names both places). */
 int plan_build(struct plan *pl, const struct pol_file *files, size_t n,
 	       const struct plan_opts *o, struct err *e);

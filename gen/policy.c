@@ -508,11 +508,13 @@ static int pol_dup_name(const struct pol_file *f, const struct pol *p,
 			struct err *e)
 {
 	for (size_t i = 0; i + 1 < f->n; i++)
-		if (!strcmp(f->v[i].name, p->name))
+		if (!strcmp(f->v[i].name, p->name) &&
+		    !strcmp(f->v[i].namespace, p->namespace))
 			return err_set_at(e, ERR_EXISTS, p->at.line, p->at.col,
 					  "metadata.name: duplicate policy "
-					  "name \"%s\" (first at line %lu)",
-					  p->name, f->v[i].at.line);
+					  "%s/%s (first at line %lu)",
+					  p->namespace, p->name,
+					  f->v[i].at.line);
 	return 0;
 }
 

@@ -28,17 +28,17 @@ golden scenario examples/scenario-cpu.yaml
 golden all-rules examples/all-rules.yaml
 golden scenario-v2beta2 --hpa-version v2beta2 examples/scenario-cpu.yaml
 golden two-files --namespaces examples/scenario-cpu.yaml examples/all-rules.yaml
-[ "$(ls "$FH_TMP/all-rules" | tr '\n' ' ')" = "clicks-deployment.yaml clicks-hpa.yaml kustomization.yaml orders-deployment.yaml orders-hpa.yaml " ] ||
-	fail "unexpected files: $(ls "$FH_TMP/all-rules")"
+[ "$(cd "$FH_TMP/all-rules" && find . -type f | sort | tr '\n' ' ')" = "./kustomization.yaml ./streaming/clicks-deployment.yaml ./streaming/clicks-hpa.yaml ./streaming/orders-deployment.yaml ./streaming/orders-hpa.yaml " ] ||
+	fail "unexpected files: $(cd "$FH_TMP/all-rules" && find . -type f)"
 
 # the scenario: what users asked for is what the HPA gets
-grep -q 'averageUtilization: 65' "$FH_TMP/scenario/streampark-100000-hpa.yaml" || fail "no 65% target"
-grep -q 'maxReplicas: 5' "$FH_TMP/scenario/streampark-100000-hpa.yaml" || fail "no max 5"
-grep -q 'cpu: "1"' "$FH_TMP/scenario/streampark-100000-deployment.yaml" || fail "no 1 CPU"
-grep -q '^apiVersion: autoscaling/v2beta2' "$FH_TMP/scenario-v2beta2/streampark-100000-hpa.yaml" ||
+grep -q 'averageUtilization: 65' "$FH_TMP/scenario/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml" || fail "no 65% target"
+grep -q 'maxReplicas: 5' "$FH_TMP/scenario/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml" || fail "no max 5"
+grep -q 'cpu: "1"' "$FH_TMP/scenario/realfuture-jobs-streampark-100000/streampark-100000-deployment.yaml" || fail "no 1 CPU"
+grep -q '^apiVersion: autoscaling/v2beta2' "$FH_TMP/scenario-v2beta2/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml" ||
 	fail "--hpa-version v2beta2 ignored"
-diff <(grep -v '^apiVersion' "$FH_TMP/scenario/streampark-100000-hpa.yaml") \
-	<(grep -v '^apiVersion' "$FH_TMP/scenario-v2beta2/streampark-100000-hpa.yaml") >/dev/null ||
+diff <(grep -v '^apiVersion' "$FH_TMP/scenario/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml") \
+	<(grep -v '^apiVersion' "$FH_TMP/scenario-v2beta2/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml") >/dev/null ||
 	fail "v2 and v2beta2 differ beyond apiVersion"
 
 # same input, same bytes; -o - is the documents without the kustomization
@@ -46,7 +46,7 @@ $GEN -o "$FH_TMP/again" examples/all-rules.yaml || fail "second run"
 diff -r "$FH_TMP/all-rules" "$FH_TMP/again" >/dev/null || fail "output is not deterministic"
 $GEN -o - examples/all-rules.yaml >"$FH_TMP/stream.yaml" || fail "-o -"
 for f in orders-deployment orders-hpa clicks-deployment clicks-hpa; do
-	cat "$FH_TMP/all-rules/$f.yaml"
+	cat "$FH_TMP/all-rules/streaming/$f.yaml"
 	[ $f = clicks-hpa ] || echo ---
 done | cmp -s - "$FH_TMP/stream.yaml" || fail "-o - is not the documents joined by ---"
 grep -q '^kind: Kustomization' "$FH_TMP/stream.yaml" && fail "-o - carries the kustomization"
@@ -78,8 +78,15 @@ $GEN -o "$FH_TMP/keep" examples/scenario-cpu.yaml tests/data/gen/bad/target-zero
 [ "$(ls -A "$FH_TMP/keep")" = kustomization.yaml ] || fail "partial output with one bad file"
 # the same policy name in two files
 $GEN --check examples/scenario-cpu.yaml examples/scenario-cpu.yaml 2>"$FH_TMP/err" && fail "duplicate across files"
-grep -q 'duplicate policy name "streampark-100000" (also in examples/scenario-cpu.yaml:4)' "$FH_TMP/err" ||
+grep -q 'duplicate policy realfuture-jobs-streampark-100000/streampark-100000 (also in examples/scenario-cpu.yaml:4)' "$FH_TMP/err" ||
 	fail "duplicate across files: $(cat "$FH_TMP/err")"
+# the same name in two namespaces is two policies
+sed 's/namespace: realfuture-jobs-streampark-100000/namespace: other/' examples/scenario-cpu.yaml >"$FH_TMP/other.yaml"
+$GEN -o "$FH_TMP/twons" examples/scenario-cpu.yaml "$FH_TMP/other.yaml" >/dev/null || fail "same name, two namespaces"
+[ -f "$FH_TMP/twons/other/streampark-100000-hpa.yaml" ] &&
+	[ -f "$FH_TMP/twons/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml" ] ||
+	fail "two namespaces: $(cd "$FH_TMP/twons" && find .)"
+kubectl kustomize "$FH_TMP/twons" | grep -c '^kind: HorizontalPodAutoscaler' | grep -qx 2 || fail "two namespaces: kustomize"
 # unreadable input and usage errors
 $GEN --check "$FH_TMP/missing.yaml" 2>"$FH_TMP/err" && fail "missing file accepted"
 grep -q "missing.yaml: No such file" "$FH_TMP/err" || fail "missing file: $(cat "$FH_TMP/err")"

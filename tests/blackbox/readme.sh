@@ -45,7 +45,7 @@ print(s[:s.index("```")], end="")
 PY
 "$FH_BIN/flinkhpa-gen" -o "$FH_TMP/readme-out" "$FH_TMP/readme-policy.yaml" >/dev/null || fail "README policy"
 "$FH_BIN/flinkhpa-gen" -o "$FH_TMP/example-out" "$FH_ROOT/examples/scenario-cpu.yaml" >/dev/null || fail "example policy"
-diff <(grep -hv '^# generated' "$FH_TMP"/readme-out/*-hpa.yaml "$FH_TMP"/readme-out/*-deployment.yaml) \
-	<(grep -hv '^# generated' "$FH_TMP"/example-out/*-hpa.yaml "$FH_TMP"/example-out/*-deployment.yaml) ||
+diff <(grep -hv '^# generated' "$FH_TMP"/readme-out/*/*-hpa.yaml "$FH_TMP"/readme-out/*/*-deployment.yaml) \
+	<(grep -hv '^# generated' "$FH_TMP"/example-out/*/*-hpa.yaml "$FH_TMP"/example-out/*/*-deployment.yaml) ||
 	fail "the README's policy and examples/scenario-cpu.yaml differ"
 echo ok
