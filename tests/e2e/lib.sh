@@ -46,7 +46,8 @@ wait_running_pods() {
 # The kubelet's part for namespace $1, in the background until the test
 # ends: each new pod becomes Running and Ready with the lowest free address
 # 127.0.1.k (where the emulator's TaskManager k listens), and the emulator
-# at $2 (if given) runs as many TaskManagers as there are running pods.
+# at $2 (if given) runs as many TaskManagers as there are running pods
+# (unless $FH_TMP/kubelet-$1.hold exists: a test is killing TaskManagers).
 start_kubelet() {
 	local ns=$1 emu=${2:-}
 	(
@@ -66,7 +67,8 @@ start_kubelet() {
 			done
 			n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null |
 				grep -vc Terminating)
-			[ -n "$emu" ] && [ "$n" -gt 0 ] && curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
+			[ -n "$emu" ] && [ "$n" -gt 0 ] && [ ! -e "$FH_TMP/kubelet-$ns.hold" ] &&
+				curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
 			sleep 1
 		done
 	) >"$FH_TMP/kubelet-$ns.log" 2>&1 &

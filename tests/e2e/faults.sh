@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# faults.sh - the loop survives its faults, on a real control plane:
+#   a TaskManager's metrics endpoint dies   its value goes stale and is no
+#                                           longer served; the HPA holds
+#   the adapter is killed and restarted     the HPA reads again within two
+#                                           sync periods; nothing scaled
+#   the control plane restarts              (etcd, kube-apiserver and
+#                                           kube-controller-manager) the
+#                                           adapter's watch and the sync
+#                                           controller carry on: a scale-up
+#                                           afterwards is discovered,
+#                                           scraped and followed by the job
+set -uo pipefail
+. "$FH_ROOT/tests/e2e/lib.sh"
+
+NS=flink-faults
+cluster_up
+mport=$(free_port)
+rport=$(free_port)
+$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 2 --slots 2 --metrics-port "$mport" \
+	--rest-port "$rport" --input-rate 300 --slot-capacity 1000 --restart-pause 2s \
+	>"$FH_TMP/emu.log" 2>&1 &
+BB_PIDS+=($!)
+EMU=http://127.0.0.1:$rport
+deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
+until curl -s "$EMU/control" >/dev/null; do
+	[ $SECONDS -lt $deadline ] || fail "emulator did not start"
+	sleep 0.1
+done
+emu() { curl -s "$EMU/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+cat >"$FH_TMP/policy.yaml" <<EOF
+apiVersion: flinkhpa.io/v1
+kind: ScalingPolicy
+metadata: {name: flink, namespace: $NS}
+spec:
+  job: {name: orders-enrichment, slotsPerTaskManager: 2, jobManager: "$EMU"}
+  taskManager: {metricsPort: $mport}
+  replicas: {min: 2, max: 5}
+  rules: [{type: busyRatio, target: 0.6}]
+  behavior: {scaleUp: {stabilizationWindow: 10s}}
+EOF
+"$FH_BIN/flinkhpa-gen" --namespaces --hpa-version v2beta2 -o "$FH_TMP/out" "$FH_TMP/policy.yaml" ||
+	fail "flinkhpa-gen"
+kubectl apply -k "$FH_TMP/out" >/dev/null || fail "apply -k"
+start_kubelet $NS "$EMU"
+adapter_flags=(--kubeconfig "$KUBECONFIG" --tls-cert-file "$FLINKHPA_CLUSTER_DIR/pki/adapter.crt"
+	--tls-private-key-file "$FLINKHPA_CLUSTER_DIR/pki/adapter.key" --scrape-interval 1s
+	--stale-after 3s --sync-settle 2s --sync-min-interval 2s --sync-period 500ms)
+start_cluster_adapter "${adapter_flags[@]:8}"
+register_apiservices "$ADAPTER_PORT"
+
+replicas() { kubectl -n $NS get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
+targets() { kubectl -n $NS get hpa flink --no-headers 2>/dev/null | awk '{print $3}'; }
+served() {
+	kubectl get --raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_busy_ratio" 2>/dev/null |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))' 2>/dev/null
+}
+until_true() { # SECONDS WHAT COMMAND...
+	local deadline=$((SECONDS + $1 * FH_TIMEOUT_FACTOR)) what=$2
+	shift 2
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || fail "$what: replicas $(replicas), targets $(targets), served $(served); $(kubectl -n $NS describe hpa flink | tail -n 5)"
+		sleep 1
+	done
+}
+until_true 90 "two TaskManagers with metrics" eval '[ "$(replicas)" = 2 ] && [ "$(served)" = 2 ] && [[ "$(targets)" == */600m ]] && [[ "$(targets)" != *unknown* ]]'
+echo "running: $(kubectl get hpa -A --no-headers)"
+
+# 1. a TaskManager's endpoint dies (its pod stays Running)
+touch "$FH_TMP/kubelet-$NS.hold"
+curl -s -X PUT "$EMU/control?taskmanagers=1" >/dev/null
+until_true 20 "the dead TaskManager's value is still served" eval '[ "$(served)" = 1 ]'
+for _ in $(seq 1 15); do
+	[ "$(replicas)" = 2 ] || fail "scaled on partial data: $(replicas)"
+	[[ "$(targets)" != *unknown* ]] || fail "no target with one TaskManager left"
+	sleep 1
+done
+kill -0 "$ADAPTER_PID" || fail "the adapter died"
+rm -f "$FH_TMP/kubelet-$NS.hold"
+until_true 20 "the TaskManager's value back" eval '[ "$(served)" = 2 ]'
+echo "dead endpoint: not served, HPA held at 2"
+
+# 2. the adapter is killed and comes back on the same port
+kill -9 "$ADAPTER_PID"
+down_events() { kubectl -n $NS get events --field-selector reason=FailedGetPodsMetric -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep -c 'unable to handle the request'; }
+until_true 40 "the HPA noticed the adapter gone" eval '[ "$(down_events)" -ge 1 ]'
+# a new load while the adapter is away: the HPA can only see it through
+# the restarted adapter (900 records/s on 2 x 2 slots of 1000: 225m)
+FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" start 900 >/dev/null || fail "load"
+back=$SECONDS
+$FH_WRAP "$FH_BIN/flinkhpa-adapter" --secure-port "$ADAPTER_PORT" --bind-address 127.0.0.1 \
+	"${adapter_flags[@]}" >"$FH_TMP/adapter2.log" 2>&1 &
+ADAPTER_PID=$!
+BB_PIDS+=($ADAPTER_PID)
+until_true 40 "the HPA reads again" eval '[ "$(targets)" = 225m/600m ]'
+echo "adapter restart: the HPA reads again after $((SECONDS - back)) s"
+[ "$(replicas)" = 2 ] || fail "scaled during the outage: $(replicas)"
+
+# 3. the whole control plane restarts
+"$FH_ROOT/hack/cluster-down.sh" >/dev/null
+sleep 2
+cluster_up
+until_true 60 "kube-apiserver back" eval "kubectl get --raw /readyz >/dev/null"
+kill -0 "$ADAPTER_PID" || fail "the adapter died with kube-apiserver"
+FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" start 6000 >/dev/null || fail "load"
+until_true 120 "scale-up after the restart" eval '[ "$(replicas)" -ge 3 ] && [ "$(served)" -ge 3 ]'
+until_true 60 "the job follows after the restart" eval '[ "$(emu parallelism)" -ge 6 ]'
+until_true 60 "a Rescaled event after the restart" eval 'kubectl -n $NS get events --field-selector reason=Rescaled --no-headers 2>/dev/null | grep -q "runs at parallelism"'
+echo "control plane restart: scaled to $(replicas), $(served) TaskManagers served, job at $(emu parallelism)"
+grep -q "discovery: .*retrying" "$FH_TMP/adapter2.log" || fail "the adapter did not see the restart"
+FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" stop >/dev/null
+echo ok
