@@ -87,8 +87,7 @@ TEST_FUZZ_SECONDS ?= 10
 all: deps-build
 	$(Q)$(MAKE) --no-print-directory programs
 
-# flinkhpa-gen is built once it exists (gen/main.c).
-programs: $(ADAPTER) $(EMU) $(if $(wildcard gen/main.c),$(GEN))
+programs: $(ADAPTER) $(GEN) $(EMU)
 
 tests: programs $(UNIT_BIN) $(BENCH_BIN)
 
@@ -193,7 +192,7 @@ bench: deps-build
 	$(Q)FH_BIN=bin FH_BENCH_BIN=build/release/bench-bin tests/bench/run.sh
 
 demo: deps-build
-	$(Q)$(MAKE) --no-print-directory MODE=release programs build/release/bench-bin/mkpage
+	$(Q)$(MAKE) --no-print-directory MODE=release programs
 	$(Q)hack/demo.sh
 
 clean:

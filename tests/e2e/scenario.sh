@@ -66,6 +66,26 @@ get_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_busy
 replicas() { kubectl -n "$NS" get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
 targets() { kubectl get hpa -A --no-headers | awk '{print $4}'; }
 
+# What the HPA reads at each of its syncs (its current-metrics), sampled
+# every second, for flinkhpa-gen simulate to replay afterwards.
+(
+	t0=$SECONDS
+	echo "time,flink_tm_busy_ratio"
+	while :; do
+		v=$(kubectl -n "$NS" get hpa flink -o json 2>/dev/null | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+m = json.loads(o["metadata"].get("annotations", {}).get("autoscaling.alpha.kubernetes.io/current-metrics", "[]"))
+v = [x["pods"]["currentAverageValue"] for x in m if x.get("type") == "Pods"]
+if v:
+    q = v[0]
+    print(float(q[:-1]) / 1000 if q.endswith("m") else float(q))' 2>/dev/null)
+		[ -n "$v" ] && echo "$((SECONDS - t0)),$v"
+		sleep 1
+	done
+) >"$FH_TMP/trace.raw" &
+BB_PIDS+=($!)
+
 # calm: 500 records/s on 2 slots of 1000: busy 0.25, one TaskManager
 deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
 until [[ "$(targets)" == 250m/600m ]]; do
@@ -108,4 +128,19 @@ grep -q 'SuccessfulRescale.*pods metric flink_tm_busy_ratio above target' "$FH_T
 grep -q 'SuccessfulRescale.*All metrics below target' "$FH_TMP/describe" ||
 	fail "no scale-down event: $(tail -n 8 "$FH_TMP/describe")"
 stop_adapter
+
+# flinkhpa-gen simulate on what this HPA read makes the same decisions
+# (a few more syncs in the trace first: the simulation's syncs fall up to
+# one period after the real ones)
+sleep 15
+kubectl -n "$NS" get events --field-selector reason=SuccessfulRescale \
+	--sort-by=.lastTimestamp -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' |
+	sed -n 's/^New size: \([0-9]*\);.*/\1/p' | tr '\n' ' ' >"$FH_TMP/real"
+awk -F, 'NR == 1 || $1 != prev { print; prev = $1 }' "$FH_TMP/trace.raw" >"$FH_TMP/trace.csv"
+"$FH_BIN/flinkhpa-gen" simulate --trace "$FH_TMP/trace.csv" --sync-period 5s "$FH_TMP/policy.yaml" \
+	>"$FH_TMP/sim.out" || fail "simulate: $(cat "$FH_TMP/sim.out")"
+sed -n 's/.*New size: \([0-9]*\);.*/\1/p' "$FH_TMP/sim.out" | tr '\n' ' ' >"$FH_TMP/simulated"
+echo "real HPA: $(cat "$FH_TMP/real"); simulated: $(cat "$FH_TMP/simulated")"
+[ "$(cat "$FH_TMP/real")" = "$(cat "$FH_TMP/simulated")" ] ||
+	fail "the simulation differs from the real HPA: $(grep -E 'New size' "$FH_TMP/sim.out")"
 echo ok
