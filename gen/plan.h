@@ -43,7 +43,9 @@ int plan_build(struct plan *pl, const struct pol_file *files, size_t n,
 	       const struct plan_opts *o, struct err *e);
 void plan_release(struct plan *pl);
 
-/* Write into dir (created if missing). */
+/* Write into dir (created if missing); then remove the files an earlier
+ * run wrote there (they start with our banner) for policies that are gone.
+ * Files of other origin are never touched. */
 int plan_write_dir(const struct plan *pl, const char *dir, struct err *e);
 /* Every document but the kustomization, separated by "---". */
 int plan_write_stream(const struct plan *pl, FILE *f, struct err *e);

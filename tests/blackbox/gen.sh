@@ -87,6 +87,12 @@ $GEN -o "$FH_TMP/twons" examples/scenario-cpu.yaml "$FH_TMP/other.yaml" >/dev/nu
 	[ -f "$FH_TMP/twons/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml" ] ||
 	fail "two namespaces: $(cd "$FH_TMP/twons" && find .)"
 kubectl kustomize "$FH_TMP/twons" | grep -c '^kind: HorizontalPodAutoscaler' | grep -qx 2 || fail "two namespaces: kustomize"
+# a policy removed from the input: its files go, other files stay
+echo "mine" >"$FH_TMP/twons/other/notes.yaml"
+$GEN -o "$FH_TMP/twons" examples/scenario-cpu.yaml >/dev/null || fail "rerun"
+[ ! -e "$FH_TMP/twons/other/streampark-100000-hpa.yaml" ] || fail "the removed policy's files stayed"
+[ "$(cat "$FH_TMP/twons/other/notes.yaml")" = mine ] || fail "a file not ours was touched"
+[ -f "$FH_TMP/twons/realfuture-jobs-streampark-100000/streampark-100000-hpa.yaml" ] || fail "pruned too much"
 # unreadable input and usage errors
 $GEN --check "$FH_TMP/missing.yaml" 2>"$FH_TMP/err" && fail "missing file accepted"
 grep -q "missing.yaml: No such file" "$FH_TMP/err" || fail "missing file: $(cat "$FH_TMP/err")"
