@@ -109,24 +109,32 @@ spec:
 EOF
 }
 
-# The three APIServices of the adapter listening on 127.0.0.1:$1, through a
-# Service of type ExternalName to localhost, with the cluster CA as CA
-# bundle (the adapter serves pki/adapter.crt); waits until Available.
+# The three APIServices of the adapter listening on 127.0.0.1:$1, from
+# manifests/overlays/local (a Service of type ExternalName to localhost),
+# with the port and the cluster CA (the adapter serves pki/adapter.crt) set
+# by one more overlay, as a user of hack/cluster-up.sh would; waits until
+# they are Available.
 register_apiservices() {
-	local ca a v g prio deadline
+	local ca a deadline dir=$FH_TMP/apiservices base
 	ca=$(base64 -w0 "$FLINKHPA_CLUSTER_DIR/pki/ca.crt")
-	kubectl get namespace flinkhpa-system >/dev/null 2>&1 ||
-		kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
-	{
-		printf 'apiVersion: v1\nkind: Service\nmetadata: {name: flinkhpa-adapter, namespace: flinkhpa-system}\n'
-		printf 'spec: {type: ExternalName, externalName: localhost, ports: [{port: %s}]}\n' "$1"
-		for a in v1beta1:custom.metrics.k8s.io:100 v1beta2:custom.metrics.k8s.io:200 v1beta1:external.metrics.k8s.io:100; do
-			IFS=: read -r v g prio <<<"$a"
-			printf -- '---\napiVersion: apiregistration.k8s.io/v1\nkind: APIService\nmetadata: {name: %s.%s}\n' "$v" "$g"
-			printf 'spec:\n  service: {name: flinkhpa-adapter, namespace: flinkhpa-system, port: %s}\n' "$1"
-			printf '  group: %s\n  version: %s\n  caBundle: %s\n  groupPriorityMinimum: 100\n  versionPriority: %s\n' "$g" "$v" "$ca" "$prio"
-		done
-	} | kubectl apply -f - >/dev/null || fail "apiservices"
+	mkdir -p "$dir"
+	base=$(realpath --relative-to="$dir" "$FH_ROOT/manifests/overlays/local")
+	cat >"$dir/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- $base
+patches:
+- target: {kind: APIService}
+  patch: |-
+    - {op: replace, path: /spec/service/port, value: $1}
+    - {op: replace, path: /spec/caBundle, value: $ca}
+- target: {kind: Service, name: flinkhpa-adapter}
+  patch: |-
+    - {op: replace, path: /spec/ports/0/port, value: $1}
+EOF
+	kubectl apply -k "$dir" >"$FH_TMP/apiservices.log" 2>&1 ||
+		fail "apiservices: $(cat "$FH_TMP/apiservices.log")"
 	deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
 	for a in v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io; do
 		until [ "$(kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" = True ]; do
