@@ -17,7 +17,7 @@ as_root() {
 
 # Debian's archive, as a deb-src source next to the machine's deb sources.
 ensure_deb_src() {
-	if apt-cache showsrc kubernetes 2>/dev/null | grep -q '^Package: kubernetes'; then
+	if apt-cache showsrc kubernetes 2>/dev/null | grep '^Package: kubernetes' >/dev/null; then
 		return 0
 	fi
 	log "adding a deb-src line for Debian's archive"

@@ -9,6 +9,8 @@
 #   FH_FUZZ_SECONDS  seconds per fuzz target (0 or unset: no fuzzing)
 #   FH_WRAP      command prefix for every program (valgrind ...), optional
 #   FH_TIMEOUT_FACTOR  multiplies time limits (slow wrappers)
+#   FH_E2E_JOBS  end-to-end scripts run at once (default 2); FH_E2E=0
+#                skips them
 #   FH_ONLY      unit, blackbox, e2e or fuzz to run one suite; FH_FILTER a
 #                substring of the test names to run
 set -uo pipefail
@@ -114,9 +116,48 @@ run_fuzz() {
 	done
 }
 
+# The end-to-end scripts, FH_E2E_JOBS at a time (default 2): each has its
+# own control plane, ports and emulators, and they spend most of their time
+# waiting for controllers.  Results are reported in name order.
+run_e2e() {
+	local jobs=${FH_E2E_JOBS:-2} t name log tmp rc names=()
+	for t in tests/e2e/*.sh; do
+		[ -x "$t" ] || continue
+		name=e2e/$(basename "$t" .sh)
+		selected "$name" || continue
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+			wait -n 2>/dev/null || true
+		done
+		log=$TMPROOT/$(basename "$t").log
+		tmp=$(mktemp -d "$TMPROOT/bb.XXXXXX")
+		(
+			FH_BIN=$(cd "${FH_BIN:?}" && pwd) FH_ROOT=$ROOT FH_TMP=$tmp \
+				FH_TOOLBIN=$(cd "${FH_TOOLBIN:-$FH_BIN}" && pwd) \
+				FH_WRAP=${FH_WRAP:-} FH_TIMEOUT_FACTOR=$FACTOR \
+				timeout $((900 * FACTOR)) "$t" >"$log" 2>&1
+			echo $? >"$log.rc"
+		) &
+		names+=("$name")
+	done
+	wait
+	for name in "${names[@]}"; do
+		log=$TMPROOT/$(basename "$name").sh.log
+		rc=$(cat "$log.rc" 2>/dev/null || echo 1)
+		if [ "$rc" -eq 0 ]; then
+			passed=$((passed + 1))
+			echo "PASS $name"
+		elif [ "$rc" -eq 77 ]; then
+			echo "SKIP $name: $(tail -n1 "$log")"
+		else
+			failed=$((failed + 1))
+			report_fail "$name (exit $rc)" "$log"
+		fi
+	done
+}
+
 want unit && [ -n "${FH_TESTBIN:-}" ] && run_unit
 want blackbox && [ -n "${FH_BIN:-}" ] && run_scripts blackbox
-want e2e && [ -n "${FH_BIN:-}" ] && [ "${FH_E2E:-1}" != 0 ] && run_scripts e2e
+want e2e && [ -n "${FH_BIN:-}" ] && [ "${FH_E2E:-1}" != 0 ] && run_e2e
 want fuzz && [ -n "${FH_FUZZBIN:-}" ] && [ "${FH_FUZZ_SECONDS:-0}" != 0 ] && run_fuzz
 
 if [ ${#failures[@]} -gt 0 ]; then

@@ -106,7 +106,7 @@ kill -0 "$ADAPTER_PID" || fail "the adapter died with kube-apiserver"
 FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" start 6000 >/dev/null || fail "load"
 until_true 120 "scale-up after the restart" eval '[ "$(replicas)" -ge 3 ] && [ "$(served)" -ge 3 ]'
 until_true 60 "the job follows after the restart" eval '[ "$(emu parallelism)" -ge 6 ]'
-until_true 60 "a Rescaled event after the restart" eval 'kubectl -n $NS get events --field-selector reason=Rescaled --no-headers 2>/dev/null | grep -q "runs at parallelism"'
+until_true 60 "a Rescaled event after the restart" eval 'grep -q "runs at parallelism" <<<"$(kubectl -n $NS get events --field-selector reason=Rescaled --no-headers 2>/dev/null)"'
 echo "control plane restart: scaled to $(replicas), $(served) TaskManagers served, job at $(emu parallelism)"
 grep -q "discovery: .*retrying" "$FH_TMP/adapter2.log" || fail "the adapter did not see the restart"
 FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" stop >/dev/null

@@ -97,7 +97,7 @@ for k in $KINDS; do
 done
 echo "calm:"
 kubectl get hpa -A
-kubectl get hpa -A --no-headers | grep -q "flink-cpu .*native .*<unknown>/65%" ||
+grep -q "flink-cpu .*native .*<unknown>/65%" <<<"$(kubectl get hpa -A --no-headers)" ||
 	fail "the native cpu HPA is not shown"
 
 for k in $KINDS; do

@@ -2,13 +2,15 @@
 # scenario.sh - the reference scenario on a real control plane, with the
 # Flink emulator behind the pods (reactive mode: the job uses every slot,
 # as Flink's reactive mode does): namespace realfuture-jobs-streampark-100000,
-# one TaskManager of two slots at first; an HPA (autoscaling/v2beta2, as
-# this Kubernetes has) on the busy ratio, min 1, max 5, with a short
-# scale-down stabilization window, all written by flinkhpa-gen from a
-# scaling policy and applied with kubectl apply -k.  Calm, then a load spike (hack/load.sh):
-# the real HPA controller scales the Deployment up, the emulated job
-# restarts at the parallelism of the new slots; the load stops: after the
-# window the HPA scales down and the job follows.
+# one TaskManager of two slots and 1 CPU at first; CPU above 65%, 1 to 5
+# replicas (the adapter's Flink-derived CPU: there is no metrics-server
+# here), a short scale-down window, all written by flinkhpa-gen and applied
+# with kubectl apply -k; the HPA is autoscaling/v2beta2, as this Kubernetes
+# has.  Calm, then a load spike (hack/load.sh): the real HPA controller
+# scales the Deployment up, the emulated job restarts at the parallelism of
+# the new slots; the load stops: after the window the HPA scales down and
+# the job follows.  Finally flinkhpa-gen simulate replays what the HPA read
+# and must make the same decisions.
 #
 # The harness plays the kubelet: each new pod becomes Running with the
 # lowest free emulator address 127.0.1.k, and the emulator runs one
@@ -45,7 +47,7 @@ spec:
     resources: {requests: {cpu: 1000m}, limits: {cpu: 1000m}}
   replicas: {min: 1, max: 5}
   rules:
-  - {type: busyRatio, target: 0.6}
+  - {type: cpu, utilization: 65, source: flink}
   behavior:
     scaleDown:
       stabilizationWindow: 20s
@@ -61,7 +63,7 @@ wait_running_pods "$NS" 1 kubelet
 
 start_cluster_adapter
 register_apiservices "$ADAPTER_PORT"
-get_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_busy_ratio"
+get_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_cpu_utilization"
 
 replicas() { kubectl -n "$NS" get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
 targets() { kubectl get hpa -A --no-headers | awk '{print $4}'; }
@@ -70,7 +72,7 @@ targets() { kubectl get hpa -A --no-headers | awk '{print $4}'; }
 # every second, for flinkhpa-gen simulate to replay afterwards.
 (
 	t0=$SECONDS
-	echo "time,flink_tm_busy_ratio"
+	echo "time,flink_tm_cpu_utilization"
 	while :; do
 		v=$(kubectl -n "$NS" get hpa flink -o json 2>/dev/null | python3 -c '
 import json, sys
@@ -86,9 +88,10 @@ if v:
 ) >"$FH_TMP/trace.raw" &
 BB_PIDS+=($!)
 
-# calm: 500 records/s on 2 slots of 1000: busy 0.25, one TaskManager
+# calm: 500 records/s on 2 slots of 1000: busy 0.25, about 24.5% of the
+# TaskManager's CPU (a rate, so not to the milli-percent), one TaskManager
 deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until [[ "$(targets)" == 250m/600m ]]; do
+until [[ "$(targets)" =~ ^2[0-9]{4}m/65$ ]]; do
 	[ $SECONDS -lt $deadline ] || fail "calm TARGETS: $(targets)"
 	sleep 1
 done
@@ -123,7 +126,7 @@ until [ "$(emu parallelism)" = 2 ]; do
 done
 echo "calm again after $((SECONDS - calm_at)) s: $(kubectl get hpa -A --no-headers); job parallelism $(emu parallelism)"
 kubectl -n "$NS" describe hpa flink >"$FH_TMP/describe"
-grep -q 'SuccessfulRescale.*pods metric flink_tm_busy_ratio above target' "$FH_TMP/describe" ||
+grep -q 'SuccessfulRescale.*pods metric flink_tm_cpu_utilization above target' "$FH_TMP/describe" ||
 	fail "no SuccessfulRescale event naming our metric: $(tail -n 8 "$FH_TMP/describe")"
 grep -q 'SuccessfulRescale.*All metrics below target' "$FH_TMP/describe" ||
 	fail "no scale-down event: $(tail -n 8 "$FH_TMP/describe")"

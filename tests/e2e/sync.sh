@@ -118,7 +118,7 @@ kubectl -n $NSA scale deployment orders-taskmanager --replicas 3 >/dev/null || f
 wait_for "adaptive job at 6" 60 is 6 emu "$A_URL" parallelism
 wait_for "annotation 6" 30 is 6 annotation $NSA orders-taskmanager parallelism
 wait_for "Rescaled event" 10 is 1 events $NSA Rescaled
-kubectl -n $NSA describe deployment orders-taskmanager | grep -q 'Rescaled.*runs at parallelism 6 (was 2)' ||
+grep -q 'Rescaled.*runs at parallelism 6 (was 2)' <<<"$(kubectl -n $NSA describe deployment orders-taskmanager)" ||
 	fail "describe deployment shows no Rescaled event"
 kubectl -n $NSA scale deployment orders-taskmanager --replicas 1 >/dev/null || fail "scale"
 wait_for "adaptive job back at 2" 60 is 2 annotation $NSA orders-taskmanager parallelism
