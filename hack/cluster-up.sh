@@ -124,7 +124,7 @@ log "starting kube-controller-manager (HPA sync every $sync)"
 	--kubeconfig="$dir/kcm.kubeconfig" \
 	--authentication-kubeconfig="$dir/kcm.kubeconfig" \
 	--authorization-kubeconfig="$dir/kcm.kubeconfig" \
-	--leader-elect=false --bind-address=127.0.0.1 --secure-port=0 \
+	--leader-elect=false --bind-address=127.0.0.1 --secure-port=0 --port=0 \
 	--use-service-account-credentials=true \
 	--controllers='*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner' \
 	--service-account-private-key-file="$pki/sa.key" \

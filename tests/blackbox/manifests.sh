@@ -166,6 +166,8 @@ for d in yaml.safe_load_all(sys.stdin):
 done
 
 # 4. the validator catches mistakes, each with the field's path, exit 1
+# (the validator command, "$V" by default, is split into words on purpose)
+# shellcheck disable=SC2048
 rejects() { # FILE EXACT-LINE [validator...]
 	local f=$1 want=$2 rc
 	shift 2
@@ -174,6 +176,7 @@ rejects() { # FILE EXACT-LINE [validator...]
 	[ $rc -eq 1 ] || bad "$(basename "$f"): exit $rc, want 1: $(cat "$FH_TMP/out")"
 	grep -qxF -- "$want" "$FH_TMP/out" || bad "$(basename "$f"): no line [$want] in: $(cat "$FH_TMP/out")"
 }
+# shellcheck disable=SC2048
 accepts() { # FILE [validator...]
 	local f=$1
 	shift
