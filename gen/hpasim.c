@@ -94,40 +94,31 @@ static int32_t hs_changes(const struct hs *h, int64_t now, int32_t period_s,
 	return sum;
 }
 
-/* calculateScaleUpLimitWithScalingRules */
-static int32_t hs_up_limit(const struct hs *h, int32_t cur, int64_t now)
+/* calculateScaleUpLimitWithScalingRules and
+ * calculateScaleDownLimitWithBehaviors: each policy proposes a limit from
+ * the replicas at the start of its period; Max picks the largest change
+ * (the highest limit up, the lowest down), Min the smallest. */
+static int32_t hs_limit(const struct hs *h, int32_t cur, int64_t now, bool up)
 {
-	const struct hs_rules *r = &h->up;
-	int32_t res = r->select == 1 ? INT_MAX : INT_MIN;
+	const struct hs_rules *r = up ? &h->up : &h->down;
+	bool highest = (r->select == 1) != up;
+	int32_t res = highest ? INT_MIN : INT_MAX;
 
 	if (r->select == 2)
 		return cur;
 	for (size_t i = 0; i < r->n; i++) {
-		int32_t start = cur - hs_changes(h, now, (int32_t)r->p[i].period_s, true) +
-				hs_changes(h, now, (int32_t)r->p[i].period_s, false);
-		int32_t prop = r->p[i].type == 0
-			? start + (int32_t)r->p[i].value
-			: (int32_t)ceil(start * (1 + r->p[i].value / 100.0));
-		res = r->select == 1 ? i32min(res, prop) : i32max(res, prop);
-	}
-	return res;
-}
-
-/* calculateScaleDownLimitWithBehaviors */
-static int32_t hs_down_limit(const struct hs *h, int32_t cur, int64_t now)
-{
-	const struct hs_rules *r = &h->down;
-	int32_t res = r->select == 1 ? INT_MIN : INT_MAX;
-
-	if (r->select == 2)
-		return cur;
-	for (size_t i = 0; i < r->n; i++) {
-		int32_t start = cur - hs_changes(h, now, (int32_t)r->p[i].period_s, true) +
-				hs_changes(h, now, (int32_t)r->p[i].period_s, false);
-		int32_t prop = r->p[i].type == 0
-			? start - (int32_t)r->p[i].value
-			: (int32_t)(start * (1 - r->p[i].value / 100.0));
-		res = r->select == 1 ? i32max(res, prop) : i32min(res, prop);
+		int32_t period = (int32_t)r->p[i].period_s;
+		int32_t start = cur - hs_changes(h, now, period, true) +
+				hs_changes(h, now, period, false);
+		int32_t prop;
+		if (r->p[i].type == 0)
+			prop = up ? start + (int32_t)r->p[i].value
+				  : start - (int32_t)r->p[i].value;
+		else if (up)
+			prop = (int32_t)ceil(start * (1 + r->p[i].value / 100.0));
+		else
+			prop = (int32_t)(start * (1 - r->p[i].value / 100.0));
+		res = highest ? i32max(res, prop) : i32min(res, prop);
 	}
 	return res;
 }
@@ -173,7 +164,7 @@ static int32_t hs_rate(const struct hs *h, int32_t desired, int32_t cur,
 {
 	*reason = "DesiredWithinRange";
 	if (desired > cur) {
-		int32_t lim = i32max(hs_up_limit(h, cur, now), cur);
+		int32_t lim = i32max(hs_limit(h, cur, now, true), cur);
 		int32_t allowed = h->max;
 		const char *why = "TooManyReplicas";
 		if (allowed > lim)
@@ -181,7 +172,7 @@ static int32_t hs_rate(const struct hs *h, int32_t desired, int32_t cur,
 		if (desired > allowed)
 			return *reason = why, allowed;
 	} else if (desired < cur) {
-		int32_t lim = i32min(hs_down_limit(h, cur, now), cur);
+		int32_t lim = i32min(hs_limit(h, cur, now, false), cur);
 		int32_t allowed = h->min;
 		const char *why = "TooFewReplicas";
 		if (allowed < lim)
