@@ -192,6 +192,7 @@ bench: deps-build
 	$(Q)FH_BIN=bin FH_BENCH_BIN=build/release/bench-bin tests/bench/run.sh
 
 demo: deps-build
+	$(Q)$(DEPS) demo
 	$(Q)$(MAKE) --no-print-directory MODE=release programs
 	$(Q)hack/demo.sh
 

@@ -7,7 +7,8 @@
 set -euo pipefail
 
 pkgs_build="gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjson-c-dev libyaml-dev libprotobuf-c-dev protobuf-c-compiler libgnutls28-dev"
-pkgs_test="libcmocka-dev clang libclang-rt-dev python3 python3-yaml python3-jsonschema openssl librsvg2-bin"
+pkgs_test="libcmocka-dev clang libclang-rt-dev python3 python3-yaml python3-jsonschema openssl librsvg2-bin curl"
+pkgs_demo="python3 curl"
 pkgs_valgrind="valgrind"
 pkgs_bench="golang-go golang-github-prometheus-common-dev wrk"
 pkgs_k8s="golang-go make rsync jq dpkg-dev etcd-server"
