@@ -68,7 +68,7 @@ until_true 90 "two TaskManagers with metrics" eval '[ "$(replicas)" = 2 ] && [ "
 echo "running: $(kubectl get hpa -A --no-headers)"
 
 # 1. a TaskManager's endpoint dies (its pod stays Running)
-touch "$FH_TMP/kubelet-$NS.hold"
+hold_kubelet $NS
 curl -s -X PUT "$EMU/control?taskmanagers=1" >/dev/null
 until_true 20 "the dead TaskManager's value is still served" eval '[ "$(served)" = 1 ]'
 for _ in $(seq 1 15); do
@@ -77,7 +77,7 @@ for _ in $(seq 1 15); do
 	sleep 1
 done
 kill -0 "$ADAPTER_PID" || fail "the adapter died"
-rm -f "$FH_TMP/kubelet-$NS.hold"
+release_kubelet $NS
 until_true 20 "the TaskManager's value back" eval '[ "$(served)" = 2 ]'
 echo "dead endpoint: not served, HPA held at 2"
 

@@ -47,7 +47,7 @@ wait_running_pods() {
 # ends: each new pod becomes Running and Ready with the lowest free address
 # 127.0.1.k (where the emulator's TaskManager k listens), and the emulator
 # at $2 (if given) runs as many TaskManagers as there are running pods
-# (unless $FH_TMP/kubelet-$1.hold exists: a test is killing TaskManagers).
+# (unless held by hold_kubelet: a test is killing TaskManagers).
 start_kubelet() {
 	local ns=$1 emu=${2:-}
 	(
@@ -67,13 +67,32 @@ start_kubelet() {
 			done
 			n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null |
 				grep -vc Terminating)
-			[ -n "$emu" ] && [ "$n" -gt 0 ] && [ ! -e "$FH_TMP/kubelet-$ns.hold" ] &&
+			if [ -e "$FH_TMP/kubelet-$ns.hold" ]; then
+				touch "$FH_TMP/kubelet-$ns.held"
+			elif [ -n "$emu" ] && [ "$n" -gt 0 ]; then
+				rm -f "$FH_TMP/kubelet-$ns.held"
 				curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
+			fi
 			sleep 1
 		done
 	) >"$FH_TMP/kubelet-$ns.log" 2>&1 &
 	BB_PIDS+=($!)
 }
+
+# The kubelet of namespace $1 stops setting the emulator's TaskManager
+# count; returns once its loop has seen the hold, so that no count it read
+# before can land after the caller's own.
+hold_kubelet() {
+	local deadline=$((SECONDS + 20 * FH_TIMEOUT_FACTOR))
+	rm -f "$FH_TMP/kubelet-$1.held"
+	touch "$FH_TMP/kubelet-$1.hold"
+	until [ -e "$FH_TMP/kubelet-$1.held" ]; do
+		[ $SECONDS -lt $deadline ] || fail "the kubelet of $1 did not stop"
+		sleep 0.2
+	done
+}
+
+release_kubelet() { rm -f "$FH_TMP/kubelet-$1.hold"; }
 
 # kubectl get --raw $1 into $FH_TMP/body, retried for a while: kube-apiserver
 # installs the proxy route of a new APIService group asynchronously, and
