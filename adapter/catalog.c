@@ -37,21 +37,36 @@ const struct cat_metric cat_metrics[CAT_N] = {
 		"max over the pod's source subtasks" },
 	[CAT_JOB_BACKLOG] = {
 		"flink_job_backlog", CAT_JOB, "records",
-		"`flink_tm_backlog` of the job's subtasks",
-		"sum over the job's pods" },
+		"`flink_tm_backlog` of the job's subtasks; without pages, the "
+		"JobManager's sum of the sources' `pendingRecords` (else Kafka "
+		"`records-lag-max`)", "sum over the job's pods" },
 	[CAT_JOB_WATERMARK_LAG] = {
 		"flink_job_watermark_lag_seconds", CAT_JOB, "seconds",
-		"as `flink_tm_watermark_lag_seconds`, for the job's subtasks",
-		"max over the job's pods" },
+		"as `flink_tm_watermark_lag_seconds`, for the job's subtasks; "
+		"without pages, the JobManager's: now minus the lowest "
+		"`currentInputWatermark` of a vertex", "max over the job's pods" },
 	[CAT_JOB_LATENCY] = {
 		"flink_job_latency_seconds", CAT_JOB, "seconds",
 		"p99 of the latency markers when latency tracking is on "
 		"(`metrics.latency.interval`); otherwise the max source "
-		"`currentEmitEventTimeLag`", "max over the job's pods" },
+		"`currentEmitEventTimeLag` (from the JobManager without pages)",
+		"max over the job's pods" },
 	[CAT_JOB_BUSY_RATIO] = {
 		"flink_job_busy_ratio", CAT_JOB, "ratio 0..1",
-		"`busyTimeMsPerSecond` / 1000 of the busiest vertex",
-		"max over the job's subtasks" },
+		"`busyTimeMsPerSecond` / 1000 of the busiest vertex (from the "
+		"JobManager without pages)", "max over the job's subtasks" },
+	[CAT_JOB_PARALLELISM] = {
+		"flink_job_parallelism", CAT_JOB, "subtasks",
+		"JobManager: `parallelism` of the job's vertices "
+		"(`/jobs/:jobid`)", "max over the job's vertices" },
+	[CAT_JOB_SLOTS_TOTAL] = {
+		"flink_job_slots_total", CAT_JOB, "slots",
+		"JobManager: `slotsNumber` of the TaskManagers registered "
+		"(`/taskmanagers`)", "sum over the JobManager's TaskManagers" },
+	[CAT_JOB_SLOTS_FREE] = {
+		"flink_job_slots_free", CAT_JOB, "slots",
+		"JobManager: `freeSlots` of the TaskManagers registered "
+		"(`/taskmanagers`)", "sum over the JobManager's TaskManagers" },
 };
 
 int cat_find(const char *name)

@@ -7,7 +7,10 @@
  * Pod metrics are served per TaskManager pod (custom.metrics.k8s.io
  * pods/NAME); job metrics as object metrics on the TaskManager Deployment
  * (deployments.apps/NAME) and as external metrics selected by job_name.
- * Custom rules from the adapter's configuration add more names at run time.
+ * Job metrics come from the TaskManagers' pages; when no page has a value,
+ * from the job's JobManager (REST aggregates over the subtasks), and some
+ * only from there.  Custom rules from the adapter's configuration add more
+ * names at run time.
  */
 #ifndef FH_CATALOG_H
 #define FH_CATALOG_H
@@ -28,6 +31,9 @@ enum cat_id {
 	CAT_JOB_WATERMARK_LAG,
 	CAT_JOB_LATENCY,
 	CAT_JOB_BUSY_RATIO,
+	CAT_JOB_PARALLELISM,  /* from the JobManager only */
+	CAT_JOB_SLOTS_TOTAL,  /* from the JobManager only */
+	CAT_JOB_SLOTS_FREE,   /* from the JobManager only */
 	CAT_N
 };
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "authz.h"
 #include "config.h"
 #include "discovery.h"
+#include "jobmgr.h"
 #include "kube.h"
 #include "httpd.h"
 #include "scrape.h"
@@ -55,10 +57,11 @@ struct daemon {
 	struct kube_client *cm_kube; /* watches the CA ConfigMap; NULL: not */
 	pthread_t cm_thread;
 	bool cm_running;
-	volatile bool cm_stop;
+	atomic_bool cm_stop;
 	struct ex_spec *spec;
 	struct store *store;
 	struct scraper *scraper;
+	struct jobmgr *jm;
 	struct selfmetrics *sm;
 	struct api_ctx api;
 	struct httpd *httpd;
@@ -84,6 +87,8 @@ static int d_self_metrics(void *ud, struct buf *out)
 
 	int rc = selfmetrics_write(d->sm, d->scraper, d->store, out);
 
+	if (!rc)
+		rc = jobmgr_metrics(d->jm, out);
 	return rc ? rc : sync_metrics(d->sync, out);
 }
 
@@ -109,14 +114,19 @@ static int d_tls(struct daemon *d, struct err *e)
 	return rc ? rc : buf_add_file(&d->key, o->key_file, e);
 }
 
-/* Register the targets' pods in the store and hand them to the scraper. */
+/* Register the targets' pods in the store, hand them to the scraper and
+ * their jobs to the JobManager poller. */
 static int d_targets(struct daemon *d, struct err *e)
 {
 	struct scrape_target *st = calloc(d->targets.n + 1, sizeof(*st));
+	struct jm_target *jt = calloc(d->targets.n + 1, sizeof(*jt));
+	size_t nj = 0;
 	int rc = 0;
 
-	if (!st)
-		return err_set(e, ERR_NOMEM, "out of memory");
+	if (!st || !jt) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto free_lists;
+	}
 	for (size_t i = 0; i < d->targets.n && !rc; i++) {
 		const struct target *t = &d->targets.v[i];
 		struct store_pod_meta m = { t->ns, t->pod, t->deployment,
@@ -125,10 +135,17 @@ static int d_targets(struct daemon *d, struct err *e)
 		rc = store_upsert_pod(d->store, &m, e);
 		st[i] = (struct scrape_target){ t->ns, t->pod, t->url,
 						t->cpu_request };
+		if (t->jobmanager)
+			jt[nj++] = (struct jm_target){ t->ns, t->deployment,
+						       t->job, t->jobmanager };
 	}
 	if (!rc)
 		rc = scraper_set_targets(d->scraper, st, d->targets.n, e);
+	if (!rc)
+		rc = jobmgr_set_targets(d->jm, jt, nj, e);
+free_lists:
 	free(st);
+	free(jt);
 	return rc;
 }
 
@@ -141,7 +158,7 @@ static int d_discover(struct daemon *d, struct err *e)
 	d->kube = kube_client_new(&d->kcfg, e);
 	if (!d->kube)
 		return e->code;
-	d->disc = discovery_new(d->kube, &dop, d->store, d->scraper, e);
+	d->disc = discovery_new(d->kube, &dop, d->store, d->scraper, d->jm, e);
 	if (!d->disc)
 		return e->code;
 	log_info("discovering TaskManager pods (%s) in %s through %s",
@@ -207,6 +224,7 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 	struct scrape_opts so = { o->interval_ms, o->timeout_ms,
 				  (size_t)o->max_page, (size_t)o->max_series };
 	int64_t stale = o->stale_ms ? o->stale_ms : 3 * o->interval_ms;
+	struct jm_opts jo = { o->interval_ms, 0, 1024 * 1024 };
 
 	if (!so.timeout_ms)
 		so.timeout_ms = o->interval_ms - 1000 >= 500
@@ -214,6 +232,7 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 	if (so.timeout_ms > so.interval_ms)
 		return err_set(e, ERR_INVAL, "--scrape-timeout must not exceed "
 			       "--scrape-interval");
+	jo.timeout_ms = so.timeout_ms;
 	d->spec = ex_spec_new(d->config.rules, d->config.nrules, e);
 	if (!d->spec)
 		return e->code;
@@ -223,8 +242,13 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 	d->scraper = scraper_new(&so, d->spec, d->store, e);
 	if (!d->scraper)
 		return e->code ? e->code : ERR_NOMEM;
+	d->jm = jobmgr_new(&jo, d->store, e);
+	if (!d->jm)
+		return e->code ? e->code : ERR_NOMEM;
 	if (o->targets_file ? d_targets(d, e) : d_discover(d, e))
 		return e->code ? e->code : ERR_NOMEM;
+	if (jobmgr_start(d->jm, e))
+		return e->code;
 	return scraper_start(d->scraper, e);
 }
 
@@ -371,7 +395,7 @@ static void *d_cm_main(void *arg)
 {
 	struct daemon *d = arg;
 
-	while (!d->cm_stop) {
+	while (!atomic_load(&d->cm_stop)) {
 		json_object *cm = NULL;
 		struct err e;
 		long status = 0;
@@ -394,7 +418,7 @@ static void *d_cm_main(void *arg)
 			continue;
 		}
 		json_object_put(cm);
-		for (int i = 0; i < 50 && !d->cm_stop; i++)
+		for (int i = 0; i < 50 && !atomic_load(&d->cm_stop); i++)
 			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 	}
 	return NULL;
@@ -501,14 +525,14 @@ static void *d_cert_main(void *arg)
 	struct daemon *d = arg;
 	int64_t c0 = d_mtime(d->o->cert_file), k0 = d_mtime(d->o->key_file);
 
-	while (!d->cm_stop) {
+	while (!atomic_load(&d->cm_stop)) {
 		int64_t c, k;
 
-		for (int i = 0; i < 100 && !d->cm_stop; i++)
+		for (int i = 0; i < 100 && !atomic_load(&d->cm_stop); i++)
 			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 		c = d_mtime(d->o->cert_file);
 		k = d_mtime(d->o->key_file);
-		if (d->cm_stop || (c == c0 && k == k0) || c < 0 || k < 0)
+		if (atomic_load(&d->cm_stop) || (c == c0 && k == k0) || c < 0 || k < 0)
 			continue;
 		nanosleep(&(struct timespec){ 0, 200000000 }, NULL); /* both written */
 		d_cert_reload(d);
@@ -553,7 +577,7 @@ static int d_serve(struct daemon *d, struct err *e)
 
 static void d_stop(struct daemon *d)
 {
-	d->cm_stop = true;
+	atomic_store(&d->cm_stop, true);
 	if (d->cm_running)
 		pthread_join(d->cm_thread, NULL);
 	if (d->cert_running)
@@ -576,6 +600,7 @@ static void d_stop(struct daemon *d)
 	kube_client_free(d->skube);
 	kube_client_free(d->lkube);
 	discovery_free(d->disc);
+	jobmgr_free(d->jm);
 	scraper_free(d->scraper);
 	kube_client_free(d->kube);
 	kube_config_release(&d->kcfg);

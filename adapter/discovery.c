@@ -1,20 +1,20 @@
 /*
  * discovery.c - TaskManager pods from the Kubernetes API (see discovery.h).
  *
- * The thread keeps a table of the pods it knows (key ns/name).  Each event
- * updates the store at once; the scraper's target list is rebuilt from the
- * table when it changed, at most once a second.
+ * An informer (informer.h) lists and watches the pods; this file keeps a
+ * table of the scrapeable ones (key ns/name).  Each event updates the
+ * store at once and hands the scraper and the JobManager poller their new
+ * target lists.
  */
 #include "discovery.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../common/log.h"
 #include "../common/str.h"
+#include "informer.h"
 #include "targets.h"
 
 static const char *js(json_object *o, const char *path)
@@ -111,6 +111,7 @@ int disc_pod_target(json_object *pod, struct pod_target *t)
 	const char *port = js_map(meta, "annotations", "flinkhpa.io/metrics-port");
 	const char *path = js_map(meta, "annotations", "flinkhpa.io/metrics-path");
 	const char *job = js_map(meta, "annotations", "flinkhpa.io/job-name");
+	const char *jm = js_map(meta, "annotations", "flinkhpa.io/jobmanager");
 
 	memset(t, 0, sizeof(*t));
 	if (!ns || !name)
@@ -125,6 +126,9 @@ int disc_pod_target(json_object *pod, struct pod_target *t)
 		 ip, port ? port : "9249", path && *path == '/' ? "" : "/",
 		 path ? path : "metrics");
 	str_lcpy(t->job, job ? job : "", sizeof(t->job));
+	if (jm && (strncmp(jm, "http://", 7) == 0 ||
+		   strncmp(jm, "https://", 8) == 0))
+		str_lcpy(t->jobmanager, jm, sizeof(t->jobmanager));
 	disc_owner(meta, t->deployment, sizeof(t->deployment));
 	t->cpu = disc_cpu(pod);
 	return disc_labels(meta, t);
@@ -137,29 +141,20 @@ void disc_pod_target_release(struct pod_target *t)
 	t->labels[0] = NULL;
 }
 
-/* ---- the watch loop ---- */
+/* ---- the pods in view ---- */
 
 struct dpod {
 	struct pod_target t;
-	bool seen; /* in the latest list */
 	struct dpod *next;
 };
 
 struct discovery {
-	struct kube_client *k;
-	char *ns, *selector;
-	int resync_s;
+	struct informer *inf;
 	struct store *st;
 	struct scraper *sc;
-	pthread_t th;
-	bool running;
-	volatile bool stop;
-	pthread_mutex_t mu; /* guards synced_at */
-	int64_t synced_at;
+	struct jobmgr *jm;
 	struct dpod *pods;
 	size_t npods;
-	char rv[128];
-	bool relist;
 };
 
 static struct dpod **disc_find(struct discovery *d, const char *ns,
@@ -176,20 +171,29 @@ static struct dpod **disc_find(struct discovery *d, const char *ns,
 static void disc_push(struct discovery *d)
 {
 	struct scrape_target *t = calloc(d->npods + 1, sizeof(*t));
-	size_t n = 0;
+	struct jm_target *j = calloc(d->npods + 1, sizeof(*j));
+	size_t n = 0, nj = 0;
 	struct err e;
 
-	if (!t) {
+	if (!t || !j) {
 		log_error("discovery: out of memory");
-		return;
+		goto free_lists;
 	}
-	for (struct dpod *p = d->pods; p; p = p->next)
+	for (struct dpod *p = d->pods; p; p = p->next) {
 		t[n++] = (struct scrape_target){ p->t.ns, p->t.name, p->t.url,
 						 p->t.cpu };
+		if (p->t.jobmanager[0]) /* jobmgr folds the duplicates */
+			j[nj++] = (struct jm_target){ p->t.ns, p->t.deployment,
+						      p->t.job,
+						      p->t.jobmanager };
+	}
 	err_clear(&e);
-	if (scraper_set_targets(d->sc, t, n, &e))
+	if (scraper_set_targets(d->sc, t, n, &e) ||
+	    (d->jm && jobmgr_set_targets(d->jm, j, nj, &e)))
 		log_error("discovery: %s", e.msg);
+free_lists:
 	free(t);
+	free(j);
 }
 
 static void disc_forget(struct discovery *d, struct dpod **slot)
@@ -231,171 +235,54 @@ static bool disc_update(struct discovery *d, json_object *pod)
 	else
 		d->npods++;
 	p->t = t;
-	p->seen = true;
 	return true;
 }
 
-static void disc_rv(struct discovery *d, json_object *obj)
+static void disc_upsert(void *ud, json_object *pod)
 {
-	const char *rv = js(obj, "metadata.resourceVersion");
-
-	if (rv)
-		str_lcpy(d->rv, rv, sizeof(d->rv));
+	disc_update(ud, pod);
 }
 
-static int disc_event(void *ud, const char *type, json_object *obj)
+static void disc_remove(void *ud, const char *ns, const char *name)
 {
 	struct discovery *d = ud;
-	struct dpod **slot;
-	const char *ns = js(obj, "metadata.namespace");
-	const char *name = js(obj, "metadata.name");
+	struct dpod **slot = disc_find(d, ns, name);
 
-	if (strcmp(type, "ERROR") == 0) {
-		json_object *code = json_object_object_get(obj, "code");
-		log_v(1, "discovery: watch error %d, re-listing",
-		      code ? json_object_get_int(code) : 0);
-		d->relist = true;
-		return 1; /* ends the watch */
-	}
-	disc_rv(d, obj);
-	if (strcmp(type, "BOOKMARK") == 0 || !ns || !name)
-		return 0;
-	if (strcmp(type, "DELETED") == 0) {
-		slot = disc_find(d, ns, name);
-		if (*slot)
-			disc_forget(d, slot);
-	} else {
-		disc_update(d, obj);
-	}
-	disc_push(d);
-	return 0;
+	if (*slot)
+		disc_forget(d, slot);
 }
 
-static void disc_path(struct discovery *d, char *out, size_t n, bool watch)
+static void disc_changed(void *ud, bool listed)
 {
-	char sel[1024];
-	size_t k = 0;
+	struct discovery *d = ud;
 
-	for (const char *s = d->selector; *s && k + 4 < sizeof(sel); s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
-			sel[k++] = *s;
-		else
-			k += (size_t)snprintf(sel + k, 4, "%%%02X",
-					      (unsigned char)*s);
-	}
-	sel[k] = '\0';
-	snprintf(out, n, "/api/v1/%s%s%spods?labelSelector=%s%s%s%s",
-		 d->ns ? "namespaces/" : "", d->ns ? d->ns : "",
-		 d->ns ? "/" : "", sel,
-		 watch ? "&watch=1&allowWatchBookmarks=true&resourceVersion=" : "",
-		 watch ? d->rv : "", "");
-}
-
-static int disc_list(struct discovery *d, struct err *e)
-{
-	char path[2048];
-	json_object *out = NULL, *items;
-	long status;
-	struct dpod **p;
-	int rc;
-
-	disc_path(d, path, sizeof(path), false);
-	rc = kube_request(d->k, "GET", path, NULL, &status, &out, e);
-	if (!rc && status != 200)
-		rc = err_set(e, ERR_IO, "listing pods: HTTP %ld%s%s", status,
-			     out ? ": " : "", out ? js(out, "message") ? js(out, "message") : "" : "");
-	items = out ? json_object_object_get(out, "items") : NULL;
-	if (!rc && !items)
-		rc = err_set(e, ERR_IO, "listing pods: no items in the answer");
-	for (struct dpod *q = d->pods; !rc && q; q = q->next)
-		q->seen = false;
-	for (size_t i = 0; !rc && i < json_object_array_length(items); i++)
-		disc_update(d, json_object_array_get_idx(items, i));
-	for (p = &d->pods; !rc && *p;)
-		if (!(*p)->seen)
-			disc_forget(d, p);
-		else
-			p = &(*p)->next;
-	if (!rc) {
-		disc_rv(d, out);
-		disc_push(d);
-		struct timespec ts;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		pthread_mutex_lock(&d->mu);
-		if (!d->synced_at)
-			d->synced_at = (int64_t)ts.tv_sec * 1000 +
-				       ts.tv_nsec / 1000000;
-		pthread_mutex_unlock(&d->mu);
+	if (listed)
 		log_v(1, "discovery: %zu TaskManager pods", d->npods);
-	}
-	json_object_put(out);
-	return rc;
-}
-
-static void disc_sleep(struct discovery *d, int seconds)
-{
-	for (int i = 0; i < seconds * 10 && !d->stop; i++)
-		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-}
-
-static void *disc_main(void *arg)
-{
-	struct discovery *d = arg;
-	char path[2048];
-	int backoff = 1;
-	bool failing = false;
-
-	while (!d->stop) {
-		struct err e;
-		long status = 0;
-
-		err_clear(&e);
-		if (disc_list(d, &e) == 0) {
-			d->relist = false;
-			disc_path(d, path, sizeof(path), true);
-			if (kube_watch(d->k, path, disc_event, d, &d->stop,
-				       d->resync_s, &status, &e) == 0 &&
-			    (status == 200 || d->stop)) {
-				if (failing)
-					log_info("discovery: watching pods again");
-				failing = false;
-				backoff = 1;
-				continue; /* resync: list again */
-			}
-			if (!e.msg[0])
-				err_set(&e, ERR_IO, "watch: HTTP %ld", status);
-		}
-		if (!failing)
-			log_warn("discovery: %s (retrying)", e.msg);
-		failing = true;
-		disc_sleep(d, backoff);
-		backoff = backoff < 30 ? backoff * 2 : 30;
-	}
-	return NULL;
+	disc_push(d);
 }
 
 struct discovery *discovery_new(struct kube_client *k,
 				const struct disc_opts *o, struct store *st,
-				struct scraper *sc, struct err *e)
+				struct scraper *sc, struct jobmgr *jm,
+				struct err *e)
 {
 	struct discovery *d = calloc(1, sizeof(*d));
+	struct informer_opts io = {
+		"discovery", "/api/v1", "pods", o->ns,
+		o->selector ? o->selector : "flinkhpa.io/role=taskmanager",
+		o->resync_s };
+	struct informer_handlers h = { d, disc_upsert, disc_remove,
+				       disc_changed };
 
 	if (!d) {
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	d->k = k;
-	d->ns = str_dup(o->ns);
-	d->selector = str_dup(o->selector ? o->selector
-					  : "flinkhpa.io/role=taskmanager");
-	d->resync_s = o->resync_s > 0 ? o->resync_s : 300;
 	d->st = st;
 	d->sc = sc;
-	pthread_mutex_init(&d->mu, NULL);
-	if (!d->selector || (o->ns && !d->ns)) {
-		discovery_free(d);
-		err_set(e, ERR_NOMEM, "out of memory");
+	d->jm = jm;
+	if (!(d->inf = informer_new(k, &io, &h, e))) {
+		free(d);
 		return NULL;
 	}
 	return d;
@@ -403,37 +290,24 @@ struct discovery *discovery_new(struct kube_client *k,
 
 int discovery_start(struct discovery *d, struct err *e)
 {
-	if (pthread_create(&d->th, NULL, disc_main, d))
-		return err_set(e, ERR_IO, "cannot start the discovery thread");
-	d->running = true;
-	return 0;
+	return informer_start(d->inf, e);
 }
 
 int64_t discovery_synced_at(struct discovery *d)
 {
-	int64_t at;
-
-	pthread_mutex_lock(&d->mu);
-	at = d->synced_at;
-	pthread_mutex_unlock(&d->mu);
-	return at;
+	return informer_synced_at(d->inf);
 }
 
 void discovery_free(struct discovery *d)
 {
 	if (!d)
 		return;
-	d->stop = true;
-	if (d->running)
-		pthread_join(d->th, NULL);
+	informer_free(d->inf); /* stops the thread first */
 	while (d->pods) {
 		struct dpod *p = d->pods;
 		d->pods = p->next;
 		disc_pod_target_release(&p->t);
 		free(p);
 	}
-	pthread_mutex_destroy(&d->mu);
-	free(d->ns);
-	free(d->selector);
 	free(d);
 }

@@ -9,6 +9,8 @@
  *           flinkhpa.io/metrics-port (default 9249), PATH from
  *           flinkhpa.io/metrics-path (default /metrics)
  *   job     annotation flinkhpa.io/job-name (the Flink job's name)
+ *   jobmanager  annotation flinkhpa.io/jobmanager (the JobManager's REST
+ *           address, http://HOST:8081): the job is also read from there
  *   owner   the Deployment owning the pod's ReplicaSet
  *   cpu     the sum of the containers' CPU requests
  *   labels  the pod's labels, for the API's label selectors
@@ -20,6 +22,7 @@
 #include <stdbool.h>
 
 #include "../common/err.h"
+#include "jobmgr.h"
 #include "kube.h"
 #include "scrape.h"
 #include "store.h"
@@ -29,6 +32,7 @@
 /* A pod as a target; strings point into pod_target storage. */
 struct pod_target {
 	char ns[254], name[254], deployment[254], job[256];
+	char jobmanager[512]; /* "" when not annotated */
 	char url[600];
 	double cpu; /* cores */
 	char *labels[2 * DISC_MAX_LABELS + 1]; /* k, v, ..., NULL; heap */
@@ -47,9 +51,12 @@ struct disc_opts {
 
 struct discovery;
 
+/* The pods go to the store and the scraper, their jobs to jm (may be
+ * NULL); all three are borrowed. */
 struct discovery *discovery_new(struct kube_client *k,
 				const struct disc_opts *o, struct store *st,
-				struct scraper *sc, struct err *e);
+				struct scraper *sc, struct jobmgr *jm,
+				struct err *e);
 int discovery_start(struct discovery *d, struct err *e);
 /* CLOCK_MONOTONIC ms when the first list was applied; 0 before. */
 int64_t discovery_synced_at(struct discovery *d);

@@ -4,6 +4,7 @@
 #include "kube.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
@@ -371,7 +372,7 @@ struct kube_stream {
 	struct buf line;
 	kube_event_fn fn;
 	void *ud;
-	const volatile bool *stop;
+	const atomic_bool *stop;
 	int stopped; /* by fn */
 };
 
@@ -411,11 +412,11 @@ static int kube_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c,
 	const struct kube_stream *s = ud;
 
 	(void)a; (void)b; (void)c; (void)d;
-	return s->stop && *s->stop;
+	return s->stop && atomic_load(s->stop);
 }
 
 int kube_watch(struct kube_client *k, const char *path, kube_event_fn fn,
-	       void *ud, const volatile bool *stop, long timeout_s,
+	       void *ud, const atomic_bool *stop, long timeout_s,
 	       long *status, struct err *e)
 {
 	struct kube_stream s = { BUF_INIT(KUBE_MAX_EVENT), fn, ud, stop, 0 };
@@ -435,7 +436,7 @@ int kube_watch(struct kube_client *k, const char *path, kube_event_fn fn,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(h);
 	buf_release(&s.line);
-	if (rc == CURLE_OK || s.stopped || (stop && *stop) ||
+	if (rc == CURLE_OK || s.stopped || (stop && atomic_load(stop)) ||
 	    rc == CURLE_OPERATION_TIMEDOUT)
 		return 0;
 	return err_set(e, ERR_IO, "watch %s: %s", path, curl_easy_strerror(rc));

@@ -12,6 +12,7 @@
 #define FH_KUBE_H
 
 #include <json-c/json.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "../common/buf.h"
@@ -53,7 +54,7 @@ typedef int (*kube_event_fn)(void *ud, const char *type, json_object *obj);
 /* Stream path (which must carry watch=1) until the server ends it, fn
  * stops it, *stop turns true, or timeout_s passes.  *status: HTTP status. */
 int kube_watch(struct kube_client *k, const char *path, kube_event_fn fn,
-	       void *ud, const volatile bool *stop, long timeout_s,
+	       void *ud, const atomic_bool *stop, long timeout_s,
 	       long *status, struct err *e);
 
 #endif

@@ -36,6 +36,15 @@ struct store_pod {
 	struct store_pod *prev, *next;
 };
 
+/* A job's values from its JobManager. */
+struct store_jm {
+	char *ns, *deployment, *job; /* job in Flink's label form */
+	int64_t at_ms;
+	double v[CAT_N];
+	bool has[CAT_N];
+	struct store_jm *next;
+};
+
 struct store {
 	pthread_rwlock_t lock;
 	const struct ex_spec *spec;
@@ -44,6 +53,7 @@ struct store {
 	struct store_pod *bucket[STORE_BUCKETS];
 	struct store_pod *head;
 	size_t npods;
+	struct store_jm *jms;
 };
 
 static uint32_t store_key(const char *ns, const char *name)
@@ -84,10 +94,25 @@ static void store_pod_free(struct store_pod *p)
 	free(p);
 }
 
+static void store_jm_free(struct store_jm *j)
+{
+	if (!j)
+		return;
+	free(j->ns);
+	free(j->deployment);
+	free(j->job);
+	free(j);
+}
+
 void store_free(struct store *s)
 {
 	if (!s)
 		return;
+	while (s->jms) {
+		struct store_jm *j = s->jms;
+		s->jms = j->next;
+		store_jm_free(j);
+	}
 	while (s->head) {
 		struct store_pod *p = s->head;
 		s->head = p->next;
@@ -310,6 +335,62 @@ int store_put_page(struct store *s, const char *ns, const char *name,
 				name);
 }
 
+static struct store_jm **store_jm_find(struct store *s, const char *ns,
+				       const char *deployment, const char *job)
+{
+	struct store_jm **pp = &s->jms;
+
+	for (; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->ns, ns) == 0 &&
+		    strcmp((*pp)->deployment, deployment) == 0 &&
+		    strcmp((*pp)->job, job) == 0)
+			return pp;
+	return pp;
+}
+
+int store_put_job(struct store *s, const char *ns, const char *deployment,
+		  const char *job, const double v[CAT_N], const bool has[CAT_N],
+		  int64_t at_ms, struct err *e)
+{
+	struct store_jm *n = calloc(1, sizeof(*n)), **slot;
+
+	if (!n || !(n->ns = strdup(ns)) ||
+	    !(n->deployment = strdup(deployment ? deployment : "")) ||
+	    !(n->job = store_flink_name(job))) {
+		store_jm_free(n);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
+	n->at_ms = at_ms;
+	memcpy(n->v, v, sizeof(n->v));
+	memcpy(n->has, has, sizeof(n->has));
+	pthread_rwlock_wrlock(&s->lock);
+	slot = store_jm_find(s, n->ns, n->deployment, n->job);
+	if (*slot) {
+		n->next = (*slot)->next;
+		store_jm_free(*slot);
+	}
+	*slot = n;
+	pthread_rwlock_unlock(&s->lock);
+	return 0;
+}
+
+void store_remove_job(struct store *s, const char *ns, const char *deployment,
+		      const char *job)
+{
+	char *fj = store_flink_name(job);
+	struct store_jm **slot, *j = NULL;
+
+	if (!fj)
+		return;
+	pthread_rwlock_wrlock(&s->lock);
+	slot = store_jm_find(s, ns, deployment ? deployment : "", fj);
+	if ((j = *slot))
+		*slot = j->next;
+	pthread_rwlock_unlock(&s->lock);
+	store_jm_free(j);
+	free(fj);
+}
+
 /* ---- reads ---- */
 
 static bool store_fresh(const struct store *s, int64_t at_ms, int64_t now)
@@ -351,7 +432,10 @@ int store_pods(struct store *s, const char *ns, struct store_metric m,
 static enum ex_agg store_job_agg(const struct store *s, struct store_metric m)
 {
 	if (m.cat >= 0)
-		return m.cat == CAT_JOB_BACKLOG ? EX_AGG_SUM : EX_AGG_MAX;
+		return m.cat == CAT_JOB_BACKLOG || m.cat == CAT_JOB_SLOTS_TOTAL ||
+				       m.cat == CAT_JOB_SLOTS_FREE
+			       ? EX_AGG_SUM
+			       : EX_AGG_MAX;
 	return ex_spec_rule(s->spec, (size_t)m.rule)->job_agg;
 }
 
@@ -370,6 +454,27 @@ static void store_add_parts(const struct store_pod *p, const char *job,
 		ex_acc_add(acc, agg, v);
 		if (!*oldest || p->at_ms < *oldest)
 			*oldest = p->at_ms;
+	}
+}
+
+/* Add the JobManager values of ns (and of deployment, and of job, when
+ * not NULL) to acc: the fallback where no page had the value. */
+static void store_add_jms(const struct store *s, const char *ns,
+			  const char *deployment, const char *job,
+			  struct store_metric m, int64_t now_ms, enum ex_agg agg,
+			  struct ex_acc *acc, int64_t *oldest)
+{
+	if (m.cat < 0)
+		return;
+	for (const struct store_jm *j = s->jms; j; j = j->next) {
+		if ((ns && strcmp(j->ns, ns) != 0) || !j->has[m.cat] ||
+		    !store_fresh(s, j->at_ms, now_ms) ||
+		    (deployment && strcmp(j->deployment, deployment) != 0) ||
+		    (job && strcmp(j->job, job) != 0))
+			continue;
+		ex_acc_add(acc, agg, j->v[m.cat]);
+		if (!*oldest || j->at_ms < *oldest)
+			*oldest = j->at_ms;
 	}
 }
 
@@ -397,6 +502,9 @@ static int store_deploy_locked(struct store *s, const char *ns,
 			 strcmp(p->deployment, deployment) == 0)
 			store_add_parts(p, p->job, m, agg, &acc, at_ms);
 	}
+	if (!acc.n)
+		store_add_jms(s, ns, deployment, NULL, m, now_ms, agg, &acc,
+			      at_ms);
 	return ex_acc_get(&acc, agg, value) ? 0 : ERR_NOTFOUND;
 }
 
@@ -475,14 +583,44 @@ static bool store_one_job(struct store *s, const char *ns, const char *job,
 		if ((!ns || strcmp(p->ns, ns) == 0) &&
 		    store_fresh(s, p->at_ms, now_ms))
 			store_add_parts(p, job, m, agg, &acc, at);
+	if (!acc.n)
+		store_add_jms(s, ns, NULL, job, m, now_ms, agg, &acc, at);
 	return ex_acc_get(&acc, agg, v);
+}
+
+struct store_seen {
+	char (*v)[EX_JOB_NAME_MAX];
+	size_t n, cap;
+};
+
+/* Visit job `job` of ns unless already visited (read lock held). */
+static int store_visit_job(struct store *s, const char *ns, const char *job,
+			   struct store_metric m, int64_t now_ms,
+			   struct store_seen *seen, store_visit_fn fn, void *ud)
+{
+	double v;
+	int64_t at;
+
+	if (store_seen(seen->v, seen->n, job))
+		return 0;
+	if (seen->n == seen->cap) {
+		size_t cap = seen->cap ? seen->cap * 2 : 16;
+		void *n = realloc(seen->v, cap * sizeof(*seen->v));
+
+		if (!n)
+			return ERR_NOMEM;
+		seen->v = n;
+		seen->cap = cap;
+	}
+	str_lcpy(seen->v[seen->n++], job, EX_JOB_NAME_MAX);
+	return store_one_job(s, ns, job, m, now_ms, &v, &at) ? fn(ud, job, v, at)
+							      : 0;
 }
 
 int store_jobs(struct store *s, const char *ns, struct store_metric m,
 	       int64_t now_ms, store_visit_fn fn, void *ud)
 {
-	char (*seen)[EX_JOB_NAME_MAX] = NULL;
-	size_t nseen = 0, cap = 0;
+	struct store_seen seen = { NULL, 0, 0 };
 	int rc = 0;
 
 	if (!store_job_metric(m))
@@ -492,29 +630,17 @@ int store_jobs(struct store *s, const char *ns, struct store_metric m,
 		if ((ns && strcmp(p->ns, ns) != 0) ||
 		    !store_fresh(s, p->at_ms, now_ms))
 			continue;
-		for (size_t j = 0; j < p->nparts && !rc; j++) {
-			const char *job = p->part[j].job;
-			double v;
-			int64_t at;
-
-			if (store_seen(seen, nseen, job))
-				continue;
-			if (nseen == cap) {
-				void *n = realloc(seen, (cap = cap ? cap * 2 : 16) *
-						  sizeof(*seen));
-				if (!n) {
-					rc = ERR_NOMEM;
-					break;
-				}
-				seen = n;
-			}
-			memcpy(seen[nseen++], job, EX_JOB_NAME_MAX);
-			if (store_one_job(s, ns, job, m, now_ms, &v, &at))
-				rc = fn(ud, job, v, at);
-		}
+		for (size_t j = 0; j < p->nparts && !rc; j++)
+			rc = store_visit_job(s, ns, p->part[j].job, m, now_ms,
+					     &seen, fn, ud);
 	}
+	for (struct store_jm *j = s->jms; j && !rc; j = j->next)
+		if ((!ns || strcmp(j->ns, ns) == 0) &&
+		    store_fresh(s, j->at_ms, now_ms))
+			rc = store_visit_job(s, ns, j->job, m, now_ms, &seen, fn,
+					     ud);
 	pthread_rwlock_unlock(&s->lock);
-	free(seen);
+	free(seen.v);
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  * Pod metrics are the pod's own values.  Job metrics are combined at read
  * time from the per-job partials of the pods' latest scrapes (backlog sums,
  * lags and ratios take the max; custom rules use their job aggregation).
+ * Job values read from the JobManager fill in where no page has the value.
  * A value observed more than stale_ms ago is not returned: the API answers
  * without it and the HPA holds instead of acting on old data.
  */
@@ -53,6 +54,16 @@ size_t store_pod_count(struct store *s);
 int store_put_page(struct store *s, const char *ns, const char *name,
 		   const struct ex_page *pg, const double pod[CAT_N],
 		   const bool has[CAT_N], int64_t at_ms, struct err *e);
+
+/* Job values read from the job's JobManager (jobmgr.c): Flink job `job`
+ * run by Deployment ns/deployment (deployment "" when not known).  They
+ * are served for a job metric when no fresh page has it.  Replaces what
+ * an earlier call put for the same ns, deployment and job. */
+int store_put_job(struct store *s, const char *ns, const char *deployment,
+		  const char *job, const double v[CAT_N], const bool has[CAT_N],
+		  int64_t at_ms, struct err *e);
+void store_remove_job(struct store *s, const char *ns, const char *deployment,
+		      const char *job);
 
 /* Read side.  Label predicate for selectors: labels as in the meta. */
 typedef bool (*store_match_fn)(void *ud, const char *const *labels);

@@ -49,6 +49,15 @@ static int check_url(const void *field, struct err *e)
 				     "http:// or https://");
 }
 
+static int check_jm(const void *field, struct err *e)
+{
+	const char *u = *(char *const *)field;
+
+	return str_has_prefix(u, "http://") || str_has_prefix(u, "https://")
+		       ? 0 : err_set(e, ERR_INVAL, "jobManager: must start "
+				     "with http:// or https://");
+}
+
 #define T(f) offsetof(struct target, f)
 static const struct conf_def target_tab[] = {
 	{ "namespace", CONF_STRING, T(ns), 1, 253, NULL, NULL, NULL,
@@ -61,6 +70,8 @@ static const struct conf_def target_tab[] = {
 	  "owning Deployment", 0 },
 	{ "job", CONF_STRING, T(job), 1, 256, NULL, NULL, NULL,
 	  "Flink job name", 0 },
+	{ "jobManager", CONF_STRING, T(jobmanager), 8, 2048, NULL, NULL,
+	  check_jm, "JobManager REST address", 0 },
 	{ "cpuRequest", CONF_STRING, T(cpu_text), 1, 32, NULL, NULL, check_cpu,
 	  "CPU request", 0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },

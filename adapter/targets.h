@@ -9,6 +9,7 @@
  *       url: http://127.0.1.1:9249/metrics   # required
  *       deployment: flink-taskmanager # for job metrics on the Deployment
  *       job: wordcount                # Flink job name of the Deployment
+ *       jobManager: http://127.0.0.1:8081   # read the job from there too
  *       cpuRequest: 1000m             # for CPU utilization; cores or m
  *       labels: {app: flink, component: taskmanager}
  *
@@ -24,7 +25,7 @@
 #define TARGET_MAX_LABELS 32
 
 struct target {
-	char *ns, *pod, *url, *deployment, *job;
+	char *ns, *pod, *url, *deployment, *job, *jobmanager;
 	char *cpu_text;     /* as written */
 	double cpu_request; /* cores */
 	char *labels[2 * TARGET_MAX_LABELS + 1]; /* k, v, ..., NULL */

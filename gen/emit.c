@@ -314,6 +314,7 @@ int emit_deployment(struct buf *b, const struct pol *p,
 	yw_line(&w, 4, "metadata:");
 	yw_line(&w, 6, "annotations:");
 	yw_kv(&w, 8, "flinkhpa.io/job-name", p->job_name);
+	yw_kv(&w, 8, "flinkhpa.io/jobmanager", p->jobmanager);
 	yw_kv(&w, 8, "flinkhpa.io/metrics-port", port);
 	yw_labels(&w, 6, p, true);
 	yw_line(&w, 4, "spec:");

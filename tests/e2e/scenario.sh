@@ -6,7 +6,8 @@
 # replicas (the adapter's Flink-derived CPU: there is no metrics-server
 # here), a short scale-down window, all written by flinkhpa-gen and applied
 # with kubectl apply -k; the HPA is autoscaling/v2beta2, as this Kubernetes
-# has.  Calm, then a load spike (hack/load.sh): the real HPA controller
+# has.  The adapter reads the job from its JobManager too (parallelism and
+# slots through the aggregation layer).  Calm, then a load spike (hack/load.sh): the real HPA controller
 # scales the Deployment up, the emulated job restarts at the parallelism of
 # the new slots; the load stops: after the window the HPA scales down and
 # the job follows.  Finally flinkhpa-gen simulate replays what the HPA read
@@ -64,6 +65,12 @@ wait_running_pods "$NS" 1 kubelet
 start_cluster_adapter
 register_apiservices "$ADAPTER_PORT"
 get_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_cpu_utilization"
+# the job as its JobManager reports it (the pods' flinkhpa.io/jobmanager
+# annotation, written by flinkhpa-gen): 1 TaskManager x 2 slots
+get_raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/deployments.apps/flink-taskmanager/flink_job_parallelism"
+grep -q '"value":"2"' "$FH_TMP/body" || fail "job parallelism from the JobManager: $(cat "$FH_TMP/body")"
+get_raw "/apis/external.metrics.k8s.io/v1beta1/namespaces/$NS/flink_job_slots_total?labelSelector=job_name%3Dorders_enrichment"
+grep -q '"value":"2"' "$FH_TMP/body" || fail "slots from the JobManager: $(cat "$FH_TMP/body")"
 
 replicas() { kubectl -n "$NS" get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
 targets() { kubectl get hpa -A --no-headers | awk '{print $4}'; }

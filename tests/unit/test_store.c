@@ -2,7 +2,8 @@
  * test_store.c - the in-memory store: pods from discovery, values from
  * parsed pages, selectors, staleness, job values combined across pods
  * (sum for backlog, max for lags, rule aggregation for custom rules),
- * Deployment-scoped job values, removal, and re-registration keeping values.
+ * Deployment-scoped job values, removal, and re-registration keeping values,
+ * and the JobManager's job values filling in where no page has the value.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -266,6 +267,67 @@ static void job_names__as_flink_writes_them__matched(void **state)
 	assert_float_equal(x, 11, 0);
 }
 
+/* JobManager values: the pages' value first; the JobManager's where no
+ * page has one (or for a job with no pages), fresh ones only. */
+static void jobmanager__fills_in__pages_first(void **state)
+{
+	struct fixture *f = *state;
+	struct store_metric backlog = { CAT_JOB_BACKLOG, -1 };
+	struct store_metric par = { CAT_JOB_PARALLELISM, -1 };
+	double v[CAT_N] = { 0 }, x, pages, job_pages;
+	bool has[CAT_N] = { false };
+	struct seen s = { .n = 0 };
+	int64_t at;
+
+	assert_int_equal(store_deployment(f->st, "flink", "tm", backlog, T0,
+					  &pages, &at), 0);
+	assert_int_equal(store_deployment(f->st, "flink", "tm", par, T0, &x,
+					  &at), ERR_NOTFOUND);
+	assert_int_equal(store_jobs(f->st, "flink", backlog, T0, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	job_pages = s.v[0];
+	s.n = 0;
+	v[CAT_JOB_BACKLOG] = 9;
+	v[CAT_JOB_PARALLELISM] = 6;
+	has[CAT_JOB_BACKLOG] = has[CAT_JOB_PARALLELISM] = true;
+	assert_int_equal(store_put_job(f->st, "flink", "tm", "orders", v, has,
+				       T0 - 1000, NULL), 0);
+	assert_int_equal(store_deployment(f->st, "flink", "tm", backlog, T0,
+					  &x, &at), 0);
+	assert_float_equal(x, pages, 0); /* not 9: the pages have it */
+	assert_int_equal(store_deployment(f->st, "flink", "tm", par, T0, &x,
+					  &at), 0);
+	assert_float_equal(x, 6, 0);
+	assert_int_equal(at, T0 - 1000);
+	/* a job whose pages are all gone: served from its JobManager only */
+	v[CAT_JOB_BACKLOG] = 5;
+	assert_int_equal(store_put_job(f->st, "flink", "clicks-tm", "clicks",
+				       v, has, T0, NULL), 0);
+	assert_int_equal(store_deployment(f->st, "flink", "clicks-tm", backlog,
+					  T0, &x, &at), 0);
+	assert_float_equal(x, 5, 0);
+	assert_int_equal(store_jobs(f->st, "flink", backlog, T0, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_float_equal(find(&s, "clicks"), 5, 0);
+	assert_float_equal(find(&s, "orders"), job_pages, 0);
+	/* stale: not served; replaced, then removed: gone */
+	assert_int_equal(store_deployment(f->st, "flink", "tm", par,
+					  T0 + 15000, &x, &at), ERR_NOTFOUND);
+	v[CAT_JOB_PARALLELISM] = 8;
+	assert_int_equal(store_put_job(f->st, "flink", "tm", "orders", v, has,
+				       T0, NULL), 0);
+	assert_int_equal(store_deployment(f->st, "flink", "tm", par, T0, &x,
+					  &at), 0);
+	assert_float_equal(x, 8, 0);
+	store_remove_job(f->st, "flink", "tm", "orders");
+	store_remove_job(f->st, "flink", "clicks-tm", "clicks");
+	assert_int_equal(store_deployment(f->st, "flink", "tm", par, T0, &x,
+					  &at), ERR_NOTFOUND);
+	s.n = 0;
+	assert_int_equal(store_jobs(f->st, "flink", backlog, T0, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +337,7 @@ int main(void)
 		cmocka_unit_test(jobs__per_namespace__each_job_once),
 		cmocka_unit_test(upsert_remove__values_kept_then_gone),
 		cmocka_unit_test(job_names__as_flink_writes_them__matched),
+		cmocka_unit_test(jobmanager__fills_in__pages_first),
 	};
 
 	/* the tests build on each other's state, in this order */
