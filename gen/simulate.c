@@ -92,6 +92,10 @@ static int sim_row(struct sim_trace *t, char *line, unsigned long ln,
 		return err_set_at(e, ERR_INVAL, ln, 1, "time: \"%s\" is not a "
 				  "number of seconds after the previous row's",
 				  c);
+	if (v > SIM_MAX_SECONDS)
+		return err_set_at(e, ERR_LIMIT, ln, 1, "time: %s s is past the "
+				  "longest trace simulated (%d s, 31 days)", c,
+				  SIM_MAX_SECONDS);
 	t->t[r] = v;
 	for (; (c = sim_cell(&line)); i++) {
 		if (i == t->ncols)
@@ -102,6 +106,9 @@ static int sim_row(struct sim_trace *t, char *line, unsigned long ln,
 		else if (sim_number(c, &v))
 			return err_set_at(e, ERR_INVAL, ln, 1, "%s: \"%s\" is "
 					  "not a number", t->cols[i], c);
+		else if (v < 0 && strcmp(t->cols[i], "input_rate") == 0)
+			return err_set_at(e, ERR_INVAL, ln, 1, "input_rate: %s "
+					  "is negative", c);
 		t->v[r * t->ncols + i] = v;
 	}
 	for (; i < t->ncols; i++)

@@ -27,6 +27,7 @@
 
 #define SIM_MAX_ROWS 100000
 #define SIM_MAX_COLS 16
+#define SIM_MAX_SECONDS (31 * 86400) /* the longest trace: a month */
 
 struct sim_trace {
 	char *cols[SIM_MAX_COLS]; /* after "time" */

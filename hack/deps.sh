@@ -10,7 +10,7 @@ pkgs_build="gcc make pkg-config libmicrohttpd-dev libcurl4-openssl-dev libjson-c
 pkgs_test="libcmocka-dev clang libclang-rt-dev python3 python3-yaml python3-jsonschema openssl librsvg2-bin curl"
 pkgs_demo="python3 curl"
 pkgs_valgrind="valgrind"
-pkgs_bench="golang-go golang-github-prometheus-common-dev wrk"
+pkgs_bench="golang-go golang-github-prometheus-common-dev wrk prometheus python3 curl"
 pkgs_k8s="golang-go make rsync jq dpkg-dev etcd-server"
 
 want=()
@@ -48,4 +48,11 @@ export DEBIAN_FRONTEND=noninteractive
 if ! "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
 	"${sudo[@]}" apt-get update -q >/dev/null
 	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian starts the prometheus service it installs; here prometheus is only
+# the scrape benchmark's reference, run by tests/bench/scrape.sh itself.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+	echo "hack/deps.sh: stopping and disabling the prometheus service (the benchmark runs its own)" >&2
+	"${sudo[@]}" systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi

@@ -9,7 +9,12 @@
 # expfmt.  Figures are printed, the target is reported and never fails the
 # run; a disagreement on the number of samples does.
 #
+# Then the metrics API under load (tests/bench/api.sh) and scraping 1,000
+# TaskManagers beside Prometheus (tests/bench/scrape.sh).
+#
 # Environment:
+#   FH_BIN              directory with flinkhpa-adapter and flinkhpa-emu, for
+#                       scrape.sh (bin)
 #   FH_BENCH_BIN        directory with mkpage and bench_promparse (the
 #                       Makefile passes build/release/bench-bin); unset: they
 #                       are built with make MODE=release
@@ -17,8 +22,9 @@
 #   FH_BENCH_PAGE       mkpage arguments ("--jobs 3 --slots 8 --operators 8")
 #   FLINKHPA_CACHE      cache directory (${XDG_CACHE_HOME:-~/.cache}/flinkhpa);
 #                       the Go build cache goes to its go/ subdirectory
-# Needs go (golang-go) and Debian's golang-github-prometheus-common-dev; the
-# Makefile installs them (hack/deps.sh bench), this script installs nothing.
+# Needs go (golang-go), Debian's golang-github-prometheus-common-dev and
+# prometheus (the Makefile installs them: hack/deps.sh bench), and python3
+# and curl for scrape.sh; this script installs nothing.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -110,3 +116,6 @@ echo "target: ours >= 10x expfmt on the same page: $met" \
 
 # the metrics API under load, beside kube-apiserver (tests/bench/api.sh)
 FH_BENCH_BIN=$bin "$root/tests/bench/api.sh"
+
+# scraping 1,000 TaskManagers, beside Prometheus (tests/bench/scrape.sh)
+FH_BIN=${FH_BIN:-$root/bin} "$root/tests/bench/scrape.sh"

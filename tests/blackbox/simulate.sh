@@ -92,5 +92,12 @@ grep -q "choose one with --policy" "$FH_TMP/err" || fail "several policies: $(ca
 $GEN simulate --trace examples/traces/spike.csv --policy orders examples/all-rules.yaml 2>"$FH_TMP/err" &&
 	fail "the model fed a custom metric"
 grep -q "the workload model has no metric kafka_lag" "$FH_TMP/err" || fail "model custom: $(cat "$FH_TMP/err")"
+printf 'time,input_rate\n0,5\n99999999999,5\n' >"$FH_TMP/long.csv"
+$GEN simulate --trace "$FH_TMP/long.csv" examples/scenario-cpu.yaml 2>"$FH_TMP/err" && fail "a trace of 3,000 years accepted"
+grep -q "long.csv:3:1: time: 99999999999 s is past the longest trace simulated (2678400 s, 31 days)" "$FH_TMP/err" ||
+	fail "long trace: $(cat "$FH_TMP/err")"
+printf 'time,input_rate\n0,-5\n' >"$FH_TMP/neg.csv"
+$GEN simulate --trace "$FH_TMP/neg.csv" examples/scenario-cpu.yaml 2>"$FH_TMP/err" && fail "a negative input rate accepted"
+grep -q "neg.csv:2:1: input_rate: -5 is negative" "$FH_TMP/err" || fail "negative rate: $(cat "$FH_TMP/err")"
 $GEN simulate examples/scenario-cpu.yaml 2>/dev/null; [ $? = 2 ] || fail "no --trace is a usage error"
 echo ok
