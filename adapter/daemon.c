@@ -40,8 +40,9 @@ struct daemon {
 	struct kube_config kcfg;
 	struct kube_client *kube;
 	struct discovery *disc;
-	struct kube_client *skube; /* the sync controller's and the lease's */
-	struct kube_client *lkube;
+	struct kube_client *skube; /* the sync controller's steps */
+	struct kube_client *wkube; /* its watch on the Deployments */
+	struct kube_client *lkube; /* the lease's */
 	struct lease *lease;
 	struct sync *sync;
 	struct kube_config acfg; /* for reviews, when not kcfg */
@@ -203,7 +204,8 @@ static int d_sync(struct daemon *d, struct err *e)
 		str_lcpy(id, o->leader_id, sizeof(id));
 	else
 		d_identity(id, sizeof(id));
-	if (!(d->skube = kube_client_new(&d->kcfg, e)))
+	if (!(d->skube = kube_client_new(&d->kcfg, e)) ||
+	    !(d->wkube = kube_client_new(&d->kcfg, e)))
 		return e->code;
 	if (o->leader_elect) {
 		if (!(d->lkube = kube_client_new(&d->kcfg, e)) ||
@@ -213,7 +215,7 @@ static int d_sync(struct daemon *d, struct err *e)
 		log_info("sync controller: leader election on Lease %s/%s as %s",
 			 lo.ns, lo.name, id);
 	}
-	if (!(d->sync = sync_new(d->skube, d->lease, &so, e)))
+	if (!(d->sync = sync_new(d->skube, d->wkube, d->lease, &so, e)))
 		return e->code;
 	return sync_start(d->sync, e);
 }
@@ -598,6 +600,7 @@ static void d_stop(struct daemon *d)
 	sync_free(d->sync);
 	lease_free(d->lease);
 	kube_client_free(d->skube);
+	kube_client_free(d->wkube);
 	kube_client_free(d->lkube);
 	discovery_free(d->disc);
 	jobmgr_free(d->jm);

@@ -346,6 +346,11 @@ int jmp_aggregates(const char *body, struct jmp_values *v, struct err *e)
 
 	if (!a)
 		return ERR_INVAL;
+	if (json_object_array_length(a) == 0) {
+		json_object_put(a);
+		return err_set(e, ERR_NOTFOUND, "subtasks/metrics: no values (a "
+			       "metric asked for is gone, as after a restart)");
+	}
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *m = json_object_array_get_idx(a, i);
 		const char *id = jmp_str(m, "id");

@@ -79,7 +79,9 @@ struct jmp_values {
 	double busy, backpressured, pending, kafka_lag, emit_lag, watermark;
 };
 
-/* Fold an aggregates answer into *v (zeroed by the caller). */
+/* Fold an aggregates answer into *v (zeroed by the caller).  Flink
+ * answers [] when any id asked for has no value on any subtask (the
+ * vertex's metrics changed since the id list): ERR_NOTFOUND. */
 int jmp_aggregates(const char *body, struct jmp_values *v, struct err *e);
 
 #endif

@@ -1,13 +1,16 @@
 /*
- * sync.c - the parallelism sync controller (see sync.h): one thread, a
- * list of Deployments each with its rescale state machine
+ * sync.c - the parallelism sync controller (see sync.h): one thread, the
+ * TaskManager Deployments in view (a watch, depcache.h), each with its
+ * rescale state machine
  *
  *   IDLE --(replicas changed, settled, ready)--> [SAVEPOINT -> SUBMIT ->]
  *   VERIFY --(job RUNNING at target)--> IDLE, Rescaled
  *                   (timeout, failed savepoint)--> IDLE, RescaleFailed
  *
- * advanced one step per period.  Only SUBMIT never gives up: the job was
- * stopped with a completed savepoint and must be resubmitted.
+ * advanced one step per period, and at once when a Deployment changes.  Only SUBMIT never gives up: the job was
+ * stopped with a completed savepoint and must be resubmitted.  A savepoint
+ * the JobManager forgot (it restarted) while the job still runs counts as
+ * a failed one: reported at once, tried again later.
  */
 #include "sync.h"
 
@@ -20,6 +23,7 @@
 
 #include "../common/log.h"
 #include "../common/str.h"
+#include "depcache.h"
 #include "synckube.h"
 #include "syncflink.h"
 
@@ -52,6 +56,7 @@ struct dep {
 
 struct sync {
 	struct kube_client *k;
+	struct depcache *dc; /* the Deployments, watched */
 	struct lease *lease;
 	struct sync_opts o;
 	char *ns, *selector;
@@ -380,6 +385,36 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
 		dep_failed(s, d, now, e.msg);
 }
 
+/* The JobManager does not know the savepoint (404): it restarted, or
+ * another one took over, and forgot the operation.  With high
+ * availability it recovered the job as it was, not stopped: the rescale
+ * failed at once, and is tried again later.  If the job is gone instead,
+ * the savepoint stopped it before the restart, and only the savepoint
+ * directory knows where it is: said when the time is up. */
+static void dep_savepoint_unknown(struct sync *s, struct dep *d, int64_t now)
+{
+	struct sf_job j;
+	struct err e;
+	char why[1536];
+
+	err_clear(&e);
+	if (sf_find_job(d->flink, d->job_name, &j, &e) == 0 &&
+	    !strcmp(j.id, d->job) && strcmp(j.state, "FINISHED") &&
+	    strcmp(j.state, "CANCELED") && strcmp(j.state, "FAILED")) {
+		snprintf(why, sizeof(why), "the JobManager lost the savepoint "
+			 "(it restarted?); the job was not stopped and keeps "
+			 "running at parallelism %lld", (long long)d->from);
+		dep_failed(s, d, now, why);
+		return;
+	}
+	if (now - d->started_at <= s->o.timeout_ms)
+		return;
+	snprintf(why, sizeof(why), "the JobManager lost the savepoint and job "
+		 "%s no longer runs: resubmit it from the newest savepoint in "
+		 "%.1024s", d->job, d->sp_dir);
+	dep_failed(s, d, now, why);
+}
+
 static void step_savepoint(struct sync *s, struct dep *d, int64_t now)
 {
 	enum sf_savepoint st;
@@ -390,7 +425,9 @@ static void step_savepoint(struct sync *s, struct dep *d, int64_t now)
 	if (!dep_flink(d, s) ||
 	    sf_savepoint(d->flink, d->job, d->trigger, &st, d->savepoint,
 			 sizeof(d->savepoint), why, sizeof(why), &e)) {
-		if (now - d->started_at > s->o.timeout_ms)
+		if (d->flink && e.code == ERR_NOTFOUND)
+			dep_savepoint_unknown(s, d, now);
+		else if (now - d->started_at > s->o.timeout_ms)
 			dep_failed(s, d, now, e.msg);
 		return;
 	}
@@ -513,35 +550,31 @@ static void dep_sweep(struct sync *s)
 	}
 }
 
+/* One step for every TaskManager Deployment in view. */
 static void sync_round(struct sync *s, int64_t now)
 {
-	json_object *list = NULL, *items;
+	json_object *items = dc_snapshot(s->dc); /* we own the copies */
 	uint64_t flight = 0;
-	struct err e;
 
-	err_clear(&e);
-	if (sk_list(s->k, s->ns, s->selector, &list, &e)) {
-		log_v(1, "sync: %s", e.msg);
-		return;
-	}
-	if (json_object_object_get_ex(list, "items", &items)) {
-		for (size_t i = 0; i < json_object_array_length(items); i++) {
-			json_object *o = json_object_array_get_idx(items, i);
-			const char *ns = sk_str(o, "metadata", "namespace",
-						(const char *)NULL);
-			const char *name = sk_str(o, "metadata", "name",
-						  (const char *)NULL);
-			struct dep *d = ns && name ? dep_get(s, ns, name) : NULL;
-			if (!d)
-				continue;
-			d->seen = true;
-			dep_observe(d, o, now);
-			dep_step(s, d, now);
-			flight += d->ph != PH_IDLE;
-		}
+	if (!items)
+		return; /* not listed yet */
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		json_object *o = json_object_array_get_idx(items, i);
+		const char *ns = sk_str(o, "metadata", "namespace",
+					(const char *)NULL);
+		const char *name = sk_str(o, "metadata", "name",
+					  (const char *)NULL);
+		struct dep *d = ns && name ? dep_get(s, ns, name) : NULL;
+
+		if (!d)
+			continue;
+		d->seen = true;
+		dep_observe(d, o, now);
+		dep_step(s, d, now);
+		flight += d->ph != PH_IDLE;
 	}
 	dep_sweep(s);
-	json_object_put(list);
+	json_object_put(items);
 	pthread_mutex_lock(&s->mu);
 	s->st.in_flight = flight;
 	pthread_mutex_unlock(&s->mu);
@@ -566,15 +599,15 @@ static void *sync_main(void *arg)
 		}
 		if (leading)
 			sync_round(s, sync_now());
-		for (int64_t t = 0; t < s->o.period_ms && !atomic_load(&s->stop);
-		     t += 100)
-			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		if (!atomic_load(&s->stop))
+			dc_wait(s->dc, s->o.period_ms); /* or a Deployment changed */
 	}
 	return NULL;
 }
 
-struct sync *sync_new(struct kube_client *k, struct lease *lease,
-		      const struct sync_opts *o, struct err *e)
+struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
+		      struct lease *lease, const struct sync_opts *o,
+		      struct err *e)
 {
 	struct sync *s = calloc(1, sizeof(*s));
 
@@ -599,11 +632,17 @@ struct sync *sync_new(struct kube_client *k, struct lease *lease,
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	if (!(s->dc = dc_new(wk, s->ns, s->selector, e))) {
+		sync_free(s);
+		return NULL;
+	}
 	return s;
 }
 
 int sync_start(struct sync *s, struct err *e)
 {
+	if (dc_start(s->dc, e))
+		return e ? e->code : ERR_IO;
 	if (pthread_create(&s->th, NULL, sync_main, s))
 		return err_set(e, ERR_IO, "cannot start the sync thread");
 	s->running = true;
@@ -651,8 +690,11 @@ void sync_free(struct sync *s)
 	if (!s)
 		return;
 	atomic_store(&s->stop, true);
+	if (s->dc)
+		dc_wake(s->dc);
 	if (s->running)
 		pthread_join(s->th, NULL);
+	dc_free(s->dc);
 	while (s->deps) {
 		struct dep *d = s->deps;
 		s->deps = d->next;

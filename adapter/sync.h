@@ -59,9 +59,12 @@ struct sync_stats {
 
 struct sync;
 
-/* lease NULL: always act (one replica, tests). */
-struct sync *sync_new(struct kube_client *k, struct lease *lease,
-		      const struct sync_opts *o, struct err *e);
+/* k: for the REST calls of the steps (patches, events); wk: for the
+ * watch on the Deployments, a client of its own (both borrowed).  lease
+ * NULL: always act (one replica, tests). */
+struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
+		      struct lease *lease, const struct sync_opts *o,
+		      struct err *e);
 int sync_start(struct sync *s, struct err *e);
 void sync_stats(struct sync *s, struct sync_stats *out);
 /* Prometheus text for /metrics. */

@@ -10,35 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 
 #include "../common/buf.h"
 #include "../common/jsonw.h"
-
-int sk_list(struct kube_client *k, const char *ns, const char *selector,
-	    json_object **list, struct err *e)
-{
-	char path[2048], *q = curl_easy_escape(NULL, selector, 0);
-	long status = 0;
-	int rc;
-
-	if (ns)
-		snprintf(path, sizeof(path), "/apis/apps/v1/namespaces/%s/"
-			 "deployments?labelSelector=%s", ns, q ? q : "");
-	else
-		snprintf(path, sizeof(path), "/apis/apps/v1/deployments?"
-			 "labelSelector=%s", q ? q : "");
-	curl_free(q);
-	rc = kube_request(k, "GET", path, NULL, &status, list, e);
-	if (rc)
-		return rc;
-	if (status != 200 || !*list) {
-		json_object_put(*list);
-		*list = NULL;
-		return err_set(e, ERR_IO, "list deployments: HTTP %ld", status);
-	}
-	return 0;
-}
 
 int sk_annotate(struct kube_client *k, const char *ns, const char *name,
 		const char *const *keys, const char *const *values, size_t n,

@@ -1,8 +1,8 @@
 /*
- * synckube.h - what the sync controller asks of Kubernetes: the
- * TaskManager Deployments flinkhpa-gen wrote, merge patches of their
- * annotations (the controller's durable state), and Events on them
- * (`kubectl describe deployment` shows them).
+ * synckube.h - what the sync controller asks of Kubernetes (the
+ * Deployments themselves come from its watch, depcache.h): merge patches
+ * of their annotations (the controller's durable state), and Events on
+ * them (`kubectl describe deployment` shows them).
  */
 #ifndef FH_SYNCKUBE_H
 #define FH_SYNCKUBE_H
@@ -11,11 +11,6 @@
 
 #include "../common/err.h"
 #include "kube.h"
-
-/* The list of Deployments matching selector in ns (NULL: all); *list is
- * the DeploymentList (caller owns it). */
-int sk_list(struct kube_client *k, const char *ns, const char *selector,
-	    json_object **list, struct err *e);
 
 /* Set (value non-NULL) or remove (NULL) annotations keys[i] on the
  * Deployment ns/name in one merge patch. */

@@ -16,10 +16,19 @@
  * Savepoints complete --savepoint-duration of model time after they are
  * triggered, or fail when a failure was injected through /control.
  *
+ * The JobManager can be restarted (/control?jobmanager-restart=S): its
+ * REST API is down for S seconds, then elects a leader for a second, then
+ * comes back as a JobManager with high availability does: the running job
+ * recovered (same id, same parallelism, restarted from its last
+ * checkpoint), savepoint operations and ended jobs forgotten.  The
+ * TaskManagers (other processes) keep serving their pages.
+ *
  * Files: emurun.c starts and stops the servers and the model's clock;
- * emurest.c answers the cluster and job endpoints and /control; emusave.c
- * the savepoint and jar endpoints; emujob.c keeps the jobs and savepoints;
- * emuserve.c the TaskManagers' servers; emupage.c their pages.
+ * emurest.c answers the cluster and job endpoints and /control;
+ * emumetrics.c the vertices' aggregated subtask metrics; emusave.c the
+ * savepoint and jar endpoints; emujob.c keeps the jobs and savepoints and
+ * restarts the JobManager; emuserve.c the TaskManagers' servers; emupage.c
+ * their pages.
  */
 #ifndef FH_EMU_H
 #define FH_EMU_H
@@ -81,6 +90,7 @@ struct emu_savepoint {
 	char location[EMU_PATH_MAX]; /* DONE: the savepoint */
 	char cause_class[128];       /* FAILED: the exception's class */
 	char cause_msg[512];         /* and message */
+	bool lost; /* the JobManager restarted since: the trigger is unknown */
 };
 
 /* Settings of one emulator (the flags of flinkhpa-emu). */
@@ -120,6 +130,11 @@ struct emu {
 	int64_t jar_uploaded;
 	char rest_url[96];
 	uint64_t rng;
+	/* a JobManager restart, in model time: REST requests go unanswered
+	 * until jm_down_until_ms, then get 503 (leader election) until
+	 * jm_up_ms */
+	int64_t jm_down_until_ms, jm_up_ms;
+	int jm_restarts;
 
 	void *rest;         /* struct MHD_Daemon of the REST API */
 	pthread_t ticker;
@@ -164,6 +179,18 @@ json_object *emu_error_exc(struct buf *out, int *code, int status,
 bool emu_check_id(const char *id, const char *param, struct buf *out,
 		  int *code);
 
+/* The JobManager is down: a request for url (anything but /control) gets
+ * no answer at all (lock taken inside). */
+bool emu_rest_down(struct emu *e, const char *url);
+
+/* ---- emumetrics.c ---- */
+
+/* GET /jobs/JID/vertices/VID/subtasks/metrics with the query arg gives
+ * (get, agg, subtasks): the answer, or NULL with *code and out set. */
+json_object *emu_subtask_metrics(struct emu *e, const char *jid,
+				 const char *vid, emu_arg_fn arg, void *ud,
+				 struct buf *out, int *code);
+
 /* ---- emusave.c ---- */
 
 /* The savepoint and jar routes: rest is the URL after /jobs/ID (job) or
@@ -202,10 +229,20 @@ bool emu_sp_exists(struct emu *e, const char *location);
 /* n fresh random hex digits into out (n + 1 bytes). */
 void emu_hex(struct emu *e, char *out, int n);
 
-/* ---- emuserve.c ---- */
+/* The JobManager process dies now and is back after secs of model time
+ * (see the top of this file). */
+void emu_jm_restart(struct emu *e, double secs);
+
+enum emu_jm { EMU_JM_UP, EMU_JM_DOWN, EMU_JM_ELECTING };
+int emu_jm_state(const struct emu *e);
+
+/* ---- emupage.c, emuserve.c ---- */
 
 /* The page of TaskManager t (lock held). */
 int emu_page(struct emu *e, int t, struct buf *out);
+
+/* Every series of TaskManager t's page, with its value (lock held). */
+int emu_visit_tm(struct emu *e, int t, fp_visit_fn visit, void *ud);
 
 /* Start or stop TaskManager servers so that n run (lock held). */
 int emu_set_tms(struct emu *e, int n);

@@ -2,8 +2,9 @@
  * emujob.c - the emulator's jobs and savepoint operations (see emu.h):
  * the list of jobs (the latest one is the model's while it is active),
  * savepoints that complete after --savepoint-duration of model time, and
- * what a completed stop-with-savepoint does to the job.  Every function
- * here runs with the emulator's lock held.
+ * what a completed stop-with-savepoint does to the job, and what a
+ * JobManager restart forgets.  Every function here runs with the
+ * emulator's lock held.
  */
 #include <stdio.h>
 #include <string.h>
@@ -147,7 +148,8 @@ struct emu_savepoint *emu_sp_find(struct emu *e, const char *jid,
 
 	for (int i = first; i < e->nsp; i++) {
 		struct emu_savepoint *sp = &e->sp[i % EMU_MAX_SAVEPOINTS];
-		if (strcmp(sp->trigger, trigger) == 0 && strcmp(sp->jid, jid) == 0)
+		if (!sp->lost && strcmp(sp->trigger, trigger) == 0 &&
+		    strcmp(sp->jid, jid) == 0)
 			return sp;
 	}
 	return NULL;
@@ -209,4 +211,42 @@ void emu_tick(struct emu *e, double dt)
 		if (sp->status == EMU_SP_PENDING && sp->due_ms <= e->m.now_ms)
 			emu_sp_complete(e, sp);
 	}
+}
+
+/* The Dispatcher's operation cache and its store of ended jobs live in the
+ * JobManager's memory: a restart forgets every savepoint trigger (a
+ * savepoint under way is aborted, so a stop-with-savepoint does not stop
+ * the job) and every job that ended (a globally terminal job is not
+ * recovered).  Savepoints written before stay on disk: a jar run from one
+ * still works.  The job that runs is recovered from its last checkpoint. */
+void emu_jm_restart(struct emu *e, double secs)
+{
+	struct emu_job *cur = emu_job_current(e);
+	int first = e->nsp > EMU_MAX_SAVEPOINTS ? e->nsp - EMU_MAX_SAVEPOINTS : 0;
+
+	for (int i = first; i < e->nsp; i++) {
+		struct emu_savepoint *sp = &e->sp[i % EMU_MAX_SAVEPOINTS];
+
+		sp->lost = true;
+		if (sp->status == EMU_SP_PENDING)
+			emu_sp_fail(sp, EMU_CHECKPOINT_EXC,
+				    "The JobManager stopped: checkpoint aborted.");
+	}
+	if (cur && cur->state == EMU_JOB_ACTIVE) {
+		e->jobs[0] = *cur;
+		e->njobs = 1;
+		emu_model_recover(&e->m, secs);
+	} else {
+		e->njobs = 0;
+	}
+	e->jm_down_until_ms = e->m.now_ms + (int64_t)(secs * 1000);
+	e->jm_up_ms = e->jm_down_until_ms + 1000;
+	e->jm_restarts++;
+}
+
+int emu_jm_state(const struct emu *e)
+{
+	if (e->m.now_ms < e->jm_down_until_ms)
+		return EMU_JM_DOWN;
+	return e->m.now_ms < e->jm_up_ms ? EMU_JM_ELECTING : EMU_JM_UP;
 }

@@ -1,9 +1,11 @@
 /*
  * emupage.c - the emulated TaskManagers' pages: the job's chain as
  * flinkpage.c describes it, with the subtasks a TaskManager runs, and
- * values from the workload model (see emu.h).
+ * values from the workload model (see emu.h); and the same series for the
+ * REST API's metrics (emumetrics.c), so that both always agree.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emu.h"
@@ -96,31 +98,65 @@ static double emu_value(void *ud, const struct fp_series *s)
 	return 0;
 }
 
-int emu_page(struct emu *e, int t, struct buf *out)
-{
-	static const char *gc[] = { "G1 Young Generation", "G1 Old Generation" };
+/* TaskManager t as flinkpage.c describes it: the job's chain with the
+ * subtasks k = t, t + N, ... it runs (N TaskManagers). */
+struct emu_view {
 	struct fp_subtask sub[EMU_MAX_SUB];
 	char attempt[EMU_MAX_SUB][33];
+	struct fp_task task;
+	struct fp_job job;
+	struct fp_tm tm;
+	struct emu_page_ctx c;
+};
+
+static void emu_view_init(struct emu *e, int t, struct emu_view *v)
+{
+	static const char *gc[] = { "G1 Young Generation", "G1 Old Generation" };
 	static const int partitions[] = { 0 };
-	struct fp_task task = { EMU_VERTEX_ID, EMU_VERTEX_NAME,
-				emu_ops, 3, sub, 0, 0, false };
 	struct emu_job *cur = emu_job_current(e);
-	struct fp_job job = { cur ? cur->jid : EMU_JOB_ID, e->job_name, &task,
-			      1, "orders" };
-	struct fp_tm tm = { e->tm[t].addr, e->tm[t].tm_id, gc, 2, &job, 1,
-			    true, false };
-	struct emu_page_ctx c = { e, t };
 
-	for (int k = t; k < e->m.parallelism && task.nsubtasks < EMU_MAX_SUB;
+	v->task = (struct fp_task){ EMU_VERTEX_ID, EMU_VERTEX_NAME, emu_ops, 3,
+				    v->sub, 0, 0, false };
+	v->job = (struct fp_job){ cur ? cur->jid : EMU_JOB_ID, e->job_name,
+				  &v->task, 1, "orders" };
+	v->tm = (struct fp_tm){ e->tm[t].addr, e->tm[t].tm_id, gc, 2, &v->job,
+				1, true, false };
+	v->c = (struct emu_page_ctx){ e, t };
+	for (int k = t; k < e->m.parallelism && v->task.nsubtasks < EMU_MAX_SUB;
 	     k += e->m.taskmanagers) {
-		size_t i = task.nsubtasks++;
+		size_t i = v->task.nsubtasks++;
 
-		snprintf(attempt[i], sizeof(attempt[i]), "%08x%024x", k,
+		snprintf(v->attempt[i], sizeof(v->attempt[i]), "%08x%024x", k,
 			 e->m.restarts);
-		sub[i] = (struct fp_subtask){ k, e->m.restarts, attempt[i],
-					      partitions, 1 };
+		v->sub[i] = (struct fp_subtask){ k, e->m.restarts, v->attempt[i],
+						 partitions, 1 };
 	}
-	if (!emu_model_processing(&e->m))
-		tm.njobs = 0; /* (re)starting or stopped: no tasks report */
-	return fp_write_page(out, &tm, emu_value, &c, NULL, NULL);
+	if (!emu_model_processing(&e->m) || !cur ||
+	    cur->state != EMU_JOB_ACTIVE)
+		v->tm.njobs = 0; /* (re)starting or stopped: no tasks report */
+}
+
+int emu_page(struct emu *e, int t, struct buf *out)
+{
+	struct emu_view *v = malloc(sizeof(*v));
+	int rc;
+
+	if (!v)
+		return ERR_NOMEM;
+	emu_view_init(e, t, v);
+	rc = fp_write_page(out, &v->tm, emu_value, &v->c, NULL, NULL);
+	free(v);
+	return rc;
+}
+
+int emu_visit_tm(struct emu *e, int t, fp_visit_fn visit, void *ud)
+{
+	struct emu_view *v = malloc(sizeof(*v));
+
+	if (!v)
+		return ERR_NOMEM;
+	emu_view_init(e, t, v);
+	fp_visit_page(&v->tm, emu_value, &v->c, visit, ud);
+	free(v);
+	return 0;
 }

@@ -4,14 +4,27 @@
  * own /control endpoint (see emu.h):
  *
  *   GET /overview  /jobs/overview  /jobs/ID  /taskmanagers
- *   GET /jobs/ID/vertices/VID/subtasks/metrics?get=busyTimeMsPerSecond
+ *   GET /jobs/ID/vertices/VID/subtasks/metrics[?get=A,B&agg=min,max,avg,sum
+ *       &subtasks=0-3,5]   the metric ids, or their aggregates over the
+ *                          subtasks, as the pages show them (emumetrics.c)
  *   GET|PUT /jobs/ID/resource-requirements       (adaptive scheduler)
- *   GET|PUT /control?input-rate=R&taskmanagers=N&savepoint-fails=K
  *   savepoints and jars: emusave.c
+ *
+ *   GET /control  the model's state; PUT /control?input-rate=R&
+ *       taskmanagers=N&savepoint-fails=K&jobmanager-restart=S&speed=X
+ *       sets the load, the TaskManagers, K failing savepoints, restarts
+ *       the JobManager (S seconds of model time down, then 1 s electing a
+ *       leader), or the model's speed (0: it stands still).
  *
  * Errors are Flink's: {"errors":["..."]}.  A handler's exception comes as
  * its stack trace in one string (Flink 1.18's AbstractHandler); a path
  * that matches no route as "Not found: URI".
+ *
+ * A JobManager that is down cannot refuse connections here: /control is
+ * served on the same port and must keep answering.  So while it is down
+ * every other request is dropped unanswered (the connection closed: what a
+ * client sees of a JobManager killed mid-request), and while it elects a
+ * leader it answers 503 as Flink's LeaderRetrievalHandler does.
  */
 #include <json-c/json.h>
 #include <stdio.h>
@@ -306,23 +319,10 @@ static json_object *emu_set_requirements(struct emu *e, const char *body,
 	return json_object_new_object(); /* EmptyResponseBody */
 }
 
-static json_object *emu_subtask_metrics(struct emu *e)
-{
-	json_object *a = json_object_new_array(), *m = json_object_new_object();
-	double b = emu_busy_ms(&e->m);
-
-	put(m, "id", js("busyTimeMsPerSecond"));
-	put(m, "min", json_object_new_double(b));
-	put(m, "max", json_object_new_double(b));
-	put(m, "avg", json_object_new_double(b));
-	put(m, "sum", json_object_new_double(b * e->m.parallelism));
-	json_object_array_add(a, m);
-	return a;
-}
-
 static json_object *emu_control_state(struct emu *e)
 {
 	static const char *const modes[] = { "reactive", "adaptive", "savepoint" };
+	static const char *const jm_states[] = { "up", "down", "electing" };
 	json_object *o = json_object_new_object();
 	struct emu_job *j = emu_job_current(e);
 
@@ -340,6 +340,8 @@ static json_object *emu_control_state(struct emu *e)
 	put(o, "savepoints-failed", ji(e->savepoints_failed));
 	put(o, "savepoint-fails", ji(e->savepoint_fails));
 	put(o, "submissions", ji(e->submissions));
+	put(o, "jobmanager", js(jm_states[emu_jm_state(e)]));
+	put(o, "jobmanager-restarts", ji(e->jm_restarts));
 	return o;
 }
 
@@ -362,27 +364,37 @@ static json_object *emu_control(struct emu *e, emu_arg_fn arg, void *ud,
 	double rate = emu_query_num(arg, ud, "input-rate");
 	double tms = emu_query_num(arg, ud, "taskmanagers");
 	double fails = emu_query_num(arg, ud, "savepoint-fails");
+	double jm = emu_query_num(arg, ud, "jobmanager-restart");
+	double speed = emu_query_num(arg, ud, "speed");
 
-	if (rate == -2 || tms == -2 || fails == -2 || fails > 1e6)
-		return emu_error(out, code, 400, "input-rate, taskmanagers and "
-				 "savepoint-fails take non-negative numbers");
+	if (rate == -2 || tms == -2 || fails == -2 || fails > 1e6 ||
+	    jm == -2 || jm > 86400 || speed == -2 || speed > 1000)
+		return emu_error(out, code, 400, "input-rate, taskmanagers, "
+				 "savepoint-fails, jobmanager-restart and speed "
+				 "take non-negative numbers");
 	if (rate >= 0)
 		e->m.input_rate = rate;
+	if (speed >= 0)
+		e->speed = speed; /* 0: the model stands still */
 	if (fails >= 0)
 		e->savepoint_fails = (int)fails;
 	if (tms >= 0 && (tms > EMU_MAX_TM || emu_set_tms(e, (int)tms)))
 		return emu_error(out, code, 400, "cannot start the TaskManagers");
+	if (jm >= 0)
+		emu_jm_restart(e, jm);
 	return emu_control_state(e);
 }
 
 /* /jobs/ID...: rest is what follows the id. */
 static json_object *emu_job_route(struct emu *e, bool get, const char *jid,
-				  const char *rest, const char *body,
-				  struct buf *out, int *code)
+				  const char *rest, emu_arg_fn arg, void *ud,
+				  const char *body, struct buf *out, int *code)
 {
 	struct emu_job *j = emu_job_find(e, jid);
 	bool active = j && j->state == EMU_JOB_ACTIVE, handled;
+	char vid[80];
 	json_object *o;
+	size_t n;
 
 	o = emu_save_route(e, get, jid, rest, body, out, code, &handled);
 	if (handled)
@@ -395,10 +407,12 @@ static json_object *emu_job_route(struct emu *e, bool get, const char *jid,
 		return get ? emu_requirements(e)
 			   : emu_set_requirements(e, body, out, code);
 	}
-	if (get && strcmp(rest, "/vertices/" EMU_VERTEX_ID
-			  "/subtasks/metrics") == 0)
-		return active ? emu_subtask_metrics(e)
-			      : emu_job_not_found(out, code, jid);
+	if (get && strncmp(rest, "/vertices/", 10) == 0 &&
+	    (n = strcspn(rest + 10, "/")) < sizeof(vid) &&
+	    strcmp(rest + 10 + n, "/subtasks/metrics") == 0) {
+		snprintf(vid, sizeof(vid), "%.*s", (int)n, rest + 10);
+		return emu_subtask_metrics(e, jid, vid, arg, ud, out, code);
+	}
 	return NULL;
 }
 
@@ -413,6 +427,10 @@ static json_object *emu_route(struct emu *e, const char *method,
 
 	if (strcmp(url, "/control") == 0)
 		return get ? emu_control_state(e) : emu_control(e, arg, ud, out, code);
+	if (emu_jm_state(e) != EMU_JM_UP)
+		return emu_error(out, code, 503, "Service temporarily unavailable "
+				 "due to an ongoing leader election. Please "
+				 "refresh.");
 	if (get && strcmp(url, "/overview") == 0)
 		return emu_overview(e);
 	if (get && strcmp(url, "/jobs/overview") == 0)
@@ -425,7 +443,8 @@ static json_object *emu_route(struct emu *e, const char *method,
 		snprintf(jid, sizeof(jid), "%.*s", (int)(n < 79 ? n : 79), url + 6);
 		if (!emu_check_id(jid, "jobid", out, code))
 			return NULL;
-		o = emu_job_route(e, get, jid, url + 6 + n, body, out, code);
+		o = emu_job_route(e, get, jid, url + 6 + n, arg, ud, body, out,
+				  code);
 	} else if (strncmp(url, "/jars", 5) == 0) {
 		o = emu_save_route(e, get, NULL, url, body, out, code, &handled);
 	}
@@ -433,6 +452,18 @@ static json_object *emu_route(struct emu *e, const char *method,
 		return o;
 	snprintf(msg, sizeof(msg), "Not found: %.500s", url);
 	return emu_error(out, code, 404, msg);
+}
+
+bool emu_rest_down(struct emu *e, const char *url)
+{
+	bool down;
+
+	if (strcmp(url, "/control") == 0)
+		return false;
+	pthread_mutex_lock(&e->mu);
+	down = emu_jm_state(e) == EMU_JM_DOWN;
+	pthread_mutex_unlock(&e->mu);
+	return down;
 }
 
 int emu_rest(struct emu *e, const char *method, const char *url,

@@ -46,6 +46,8 @@ static enum MHD_Result rest_access(void *cls, struct MHD_Connection *c,
 
 	(void)v;
 	if (!r) {
+		if (emu_rest_down(cls, url))
+			return MHD_NO; /* the JobManager is down: no answer */
 		if (!(r = calloc(1, sizeof(*r))))
 			return MHD_NO;
 		buf_init(&r->body, EMU_MAX_BODY);

@@ -381,6 +381,8 @@ struct wr {
 	void *ud;
 	struct fp_stats st;
 	int rc;
+	fp_visit_fn visit; /* set: visit the series instead of writing */
+	void *visit_ud;
 	/* the current family */
 	const struct fp_metric *m;
 	const char *var;
@@ -553,6 +555,11 @@ static void series_line(struct wr *w, const struct fp_series *s,
 	char v[JFMT_MAX];
 	size_t vn;
 
+	if (w->visit) {
+		w->visit(w->visit_ud, s, w->fn(w->ud, s));
+		w->st.series++;
+		return;
+	}
 	if (!w->header_done)
 		fam_header(w);
 	put(w, w->name, w->name_len);
@@ -819,6 +826,32 @@ int fp_write_page(struct buf *out, const struct fp_tm *tm, fp_value_fn fn,
 		return err_set(e, w.rc, "writing the page: %s (%zu bytes)",
 			       err_code_name(w.rc), out->len);
 	return 0;
+}
+
+void fp_visit_page(const struct fp_tm *tm, fp_value_fn fn, void *ud,
+		   fp_visit_fn visit, void *visit_ud)
+{
+	struct wr w = { .tm = tm, .fn = fn, .ud = ud, .visit = visit,
+			.visit_ud = visit_ud };
+
+	write_tm(&w);
+	write_tasks(&w);
+	write_ops(&w);
+	write_latency(&w);
+}
+
+enum fp_jtype fp_java_type(const struct fp_series *s)
+{
+	if (s->kind != FP_GAUGE)
+		return FP_J_NUMBER; /* counters (long), meters (double) */
+	if (!strcmp(s->name, "isBackPressured"))
+		return FP_J_BOOLEAN;
+	if (s->scope != FP_SCOPE_TM && strstr(s->name, "Usage"))
+		return FP_J_FLOAT; /* the buffer pool usage gauges */
+	if (!strcmp(s->group, KC) &&
+	    (!strcmp(s->name, "version") || !strcmp(s->name, "commit-id")))
+		return FP_J_STRING; /* Kafka's app-info */
+	return FP_J_NUMBER;
 }
 
 /* ---- the demo TaskManager ---- */

@@ -128,6 +128,22 @@ struct fp_stats {
 int fp_write_page(struct buf *out, const struct fp_tm *tm, fp_value_fn fn,
 		  void *ud, struct fp_stats *stats, struct err *e);
 
+/* Every series the page would have, in the page's order, with its value
+ * (fn's), instead of the text: for the JobManager's view of the same
+ * metrics (the Flink emulator's REST API).  A histogram comes once with
+ * quantile -1 (its _count) and once per quantile. */
+typedef void (*fp_visit_fn)(void *ud, const struct fp_series *s, double v);
+void fp_visit_page(const struct fp_tm *tm, fp_value_fn fn, void *ud,
+		   fp_visit_fn visit, void *visit_ud);
+
+/* The Java type of a series' value in Flink.  The reporter writes every
+ * value as a double (a boolean as 1.0 or 0.0, a string gauge as 0.0);
+ * Flink's MetricQueryService keeps the value's toString(), which the REST
+ * API parses back with Double.valueOf: a float gauge comes back as the
+ * double of Float.toString, booleans and strings not at all. */
+enum fp_jtype { FP_J_NUMBER, FP_J_FLOAT, FP_J_BOOLEAN, FP_J_STRING };
+enum fp_jtype fp_java_type(const struct fp_series *s);
+
 /* ---- a ready-made TaskManager for the benchmarks and tests ---- */
 
 struct fp_demo_opts {

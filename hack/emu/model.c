@@ -177,6 +177,15 @@ void emu_model_stop(struct emu_model *m)
 	m->busy = 0;
 }
 
+void emu_model_recover(struct emu_model *m, double down)
+{
+	if (m->stopped || m->waiting)
+		return;
+	m->restart_left = (down > 0 ? down : 0) + m->restart_pause;
+	m->starting = true; /* a new JobMaster: RUNNING, tasks INITIALIZING */
+	m->restarts++;
+}
+
 void emu_model_submit(struct emu_model *m, int p)
 {
 	int need, want;

@@ -87,6 +87,13 @@ void emu_model_set_bounds(struct emu_model *m, int lower, int upper);
 /* The job stops (stop-with-savepoint): nothing is processed any more. */
 void emu_model_stop(struct emu_model *m);
 
+/* The JobManager fails over (high availability): the tasks are cancelled,
+ * and the job, recovered by the new JobManager after down seconds, is
+ * restored from its last checkpoint at the parallelism it had (restoring
+ * for restart_pause seconds).  A stopped job stays stopped; one waiting
+ * for slots keeps waiting. */
+void emu_model_recover(struct emu_model *m, double down);
+
 /* A new job at parallelism p (default scheduler: fixed; adaptive: the
  * upper bound; reactive: ignored) starts and restores its state for
  * restart_pause seconds. */

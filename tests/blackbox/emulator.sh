@@ -8,7 +8,9 @@
 # savepoint mode (stop-with-savepoint, the jar run again from the
 # savepoint at a new parallelism, an injected savepoint failure) and
 # adaptive mode (PUT resource-requirements restarts the job), with the
-# exact JSON Flink 1.18 writes.
+# exact JSON Flink 1.18 writes.  The vertices' aggregated subtask metrics
+# (ids, aggregates, subtask ranges, Flink's errors) agree with the pages;
+# a JobManager restart forgets a savepoint under way and recovers the job.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -126,7 +128,7 @@ pause=$((3 * FH_TIMEOUT_FACTOR))s
 start_emu savepoint --mode savepoint --taskmanagers 2 --parallelism 2 \
 	--restart-pause "$pause" --savepoint-duration "$pause"
 call GET "$S/control"
-expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":0,"busy-ratio":<NUM>,"restarts":0,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0}'
+expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":0,"busy-ratio":<NUM>,"restarts":0,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0,"jobmanager":"up","jobmanager-restarts":0}'
 call GET "$S/jars"
 expect_shape '{"address":"'$S'","files":[{"id":"'$JAR'","name":"orders-enrichment.jar","uploaded":<INT>,"entry":[{"name":"com.example.OrdersEnrichment","description":null}]}]}'
 # a third TaskManager: the default scheduler keeps the parallelism
@@ -160,7 +162,7 @@ poll "$S/jobs/$J2" '"status":"RUNNING"'
 expect_body_has '"parallelism":5,"status":"RUNNING"'
 call GET "$S/control"
 expect_body_has '"parallelism":5,"state":"RUNNING"'
-expect_body_has '"jobid":"'$J2'","savepoints":1,"savepoints-failed":0,"savepoint-fails":0,"submissions":1}'
+expect_body_has '"jobid":"'$J2'","savepoints":1,"savepoints-failed":0,"savepoint-fails":0,"submissions":1,'
 # the TaskManagers' pages carry the new job
 mport=$(sed -n 's/.*first=http:\/\/127.0.1.1:\([0-9]*\).*/\1/p' "$FH_TMP/savepoint.log")
 curl -s "http://127.0.1.1:$mport/metrics" >"$FH_TMP/body"
@@ -243,4 +245,202 @@ expect_body_has '"restarts":2,'
 call PUT "$R" '{"cbc357ccb763df2852fee8c4fc7d55f2":{"parallelism":{"upperBound":"x"}}}'
 expect_code 400
 expect_body_has 'Request did not match expected format JobResourceRequirementsBody.'
+
+# The TaskManagers' port of emulator NAME, from its first log line.
+emu_mport() {
+	local deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR)) p
+	until p=$(sed -n 's/.*first=http:\/\/127.0.1.1:\([0-9]*\).*/\1/p' "$FH_TMP/$1.log") && [ -n "$p" ]; do
+		[ $SECONDS -lt $deadline ] || fail "emulator $1 logged no address"
+		sleep 0.1
+	done
+	echo "$p"
+}
+
+# ---- the vertices' subtask metrics: Flink 1.18's aggregating handler ----
+V=cbc357ccb763df2852fee8c4fc7d55f2
+start_emu metrics --taskmanagers 2 --input-rate 9000 --restart-pause 0s
+mport=$(emu_mport metrics)
+M=$S/jobs/$J1/vertices/$V/subtasks/metrics
+poll "$S/control" '"busy-ratio":1.0' # saturated: a backlog builds up
+sleep 1
+call PUT "$S/control?speed=0" # the model stands still: pages and REST agree
+for k in 1 2; do curl -s "http://127.0.1.$k:$mport/metrics"; done >"$FH_TMP/pages"
+
+# check_metrics QUERY: the answer in $FH_TMP/body agrees with the pages
+# (python below); QUERY is the request's query string.
+check_metrics() {
+	python3 - "$FH_TMP/pages" "$FH_TMP/body" "$1" <<'PY' || fail "subtask metrics ?$1: $(head -c 800 "$FH_TMP/body")"
+import json, re, struct, sys
+from urllib.parse import parse_qs
+pages, body, query = open(sys.argv[1]).read(), open(sys.argv[2]).read(), sys.argv[3]
+q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+# the pages as the REST API's metric store: {id: {subtask: value}}
+QN = {"0.5": "_median", "0.75": "_p75", "0.95": "_p95", "0.98": "_p98", "0.99": "_p99", "0.999": "_p999"}
+store, rx = {}, re.compile(r'^(flink_taskmanager_job_task_\w+)\{(.*),\} (\S+)$')
+summaries = set(re.findall(r'^# TYPE (\S+) summary$', pages, re.M))
+for line in pages.splitlines():
+    m = rx.match(line)
+    if not m or (m.group(1).endswith("_count") and m.group(1)[:-6] in summaries):
+        continue
+    fam, labels, val = m.group(1), dict(re.findall(r'(\w+)="([^"]*)"', m.group(2))), float(m.group(3))
+    if fam.startswith("flink_taskmanager_job_task_operator_"):
+        name = fam[len("flink_taskmanager_job_task_operator_"):]
+        if "topic" in labels:
+            name = name.replace("topic_partition_", "topic_%s_partition_%s_" % (labels["topic"], labels["partition"]))
+        name = labels["operator_name"].replace(":", "_") + "_" + name
+    else:
+        name = fam[len("flink_taskmanager_job_task_"):]
+    name += QN.get(labels.get("quantile"), "")
+    store.setdefault(name, {})[int(labels["subtask_index"])] = val
+subtasks = sorted({k for v in store.values() for k in v})
+if "subtasks" in q:
+    sel = []
+    for r in q["subtasks"].split(","):
+        a, _, b = r.partition("-")
+        sel += [k for k in range(int(a), int(b or a) + 1) if k in subtasks]
+else:
+    sel = subtasks
+norm = lambda i: re.sub(r"[.-]", "_", i)  # a REST id as the page spells it
+nonnum = {"isBackPressured", "Source__orders_KafkaSourceReader_KafkaConsumer_version",
+          "Source__orders_KafkaSourceReader_KafkaConsumer_commit_id"}
+ans = json.loads(body)
+if "get" not in q:  # the ids: those of the pages, in a Java HashSet's order
+    assert re.fullmatch(r'\[(\{"id":"[^"]+"\},)*\{"id":"[^"]+"\}\]', body), "shape"
+    ids = [o["id"] for o in ans]
+    assert len(ids) == len(set(ids)) and sorted(map(norm, ids)) == sorted(store), \
+        "ids differ from the pages: %s" % (set(map(norm, ids)) ^ set(store))
+    cap = 32
+    while len(ids) > cap * 3 // 4:
+        cap *= 2
+    def bucket(s):  # HashMap.hash(String.hashCode) & (capacity - 1)
+        h, b = 0, s.encode("utf-16-be")
+        for u in struct.unpack(">%dH" % (len(b) // 2), b):
+            h = (31 * h + u) & 0xffffffff
+        return (h ^ (h >> 16)) & (cap - 1)
+    b = [bucket(i) for i in ids]
+    assert b == sorted(b), "not in HashSet order"
+    sys.exit(0)
+aggs = [a.lower() for a in q.get("agg", "min,max,avg,sum").split(",")]
+want = [k for k in ("min", "max", "avg", "sum") if k in aggs]
+i = 0
+ids = [m for m in q["get"].split(",") if norm(m) not in nonnum]  # left out
+values = {m: [store[norm(m)][k] for k in sel if k in store.get(norm(m), {})] for m in ids}
+if not all(values.values()):
+    assert body == "[]", "a missing id must empty the answer"
+    sys.exit(0)
+for mid in ids:
+    vals = values[mid]
+    o = ans[i]
+    i += 1
+    assert list(o) == ["id"] + want and o["id"] == mid, "fields: %s" % list(o)
+    f32 = lambda x: struct.unpack("f", struct.pack("f", x))[0]
+    exp = {"min": min(vals), "max": max(vals), "sum": sum(vals), "avg": sum(vals) / len(vals)}
+    for k in want:
+        got, e = o[k], exp[k]
+        ok = got == e if "Usage" not in mid else abs(got - e) <= 1e-6 * max(1, abs(e))
+        assert ok, "%s %s: %r, pages say %r" % (mid, k, got, e)
+assert i == len(ans), "extra answers"
+# numbers as Java's Double.toString writes them
+for v in re.findall(r'":([^",}\]]+)', body):
+    assert re.fullmatch(r'-?[0-9]+\.[0-9]+(E-?[0-9]+)?', v), "number format: " + v
+PY
+}
+
+call GET "$M"
+expect_code 200
+check_metrics ""
+for id in busyTimeMsPerSecond backPressuredTimeMsPerSecond idleTimeMsPerSecond numRecordsIn \
+	numRecordsOutPerSecond buffers.outPoolUsage mailboxLatencyMs_p99 Source__orders.pendingRecords \
+	Source__orders.currentEmitEventTimeLag Source__orders.watermarkLag Map__enrich.numRecordsOut \
+	Source__orders.KafkaSourceReader.topic.orders.partition.0.currentOffset; do
+	expect_body_has "{\"id\":\"$id\"}"
+done
+Q=get=busyTimeMsPerSecond,Source__orders.pendingRecords,numRecordsIn,buffers.outPoolUsage,mailboxLatencyMs_p99
+call GET "$M?$Q"
+expect_shape '[{"id":"busyTimeMsPerSecond","min":1000.0,"max":1000.0,"avg":1000.0,"sum":4000.0},{"id":"Source__orders.pendingRecords","min":<NUM>,"max":<NUM>,"avg":<NUM>,"sum":<NUM>},<ANY>]'
+check_metrics "$Q"
+for q in "$Q&agg=sum" "$Q&agg=max,MIN" "$Q&agg=avg,sum,min,max" "$Q&subtasks=0-1" "$Q&subtasks=0,0,3" \
+	"get=isBackPressured,busyTimeMsPerSecond,Source__orders.KafkaSourceReader.KafkaConsumer.version&agg=max" \
+	"get=busyTimeMsPerSecond,nope" "get=busyTimeMsPerSecond&subtasks=7"; do
+	call GET "$M?$q"
+	expect_code 200
+	check_metrics "$q"
+done
+call GET "$M?get=busyTimeMsPerSecond&agg=max,MIN"
+expect_shape '[{"id":"busyTimeMsPerSecond","min":1000.0,"max":1000.0}]'
+call GET "$M?get=isBackPressured,busyTimeMsPerSecond&agg=sum" # a boolean is left out
+expect_shape '[{"id":"busyTimeMsPerSecond","sum":4000.0}]'
+call GET "$M?get=busyTimeMsPerSecond,nope&agg=sum" # one unknown id: Flink answers []
+expect_shape '[]'
+call GET "$M?get=Source__orders.KafkaSourceReader.KafkaConsumer.reauthentication-latency-avg&agg=min,sum"
+expect_shape '[{"id":"Source__orders.KafkaSourceReader.KafkaConsumer.reauthentication-latency-avg","min":"NaN","sum":"NaN"}]'
+call GET "$M?get=busyTimeMsPerSecond&agg=skew" # skew came with Flink 1.20
+expect_code 400
+expect_shape '{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: Bad request, could not parse parameters: Cannot resolve query parameter (agg) from value \"skew\".\n\tat <ANY>\n"]}'
+call GET "$M?agg=min,,max"
+expect_code 400
+expect_body_has 'Cannot resolve query parameter (agg) from value \"min,,max\".'
+call GET "$S/jobs/$J1/vertices/nope/subtasks/metrics"
+expect_code 400
+expect_body_has 'Cannot resolve path parameter (vertexid) from value \"nope\".'
+call GET "$S/jobs/0123456789abcdef0123456789abcdef/vertices/$V/subtasks/metrics?get=busyTimeMsPerSecond"
+expect_code 200 # no store for that job: an empty answer, not a 404
+expect_shape '[]'
+call GET "$S/jobs/$J1/vertices/0123456789abcdef0123456789abcdef/subtasks/metrics"
+expect_shape '[]'
+call GET "$S/jobs/$J1"
+expect_body_has '"vertices":[{"id":"'$V'","name":"Source: orders -> Map: enrich -> Sink: out","maxParallelism":128,"parallelism":4,"status":"RUNNING",'
+call PUT "$S/control?speed=1"
+
+# ---- a JobManager restart while a stop-with-savepoint is under way ----
+start_emu jm --mode savepoint --taskmanagers 2 --parallelism 2 \
+	--restart-pause "$pause" --savepoint-duration 60s
+mport=$(emu_mport jm)
+call POST "$S/jobs/$J1/stop" '{"targetDirectory":"/tmp/sp","drain":false}'
+T=$(sed 's/.*"request-id":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+# (the model stands still while the states in between are looked at)
+call PUT "$S/control?jobmanager-restart=2&speed=0"
+expect_body_has '"jobmanager":"down","jobmanager-restarts":1}'
+curl -s --max-time $((5 * FH_TIMEOUT_FACTOR)) "$S/jobs/overview" >/dev/null
+rc=$?
+[ $rc = 52 ] || fail "a JobManager that is down answered (curl exit $rc)"
+curl -s -o /dev/null -w '%{http_code}' "http://127.0.1.1:$mport/metrics" >"$FH_TMP/body"
+expect_body_has 200 # the TaskManagers keep serving their pages
+call PUT "$S/control?speed=1"
+poll "$S/control" '"jobmanager":"electing"'
+call PUT "$S/control?speed=0"
+call GET "$S/jobs/overview"
+expect_code 503
+expect_shape '{"errors":["Service temporarily unavailable due to an ongoing leader election. Please refresh."]}'
+call PUT "$S/control?speed=1"
+poll "$S/control" '"jobmanager":"up"'
+# recovered: the same job, at the same parallelism, restored from its last
+# checkpoint; the savepoint under way is lost, the job was not stopped
+call GET "$S/jobs/overview"
+expect_shape '{"jobs":[{"jid":"'$J1'","name":"orders-enrichment","state":"RUNNING",<ANY>"tasks":{"total":2,<ANY>}}]}'
+call GET "$S/jobs/$J1/savepoints/$T"
+expect_code 404
+expect_shape '{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: There is no savepoint operation with triggerId='$T' for job '$J1'.\n\tat <ANY>\n"]}'
+call GET "$S/control"
+expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":<INT>,"busy-ratio":<NUM>,"restarts":1,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0,"jobmanager":"up","jobmanager-restarts":1}'
+poll "$S/jobs/$J1" '"status":"RUNNING"'
+# a JobManager that restarts after the job stopped forgets the job; the
+# savepoint stays on disk: the jar runs from it
+start_emu jm2 --mode savepoint --taskmanagers 2 --parallelism 2 \
+	--restart-pause "$pause" --savepoint-duration "$pause"
+call POST "$S/jobs/$J1/stop" '{"targetDirectory":"/tmp/sp","drain":false}'
+T=$(sed 's/.*"request-id":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+poll "$S/jobs/$J1/savepoints/$T" COMPLETED
+LOC=$(sed 's/.*"location":"\([^"]*\)".*/\1/' "$FH_TMP/body")
+curl -s -X PUT "$S/control?jobmanager-restart=0" >/dev/null
+poll "$S/control" '"jobmanager":"up"'
+call GET "$S/jobs/overview"
+expect_shape '{"jobs":[]}'
+call GET "$S/jobs/$J1"
+expect_code 404
+call POST "$S/jars/$JAR/run" '{"parallelism":4,"savepointPath":"'"$LOC"'"}'
+expect_code 200
+J4=$(sed 's/.*"jobid":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
+poll "$S/jobs/$J4" '"status":"RUNNING"'
+expect_body_has '"state":"RUNNING"'
 echo ok

@@ -15,19 +15,10 @@ set -uo pipefail
 
 NS=flink-faults
 cluster_up
-mport=$(free_port)
-rport=$(free_port)
-$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 2 --slots 2 --metrics-port "$mport" \
-	--rest-port "$rport" --input-rate 300 --slot-capacity 1000 --restart-pause 2s \
-	>"$FH_TMP/emu.log" 2>&1 &
-BB_PIDS+=($!)
-EMU=http://127.0.0.1:$rport
-deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-until curl -s "$EMU/control" >/dev/null; do
-	[ $SECONDS -lt $deadline ] || fail "emulator did not start"
-	sleep 0.1
-done
-emu() { curl -s "$EMU/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+start_emu E --taskmanagers 2 --slots 2 --input-rate 300 --slot-capacity 1000 --restart-pause 2s
+EMU=$E_URL
+mport=$E_MPORT
+emu() { emu_state "$EMU" "$1"; }
 
 cat >"$FH_TMP/policy.yaml" <<EOF
 apiVersion: flinkhpa.io/v1

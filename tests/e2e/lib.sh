@@ -79,6 +79,32 @@ start_kubelet() {
 	BB_PIDS+=($!)
 }
 
+# start_emu NAME FLAGS...: a Flink emulator (flinkhpa-emu FLAGS, on free
+# metrics and REST ports) until the test ends; returns once it answers.
+# Sets NAME_URL (its JobManager REST API and /control) and NAME_MPORT (the
+# TaskManagers' metrics port); its log is $FH_TMP/emu-NAME.log.
+start_emu() {
+	local name=$1 mport rport deadline
+	shift
+	mport=$(free_port)
+	rport=$(free_port)
+	$FH_WRAP "$FH_BIN/flinkhpa-emu" --metrics-port "$mport" --rest-port "$rport" \
+		"$@" >"$FH_TMP/emu-$name.log" 2>&1 &
+	BB_PIDS+=($!)
+	deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
+	until curl -s "http://127.0.0.1:$rport/control" >/dev/null; do
+		[ $SECONDS -lt $deadline ] || fail "emulator $name did not start: $(cat "$FH_TMP/emu-$name.log")"
+		sleep 0.1
+	done
+	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$rport"
+	printf -v "${name}_MPORT" '%s' "$mport"
+}
+
+# emu_state URL FIELD: one field of the emulator's /control state.
+emu_state() {
+	curl -s "$1/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
+}
+
 # The kubelet of namespace $1 stops setting the emulator's TaskManager
 # count; returns once its loop has seen the hold, so that no count it read
 # before can land after the caller's own.

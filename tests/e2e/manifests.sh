@@ -173,17 +173,10 @@ EOF
 	fail "the token is not the ServiceAccount's"
 
 # a Flink job (the emulator, adaptive mode) with its TaskManager Deployment
-mport=$(free_port)
-rport=$(free_port)
-$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 1 --slots 2 --metrics-port "$mport" --rest-port "$rport" \
-	--restart-pause 1s --mode adaptive --parallelism 2 --job-name orders >"$FH_TMP/emu.log" 2>&1 &
-BB_PIDS+=($!)
-EMU=http://127.0.0.1:$rport
-deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-until curl -s "$EMU/control" >/dev/null; do
-	[ $SECONDS -lt $deadline ] || fail "emulator did not start"
-	sleep 0.1
-done
+start_emu E --taskmanagers 1 --slots 2 --restart-pause 1s --mode adaptive --parallelism 2 \
+	--job-name orders
+EMU=$E_URL
+mport=$E_MPORT
 cat >"$FH_TMP/policy.yaml" <<EOF
 apiVersion: flinkhpa.io/v1
 kind: ScalingPolicy

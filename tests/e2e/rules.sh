@@ -20,21 +20,10 @@ cluster_up
 
 declare -A URL MPORT
 for k in $KINDS; do
-	mport=$(free_port)
-	rport=$(free_port)
-	$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 1 --slots 2 --metrics-port "$mport" \
-		--rest-port "$rport" --input-rate 500 --slot-capacity 1000 --restart-pause 2s \
-		--job-name "job-$k" >"$FH_TMP/emu-$k.log" 2>&1 &
-	BB_PIDS+=($!)
-	URL[$k]=http://127.0.0.1:$rport
-	MPORT[$k]=$mport
-done
-for k in $KINDS; do
-	deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-	until curl -s "${URL[$k]}/control" >/dev/null; do
-		[ $SECONDS -lt $deadline ] || fail "emulator $k did not start"
-		sleep 0.1
-	done
+	start_emu E --taskmanagers 1 --slots 2 --input-rate 500 --slot-capacity 1000 \
+		--restart-pause 2s --job-name "job-$k"
+	URL[$k]=$E_URL
+	MPORT[$k]=$E_MPORT
 done
 
 # policy NAME KIND RULE [EXTRA]

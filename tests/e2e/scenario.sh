@@ -22,19 +22,10 @@ set -uo pipefail
 NS=realfuture-jobs-streampark-100000
 cluster_up
 
-mport=$(free_port)
-rport=$(free_port)
-$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 1 --slots 2 --metrics-port "$mport" \
-	--rest-port "$rport" --input-rate 500 --slot-capacity 1000 \
-	--restart-pause 3s >"$FH_TMP/emu.log" 2>&1 &
-BB_PIDS+=($!)
-export FLINKHPA_EMU=http://127.0.0.1:$rport
-deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-until curl -s "$FLINKHPA_EMU/control" >/dev/null; do
-	[ $SECONDS -lt $deadline ] || fail "emulator did not start"
-	sleep 0.1
-done
-emu() { curl -s "$FLINKHPA_EMU/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+start_emu E --taskmanagers 1 --slots 2 --input-rate 500 --slot-capacity 1000 --restart-pause 3s
+export FLINKHPA_EMU=$E_URL
+mport=$E_MPORT
+emu() { emu_state "$FLINKHPA_EMU" "$1"; }
 
 # The platform's part: a scaling policy, flinkhpa-gen, kubectl apply -k.
 cat >"$FH_TMP/policy.yaml" <<EOF

@@ -18,26 +18,11 @@ NSS=flink-savepoint
 cluster_up
 kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
 
-# start_emu NAME FLAGS...: sets NAME_URL, NAME_MPORT
-start_emu() {
-	local name=$1 mport rport deadline
-	shift
-	mport=$(free_port)
-	rport=$(free_port)
-	$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 1 --slots 2 --metrics-port "$mport" \
-		--rest-port "$rport" --restart-pause 2s "$@" >"$FH_TMP/emu-$name.log" 2>&1 &
-	BB_PIDS+=($!)
-	deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-	until curl -s "http://127.0.0.1:$rport/control" >/dev/null; do
-		[ $SECONDS -lt $deadline ] || fail "emulator $name did not start"
-		sleep 0.1
-	done
-	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$rport"
-	printf -v "${name}_MPORT" '%s' "$mport"
-}
-start_emu A --mode adaptive --parallelism 2 --job-name orders-enrichment
-start_emu S --mode savepoint --parallelism 2 --job-name clicks --savepoint-duration 4s
-emu() { curl -s "$1/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
+start_emu A --taskmanagers 1 --slots 2 --restart-pause 2s --mode adaptive --parallelism 2 \
+	--job-name orders-enrichment
+start_emu S --taskmanagers 1 --slots 2 --restart-pause 2s --mode savepoint --parallelism 2 \
+	--job-name clicks --savepoint-duration 4s
+emu() { emu_state "$1" "$2"; }
 
 cat >"$FH_TMP/policies.yaml" <<EOF
 apiVersion: flinkhpa.io/v1

@@ -184,6 +184,8 @@ static void aggregates__folded_per_kind(void **state)
 					&v, NULL), 0);
 	assert_int_equal(v.has, 0);
 	assert_int_equal(jmp_aggregates("{}", &v, NULL), ERR_INVAL);
+	/* an id gone since the list: Flink answers [] for the whole list */
+	assert_int_equal(jmp_aggregates("[]", &v, NULL), ERR_NOTFOUND);
 }
 
 static void errors__first_line_of_first_message(void **state)
