@@ -376,6 +376,8 @@ static json_object *emu_control(struct emu *e, emu_arg_fn arg, void *ud,
 		e->m.input_rate = rate;
 	if (speed >= 0)
 		e->speed = speed; /* 0: the model stands still */
+	if (speed > 0)
+		e->m.cpu_scale = 1 / speed;
 	if (fails >= 0)
 		e->savepoint_fails = (int)fails;
 	if (tms >= 0 && (tms > EMU_MAX_TM || emu_set_tms(e, (int)tms)))

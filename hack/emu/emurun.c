@@ -123,6 +123,7 @@ static void emu_setup(struct emu *e, const struct emu_settings *s)
 	e->default_parallelism = p;
 	e->savepoint_ms = s->savepoint_ms;
 	e->speed = s->speed;
+	e->m.cpu_scale = 1 / s->speed; /* --speed is at least 0.1 */
 	e->metrics_port = s->metrics_port;
 	snprintf(e->job_name, sizeof(e->job_name), "%s", s->job_name);
 	snprintf(e->jar_id, sizeof(e->jar_id), "%s", s->jar_id);

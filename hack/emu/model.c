@@ -21,6 +21,7 @@ void emu_model_init(struct emu_model *m, int64_t now_ms)
 	m->taskmanagers = 1;
 	m->parallelism = 2;
 	m->now_ms = now_ms;
+	m->cpu_scale = 1;
 	for (int i = 0; i < EMU_MAX_TM; i++)
 		m->cpu_ns[i] = 5.0e10; /* the JVM's start-up */
 }
@@ -76,7 +77,7 @@ void emu_model_tick(struct emu_model *m, double dt)
 		/* subtasks spread evenly over the TaskManagers */
 		double subtasks = (double)m->parallelism / m->taskmanagers;
 		double cores = m->cpu_idle + m->busy * subtasks * m->cpu_per_slot;
-		m->cpu_ns[t] += cores * dt * 1e9;
+		m->cpu_ns[t] += cores * dt * m->cpu_scale * 1e9;
 	}
 }
 

@@ -61,6 +61,8 @@ struct emu_model {
 	double processed;     /* records/s in the last tick */
 	double busy;          /* 0..1, per running subtask */
 	double cpu_ns[EMU_MAX_TM]; /* per TaskManager, monotonic */
+	double cpu_scale;     /* real seconds per model second (1 / speed):
+				 CPU time is the JVM's, spent in real time */
 	double records_in;    /* total, for counters */
 	int64_t now_ms;       /* model time */
 };

@@ -110,7 +110,7 @@ poll() {
 	done
 }
 
-start_emu() { # name flags...: sets S (its REST URL)
+start_emu() { # name flags...: sets S (its REST URL) and SM (metrics port)
 	local name=$1 port mp
 	shift
 	port=$(free_port)
@@ -119,6 +119,7 @@ start_emu() { # name flags...: sets S (its REST URL)
 		>"$FH_TMP/$name.log" 2>&1 &
 	BB_PIDS+=($!)
 	S=http://127.0.0.1:$port
+	SM=$mp
 	local deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
 	until curl -s "$S/control" >/dev/null; do
 		[ $SECONDS -lt $deadline ] || fail "emulator $name did not start: $(cat "$FH_TMP/$name.log")"
@@ -449,4 +450,31 @@ expect_code 200
 J4=$(sed 's/.*"jobid":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
 poll "$S/jobs/$J4" '"status":"RUNNING"'
 expect_body_has '"state":"RUNNING"'
+
+# ---- --speed compresses the model's time, not the JVM's ----
+# CPU time is spent in real time: the CPU utilization the adapter computes
+# is the same at speed 10 as at speed 1 (it was 10 times as high)
+start_emu speed1 --taskmanagers 1 --input-rate 600
+m1=$SM
+start_emu speed10 --taskmanagers 1 --input-rate 600 --speed 10
+m10=$SM
+cat >"$FH_TMP/speed.yaml" <<EOF
+targets:
+  - {namespace: speed, pod: s1, url: "http://127.0.1.1:$m1/metrics", cpuRequest: 1000m}
+  - {namespace: speed, pod: s10, url: "http://127.0.1.1:$m10/metrics", cpuRequest: 1000m}
+EOF
+start_adapter --insecure-demo --targets-file "$FH_TMP/speed.yaml" --scrape-interval 1s
+wait_ready "$ADAPTER_URL"
+cpu=$ADAPTER_URL/apis/custom.metrics.k8s.io/v1beta1/namespaces/speed/pods/%2A/flink_tm_cpu_utilization
+wait_body "$cpu" '"name":"s10"'
+wait_body "$cpu" '"name":"s1"'
+python3 - "$FH_TMP/body" <<'PY' || fail "CPU at speed 10 differs from speed 1: $(cat "$FH_TMP/body")"
+import json, sys
+def q(s):  # a Kubernetes quantity as the adapter writes it
+    return float(s[:-1]) / 1000 if s.endswith("m") else float(s)
+v = {i["describedObject"]["name"]: q(i["value"]) for i in json.load(open(sys.argv[1]))["items"]}
+print("CPU utilization at speed 1: %.1f%%, at speed 10: %.1f%%" % (v["s1"], v["s10"]))
+sys.exit(0 if v["s1"] > 0 and 0.75 < v["s10"] / v["s1"] < 1.33 else 1)
+PY
+stop_adapter
 echo ok
