@@ -121,7 +121,8 @@ def labels(cur):
             raise Bad("expected , or }")
 
 
-def sample(text):
+def parse_sample(text):
+    """A sample line as (name, [(label, value)...], value, timestamp)."""
     cur = Line(text)
     cur.blanks()
     name = cur.word(NAME0, NAMEC)
@@ -141,6 +142,11 @@ def sample(text):
     cur.blanks()
     if cur.peek():
         raise Bad("text after the timestamp")
+    return name, ls, value, ts
+
+
+def sample(text):
+    name, ls, value, ts = parse_sample(text)
     out = name
     if ls:
         out += "{" + ",".join('%s="%s"' % (k, escape(v))
