@@ -4,18 +4,26 @@
  * Each target has a slot that owns its curl easy handle (kept between rounds
  * so the connection is reused), its parser and its page accumulators.  A
  * round adds every slot's handle to the multi handle and drives it until
- * all are done; each completion is stored at once.  Target changes are
+ * all are done; each completion is stored at once.  The multi handle runs
+ * on curl's socket interface over epoll: a wake-up costs the sockets that
+ * are ready, not a pass over every transfer (curl_multi_perform and poll()
+ * over a thousand sockets were most of the scrape thread's CPU); an
+ * eventfd wakes the thread for new targets and for stopping.  Target changes are
  * handed over under a mutex and applied between rounds by the scrape thread,
  * which alone touches slots.
  */
 #include "scrape.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/str.h"
@@ -39,6 +47,9 @@ struct scraper {
 	const struct ex_spec *spec;
 	struct store *store;
 	CURLM *multi;
+	int epfd, wakefd;   /* the sockets curl watches; the wake-up */
+	long timer_ms;      /* curl's next timeout; -1: none */
+	int nrunning;       /* transfers under way */
 	struct slot **slot;
 	size_t nslots;
 
@@ -229,6 +240,78 @@ static void apply_targets(struct scraper *s)
 	log_v(1, "scraping %zu targets", made);
 }
 
+/* ---- events ---- */
+
+static void sc_wake(struct scraper *s)
+{
+	uint64_t one = 1;
+
+	if (s->wakefd >= 0 && write(s->wakefd, &one, sizeof(one)) < 0)
+		log_v(1, "scrape: wake-up: %s", strerror(errno));
+}
+
+/* curl's socket callback: watch fd for what curl waits on. */
+static int sc_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
+		     void *sockp)
+{
+	struct scraper *s = ud;
+	struct epoll_event ev = { 0 };
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
+		    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+	ev.data.fd = fd;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+		epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+	return 0;
+}
+
+static int sc_timer(CURLM *multi, long timeout_ms, void *ud)
+{
+	struct scraper *s = ud;
+
+	(void)multi;
+	s->timer_ms = timeout_ms;
+	return 0;
+}
+
+/* Wait up to ms for ready sockets, curl's timer or a wake-up, and let
+ * curl act on what happened. */
+static CURLMcode sc_wait(struct scraper *s, int ms)
+{
+	struct epoll_event ev[128];
+	CURLMcode mc = CURLM_OK;
+	int n;
+
+	if (s->timer_ms >= 0 && s->timer_ms < ms)
+		ms = (int)s->timer_ms;
+	n = epoll_wait(s->epfd, ev, 128, ms);
+	for (int i = 0; i < n && mc == CURLM_OK; i++) {
+		uint32_t e = ev[i].events;
+		uint64_t x;
+
+		if (ev[i].data.fd == s->wakefd) {
+			if (read(s->wakefd, &x, sizeof(x)) < 0)
+				x = 0;
+			continue;
+		}
+		mc = curl_multi_socket_action(s->multi, ev[i].data.fd,
+			((e & EPOLLIN) ? CURL_CSELECT_IN : 0) |
+			((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+			((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0),
+			&s->nrunning);
+	}
+	if (mc == CURLM_OK && n <= 0)
+		mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
+					      &s->nrunning);
+	return mc;
+}
+
 int scraper_set_targets(struct scraper *s, const struct scrape_target *t,
 			size_t n, struct err *e)
 {
@@ -252,8 +335,7 @@ int scraper_set_targets(struct scraper *s, const struct scrape_target *t,
 	s->npending = n;
 	s->have_pending = true;
 	pthread_mutex_unlock(&s->mu);
-	if (s->multi)
-		curl_multi_wakeup(s->multi);
+	sc_wake(s);
 	return 0;
 }
 
@@ -350,20 +432,21 @@ static void abandon_all(struct scraper *s)
 int scraper_round(struct scraper *s, struct err *e)
 {
 	int64_t t0 = now_ms(CLOCK_MONOTONIC), c0 = thread_cpu_us();
-	int running = 0;
 	CURLMcode mc = CURLM_OK;
 
 	apply_targets(s);
 	for (size_t i = 0; i < s->nslots; i++)
 		slot_begin(s, s->slot[i]);
-	do {
-		mc = curl_multi_perform(s->multi, &running);
+	mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
+				      &s->nrunning);
+	drain_done(s);
+	while (s->nrunning > 0 && mc == CURLM_OK && !stopping(s)) {
+		mc = sc_wait(s, 1000);
 		drain_done(s);
-		if (running && mc == CURLM_OK)
-			mc = curl_multi_poll(s->multi, NULL, 0, 1000, NULL);
-	} while (running && mc == CURLM_OK && !stopping(s));
-	if (running)
+	}
+	if (s->nrunning > 0)
 		abandon_all(s);
+	s->nrunning = 0;
 	pthread_mutex_lock(&s->mu);
 	s->stats.rounds++;
 	s->stats.targets = s->nslots;
@@ -389,8 +472,8 @@ static void wait_until(struct scraper *s, int64_t until)
 
 		if (left <= 0 || stopping(s))
 			return;
-		curl_multi_poll(s->multi, NULL, 0, (int)(left > 1000 ? 1000 : left),
-				NULL);
+		/* idle kept-alive connections may close meanwhile */
+		sc_wait(s, (int)(left > 1000 ? 1000 : left));
 	}
 }
 
@@ -431,14 +514,24 @@ struct scraper *scraper_new(const struct scrape_opts *o,
 	s->spec = spec;
 	s->store = st;
 	pthread_mutex_init(&s->mu, NULL);
+	s->timer_ms = -1;
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->multi = curl_multi_init();
 	s->headers = curl_slist_append(NULL, "Accept: text/plain;version=0.0.4");
-	if (!s->multi || !s->headers) {
+	if (s->epfd < 0 || s->wakefd < 0 || !s->multi || !s->headers ||
+	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wakefd,
+		      &(struct epoll_event){ .events = EPOLLIN,
+					     .data.fd = s->wakefd }) != 0) {
 		scraper_free(s);
-		err_set(e, ERR_NOMEM, "cannot set up curl");
+		err_set(e, ERR_NOMEM, "cannot set up curl and epoll");
 		return NULL;
 	}
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 100000L);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sc_socket);
+	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, sc_timer);
+	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	return s;
 }
 
@@ -459,7 +552,7 @@ void scraper_stop(struct scraper *s)
 	pthread_mutex_lock(&s->mu);
 	s->stop = true;
 	pthread_mutex_unlock(&s->mu);
-	curl_multi_wakeup(s->multi);
+	sc_wake(s);
 	pthread_join(s->thread, NULL);
 	s->running = false;
 	s->stop = false;
@@ -475,7 +568,11 @@ void scraper_free(struct scraper *s)
 	free(s->slot);
 	targets_free(s->pending, s->npending);
 	if (s->multi)
-		curl_multi_cleanup(s->multi);
+		curl_multi_cleanup(s->multi); /* its sockets leave epfd */
+	if (s->epfd >= 0)
+		close(s->epfd);
+	if (s->wakefd >= 0)
+		close(s->wakefd);
 	curl_slist_free_all(s->headers);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
