@@ -9,6 +9,9 @@
  *   /apis/custom.metrics.k8s.io/V/namespaces/NS/metrics/METRIC
  *   /apis/custom.metrics.k8s.io/V/namespaces/NAME/METRIC  (root route)
  *   /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC
+ *
+ * Every API answer (discovery, values, Status) is JSON or, when the Accept
+ * header asks for it first, the Kubernetes protobuf envelope.
  */
 #include "api.h"
 
@@ -72,6 +75,15 @@ static void api_json(struct rctx *x, int code, struct buf *doc)
 	buf_init(doc, 0);
 }
 
+/* Start a protobuf answer; returns the body to write it to. */
+static struct buf *api_proto_body(struct rctx *x, int code)
+{
+	buf_reset(&x->rs->body);
+	x->rs->code = code;
+	x->rs->content_type = CT_PROTO;
+	return &x->rs->body;
+}
+
 static void api_status(struct rctx *x, int code, const char *reason,
 		       const char *details_kind, const char *details_name,
 		       const char *details_group, const char *fmt, ...)
@@ -91,10 +103,7 @@ static void api_status(struct rctx *x, int code, const char *reason,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (x->proto) {
-		buf_reset(&x->rs->body);
-		x->rs->code = code;
-		x->rs->content_type = CT_PROTO;
-		apiresp_status_proto(&st, &x->rs->body);
+		apiresp_status_proto(&st, api_proto_body(x, code));
 		return;
 	}
 	apiresp_status_json(&st, &doc);
@@ -158,59 +167,70 @@ static bool api_pretty(const struct api_request *rq)
 
 /* ---- discovery ---- */
 
-/* The fields of an APIGroup (without braces): name, versions, preferred. */
-static int api_group_fields(struct buf *b, const char *group, bool custom)
-{
-	if (custom)
-		return buf_addf(b, "\"name\":\"%s\",\"versions\":["
-				"{\"groupVersion\":\"%s/v1beta2\",\"version\":\"v1beta2\"},"
-				"{\"groupVersion\":\"%s/v1beta1\",\"version\":\"v1beta1\"}],"
-				"\"preferredVersion\":{\"groupVersion\":\"%s/v1beta2\","
-				"\"version\":\"v1beta2\"}",
-				group, group, group, group);
-	return buf_addf(b, "\"name\":\"%s\",\"versions\":[{\"groupVersion\":"
-			"\"%s/v1beta1\",\"version\":\"v1beta1\"}],"
-			"\"preferredVersion\":{\"groupVersion\":\"%s/v1beta1\","
-			"\"version\":\"v1beta1\"}", group, group, group);
-}
+static const char *const api_custom_versions[] = { "v1beta2", "v1beta1" };
+static const char *const api_external_versions[] = { "v1beta1" };
+static const struct api_group api_served_groups[] = {
+	{ G_CUSTOM, api_custom_versions, 2 },
+	{ G_EXTERNAL, api_external_versions, 1 },
+};
 
 /* /apis (group NULL) or /apis/GROUP. */
 static void api_groups(struct rctx *x, const char *group)
 {
+	const struct api_group *g =
+		&api_served_groups[group && strcmp(group, G_CUSTOM) != 0];
 	struct buf b = BUF_INIT(16 * 1024);
 
-	if (group) {
-		buf_adds(&b, "{\"kind\":\"APIGroup\",\"apiVersion\":\"v1\",");
-		api_group_fields(&b, group, strcmp(group, G_CUSTOM) == 0);
-		buf_adds(&b, "}\n");
+	if (x->proto && group) {
+		apiresp_group_proto(g, api_proto_body(x, 200));
+	} else if (x->proto) {
+		apiresp_group_list_proto(api_served_groups, 2,
+					 api_proto_body(x, 200));
 	} else {
-		buf_adds(&b, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\","
-			     "\"groups\":[{");
-		api_group_fields(&b, G_CUSTOM, true);
-		buf_adds(&b, "},{");
-		api_group_fields(&b, G_EXTERNAL, false);
-		buf_adds(&b, "}]}\n");
+		if (group)
+			apiresp_group_json(g, &b);
+		else
+			apiresp_group_list_json(api_served_groups, 2, &b);
+		api_json(x, 200, &b);
 	}
-	api_json(x, 200, &b);
 	buf_release(&b);
 }
 
-/* One APIResource entry named prefix + metric. */
-static int api_resource(struct buf *b, bool *first, const char *prefix,
+/* The resources of one group version; names are NUL-separated in names
+ * and the entries point in when all are collected. */
+struct reslist {
+	struct api_resource *v;
+	size_t *off;
+	size_t n, cap;
+	struct buf names;
+	bool external;
+};
+
+/* One APIResource named prefix + metric. */
+static int api_resource(struct reslist *r, const char *prefix,
 			const char *metric, bool namespaced, const char *kind)
 {
 	char name[512];
-	int rc = *first ? 0 : buf_addc(b, ',');
+	void *p;
 
-	*first = false;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		p = realloc(r->v, cap * sizeof(*r->v));
+		if (p)
+			r->v = p;
+		p = p ? realloc(r->off, cap * sizeof(*r->off)) : NULL;
+		if (!p)
+			return ERR_NOMEM;
+		r->off = p;
+		r->cap = cap;
+	}
 	snprintf(name, sizeof(name), "%s%s", prefix, metric);
-	if (!rc)
-		rc = buf_adds(b, "{\"name\":");
-	if (!rc)
-		rc = jsonw_str(b, name);
-	return rc ? rc : buf_addf(b, ",\"singularName\":\"\",\"namespaced\":%s,"
-				  "\"kind\":\"%s\",\"verbs\":[\"get\"]}",
-				  namespaced ? "true" : "false", kind);
+	r->off[r->n] = r->names.len;
+	r->v[r->n] = (struct api_resource){ NULL, kind, namespaced };
+	if (buf_add(&r->names, name, strlen(name) + 1))
+		return ERR_LIMIT;
+	r->n++;
+	return 0;
 }
 
 /* Every metric name with where it is served; fn(ud, name, pods, jobs). */
@@ -229,29 +249,22 @@ static int api_each_metric(const struct api_ctx *c,
 	return rc;
 }
 
-struct reslist {
-	struct buf *b;
-	bool first;
-	bool external;
-};
-
 static int api_reslist_one(void *ud, const char *name, bool pods, bool jobs)
 {
 	struct reslist *r = ud;
 	int rc = 0;
 
 	if (r->external)
-		return jobs ? api_resource(r->b, &r->first, "", name, true,
+		return jobs ? api_resource(r, "", name, true,
 					   "ExternalMetricValueList")
 			    : 0;
 	if (pods)
-		rc = api_resource(r->b, &r->first, "pods/", name, true,
+		rc = api_resource(r, "pods/", name, true, "MetricValueList");
+	if (!rc && jobs)
+		rc = api_resource(r, "deployments.apps/", name, true,
 				  "MetricValueList");
 	if (!rc && jobs)
-		rc = api_resource(r->b, &r->first, "deployments.apps/", name,
-				  true, "MetricValueList");
-	if (!rc && jobs)
-		rc = api_resource(r->b, &r->first, "namespaces/", name, false,
+		rc = api_resource(r, "namespaces/", name, false,
 				  "MetricValueList");
 	return rc;
 }
@@ -259,15 +272,31 @@ static int api_reslist_one(void *ud, const char *name, bool pods, bool jobs)
 /* /apis/GROUP/VERSION: always 200, even before the first scrape. */
 static void api_resource_list(struct rctx *x, const char *gv, bool external)
 {
+	struct reslist r = { .names = BUF_INIT(4 * 1024 * 1024),
+			     .external = external };
+	struct api_resource_list l = { gv, NULL, 0 };
 	struct buf b = BUF_INIT(4 * 1024 * 1024);
-	struct reslist r = { &b, true, external };
 
-	buf_addf(&b, "{\"kind\":\"APIResourceList\",\"apiVersion\":\"v1\","
-		     "\"groupVersion\":\"%s\",\"resources\":[", gv);
-	api_each_metric(x->c, api_reslist_one, &r);
-	buf_adds(&b, "]}\n");
-	api_json(x, 200, &b);
+	if (api_each_metric(x->c, api_reslist_one, &r)) {
+		api_status(x, 500, "InternalError", NULL, NULL, NULL,
+			   "Internal error occurred: too many resources");
+		goto out;
+	}
+	for (size_t i = 0; i < r.n; i++)
+		r.v[i].name = r.names.p + r.off[i];
+	l.res = r.v;
+	l.n = r.n;
+	if (x->proto) {
+		apiresp_resources_proto(&l, api_proto_body(x, 200));
+	} else {
+		apiresp_resources_json(&l, &b);
+		api_json(x, 200, &b);
+	}
+out:
 	buf_release(&b);
+	buf_release(&r.names);
+	free(r.off);
+	free(r.v);
 }
 
 /* ---- collecting items ---- */
@@ -370,10 +399,7 @@ static void api_list(struct rctx *x, enum api_group_version gv,
 	struct buf b = BUF_INIT(64 * 1024 * 1024);
 
 	if (x->proto) {
-		buf_reset(&x->rs->body);
-		x->rs->code = 200;
-		x->rs->content_type = CT_PROTO;
-		apiresp_list_proto(&l, &x->rs->body);
+		apiresp_list_proto(&l, api_proto_body(x, 200));
 		return;
 	}
 	apiresp_list_json(&l, &b);

@@ -4,7 +4,9 @@
  * as encoding/json writes it (compact with a trailing newline, or indented
  * with two spaces and no newline for ?pretty), and the Kubernetes protobuf
  * envelope ("k8s\0" + runtime.Unknown) for clients that ask for
- * application/vnd.kubernetes.protobuf.  See kubernetes-metrics-api.md.
+ * application/vnd.kubernetes.protobuf.  The same two encodings serve the
+ * discovery documents (APIGroupList, APIGroup, APIResourceList) as
+ * kube-apiserver writes them.  See kubernetes-metrics-api.md.
  */
 #ifndef FH_APIRESP_H
 #define FH_APIRESP_H
@@ -63,6 +65,39 @@ struct api_status {
 };
 int apiresp_status_json(const struct api_status *st, struct buf *out);
 int apiresp_status_proto(const struct api_status *st, struct buf *out);
+
+/* An API group; versions[0] is the preferred version. */
+struct api_group {
+	const char *name;            /* "custom.metrics.k8s.io" */
+	const char *const *versions; /* "v1beta2", "v1beta1" */
+	size_t nversions;
+};
+
+/* One APIResource; its verbs are ["get"], singularName is "". */
+struct api_resource {
+	const char *name;            /* "pods/flink_tm_backlog" */
+	const char *kind;            /* "MetricValueList" */
+	bool namespaced;
+};
+
+struct api_resource_list {
+	const char *group_version;   /* "custom.metrics.k8s.io/v1beta2" */
+	const struct api_resource *res;
+	size_t n;
+};
+
+/* APIGroupList of the n groups g (/apis), APIGroup of g (/apis/GROUP),
+ * APIResourceList (/apis/GROUP/VERSION). */
+int apiresp_group_list_json(const struct api_group *g, size_t n,
+			    struct buf *out);
+int apiresp_group_list_proto(const struct api_group *g, size_t n,
+			     struct buf *out);
+int apiresp_group_json(const struct api_group *g, struct buf *out);
+int apiresp_group_proto(const struct api_group *g, struct buf *out);
+int apiresp_resources_json(const struct api_resource_list *l,
+			   struct buf *out);
+int apiresp_resources_proto(const struct api_resource_list *l,
+			    struct buf *out);
 
 /* Go's MarshalIndent(v, "", "  ") of compact JSON in (no trailing
  * newline); in must be valid compact JSON as the encoders above write it. */

@@ -1,7 +1,8 @@
 /*
  * apiresp_json.c - JSON answers of the metrics API (see apiresp.h): value
  * lists of custom.metrics.k8s.io v1beta1/v1beta2 and external.metrics.k8s.io
- * v1beta1, metav1.Status, quantities, times, and Go-style indentation.
+ * v1beta1, metav1.Status, the discovery documents (APIGroupList, APIGroup,
+ * APIResourceList), quantities, times, and Go-style indentation.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -227,6 +228,79 @@ int apiresp_status_json(const struct api_status *st, struct buf *out)
 	if (!rc && st->details_kind)
 		rc = json_details(out, st);
 	return rc ? rc : buf_addf(out, ",\"code\":%d}\n", st->code);
+}
+
+/* ---- discovery ---- */
+
+/* The fields of an APIGroup (without braces): name, versions, preferred. */
+static int json_group_fields(struct buf *b, const struct api_group *g)
+{
+	int rc = buf_addf(b, "\"name\":\"%s\",\"versions\":[", g->name);
+
+	for (size_t i = 0; i < g->nversions && !rc; i++)
+		rc = buf_addf(b, "%s{\"groupVersion\":\"%s/%s\",\"version\":\"%s\"}",
+			      i ? "," : "", g->name, g->versions[i],
+			      g->versions[i]);
+	if (!rc && g->nversions)
+		rc = buf_addf(b, "],\"preferredVersion\":{\"groupVersion\":"
+			      "\"%s/%s\",\"version\":\"%s\"}", g->name,
+			      g->versions[0], g->versions[0]);
+	else if (!rc)
+		rc = buf_adds(b, "],\"preferredVersion\":{\"groupVersion\":\"\","
+			      "\"version\":\"\"}");
+	return rc;
+}
+
+int apiresp_group_list_json(const struct api_group *g, size_t n,
+			    struct buf *out)
+{
+	int rc = buf_adds(out, "{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\","
+			  "\"groups\":[");
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = buf_adds(out, i ? ",{" : "{");
+		if (!rc)
+			rc = json_group_fields(out, &g[i]);
+		if (!rc)
+			rc = buf_addc(out, '}');
+	}
+	return rc ? rc : buf_adds(out, "]}\n");
+}
+
+int apiresp_group_json(const struct api_group *g, struct buf *out)
+{
+	int rc = buf_adds(out, "{\"kind\":\"APIGroup\",\"apiVersion\":\"v1\",");
+
+	if (!rc)
+		rc = json_group_fields(out, g);
+	return rc ? rc : buf_adds(out, "}\n");
+}
+
+static int json_resource(struct buf *b, const struct api_resource *r)
+{
+	int rc = buf_adds(b, "{\"name\":");
+
+	if (!rc)
+		rc = jsonw_str(b, r->name);
+	return rc ? rc : buf_addf(b, ",\"singularName\":\"\",\"namespaced\":%s,"
+				  "\"kind\":\"%s\",\"verbs\":[\"get\"]}",
+				  r->namespaced ? "true" : "false", r->kind);
+}
+
+int apiresp_resources_json(const struct api_resource_list *l,
+			   struct buf *out)
+{
+	int rc = buf_addf(out, "{\"kind\":\"APIResourceList\",\"apiVersion\":"
+			  "\"v1\",\"groupVersion\":\"%s\",\"resources\":[",
+			  l->group_version);
+
+	for (size_t i = 0; i < l->n && !rc; i++) {
+		if (i)
+			rc = buf_addc(out, ',');
+		if (!rc)
+			rc = json_resource(out, &l->res[i]);
+	}
+	return rc ? rc : buf_adds(out, "]}\n");
 }
 
 static int indent_nl(struct buf *b, int depth)

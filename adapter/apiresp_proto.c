@@ -1,15 +1,18 @@
 /*
  * apiresp_proto.c - protobuf answers of the metrics API (see apiresp.h):
  * "k8s\0" then runtime.Unknown{typeMeta, raw, contentEncoding, contentType}
- * with raw the encoded list or Status, following the gogo marshallers'
- * habits: non-pointer strings and embedded messages always written (even
- * empty), pointer fields only when set, map entries sorted by key.
+ * with raw the encoded list, Status or discovery document (APIGroupList,
+ * APIGroup, APIResourceList), following the gogo marshallers' habits:
+ * non-pointer strings and embedded messages always written (even empty),
+ * pointer fields only when set, map entries sorted by key.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "apiresp.h"
 #include "proto/custom_metrics.pb-c.h"
+#include "proto/k8s_discovery.pb-c.h"
 
 typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ListMeta PbListMeta;
 typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectReference PbRef;
@@ -22,6 +25,12 @@ typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Status PbStatus;
 typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusDetails PbDetails;
 typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__RuntimeUnknown PbUnknown;
 typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__RuntimeTypeMeta PbTypeMeta;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__GroupVersionForDiscovery PbGv;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIGroup PbGroup;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIGroupList PbGroupList;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Verbs PbVerbs;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIResource PbResource;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIResourceList PbResourceList;
 
 #define PB_INIT(T) K8S__IO__APIMACHINERY__PKG__APIS__META__V1__##T##__INIT
 
@@ -306,5 +315,128 @@ int apiresp_status_proto(const struct api_status *st, struct buf *out)
 	n = k8s__io__apimachinery__pkg__apis__meta__v1__status__pack(&s, raw);
 	rc = pb_envelope(out, "v1", "Status", raw, n);
 	free(raw);
+	return rc;
+}
+
+/* ---- discovery ---- */
+
+/* Pack m and wrap it as apiVersion v1, kind. */
+static int pb_envelope_msg(struct buf *out, const char *kind,
+			   const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *raw = malloc(n ? n : 1);
+	int rc;
+
+	if (!raw)
+		return ERR_NOMEM;
+	n = protobuf_c_message_pack(m, raw);
+	rc = pb_envelope(out, "v1", kind, raw, n);
+	free(raw);
+	return rc;
+}
+
+#define PB_MAX_VERSIONS 8
+
+/* Storage of one APIGroup: versions, "group/version" texts, preferred. */
+struct pb_group {
+	PbGroup g;
+	PbGv v[PB_MAX_VERSIONS];
+	PbGv *vp[PB_MAX_VERSIONS];
+	PbGv pref;
+	char gv[PB_MAX_VERSIONS][320];
+};
+
+static int pb_group(struct pb_group *p, const struct api_group *g)
+{
+	PbGroup init = PB_INIT(APIGROUP);
+	PbGv gv = PB_INIT(GROUP_VERSION_FOR_DISCOVERY);
+
+	if (g->nversions > PB_MAX_VERSIONS)
+		return ERR_LIMIT;
+	p->g = init;
+	p->g.name = (char *)g->name;
+	for (size_t i = 0; i < g->nversions; i++) {
+		snprintf(p->gv[i], sizeof(p->gv[i]), "%s/%s", g->name,
+			 g->versions[i]);
+		p->v[i] = gv;
+		p->v[i].groupversion = p->gv[i];
+		p->v[i].version = (char *)g->versions[i];
+		p->vp[i] = &p->v[i];
+	}
+	p->g.n_versions = g->nversions;
+	p->g.versions = p->vp;
+	/* a non-pointer struct in Go: always written, empty or not */
+	p->pref = g->nversions ? p->v[0] : gv;
+	if (!g->nversions)
+		p->pref.groupversion = p->pref.version = "";
+	p->g.preferredversion = &p->pref;
+	return 0;
+}
+
+int apiresp_group_proto(const struct api_group *g, struct buf *out)
+{
+	struct pb_group *p = calloc(1, sizeof(*p));
+	int rc = p ? pb_group(p, g) : ERR_NOMEM;
+
+	if (!rc)
+		rc = pb_envelope_msg(out, "APIGroup", &p->g.base);
+	free(p);
+	return rc;
+}
+
+int apiresp_group_list_proto(const struct api_group *g, size_t n,
+			     struct buf *out)
+{
+	PbGroupList l = PB_INIT(APIGROUP_LIST);
+	struct pb_group *p = calloc(n ? n : 1, sizeof(*p));
+	PbGroup **gp = calloc(n ? n : 1, sizeof(*gp));
+	int rc = p && gp ? 0 : ERR_NOMEM;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = pb_group(&p[i], &g[i]);
+		gp[i] = &p[i].g;
+	}
+	l.n_groups = n;
+	l.groups = gp;
+	if (!rc)
+		rc = pb_envelope_msg(out, "APIGroupList", &l.base);
+	free(gp);
+	free(p);
+	return rc;
+}
+
+int apiresp_resources_proto(const struct api_resource_list *l,
+			    struct buf *out)
+{
+	static char *get[] = { "get" };
+	PbResourceList rl = PB_INIT(APIRESOURCE_LIST);
+	PbVerbs verbs = PB_INIT(VERBS);
+	PbResource init = PB_INIT(APIRESOURCE);
+	PbResource *r = calloc(l->n ? l->n : 1, sizeof(*r));
+	PbResource **rp = calloc(l->n ? l->n : 1, sizeof(*rp));
+	int rc = ERR_NOMEM;
+
+	if (r && rp) {
+		verbs.n_items = 1;
+		verbs.items = get;
+		for (size_t i = 0; i < l->n; i++) {
+			r[i] = init;
+			r[i].name = (char *)l->res[i].name;
+			r[i].has_namespaced = 1;
+			r[i].namespaced = l->res[i].namespaced;
+			r[i].kind = (char *)l->res[i].kind;
+			r[i].verbs = &verbs;
+			r[i].singularname = r[i].group = r[i].version = "";
+			r[i].storageversionhash = "";
+			rp[i] = &r[i];
+		}
+		rl.groupversion = (char *)l->group_version;
+		rl.n_resources = l->n;
+		rl.resources = rp;
+		rc = pb_envelope_msg(out, "APIResourceList", &rl.base);
+	}
+	free(rp);
+	free(r);
 	return rc;
 }

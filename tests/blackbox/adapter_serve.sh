@@ -2,8 +2,9 @@
 # adapter_serve.sh - flinkhpa-adapter as a running server, seen from outside:
 # a TaskManager page served over HTTP, the adapter in standalone mode (plain
 # HTTP demo mode, then HTTPS), answers checked with curl: discovery, values,
-# Status errors, protobuf, values going stale when the TaskManager dies,
-# bad target files, and a clean exit on SIGTERM.
+# Status errors, protobuf (values and discovery documents), values going
+# stale when the TaskManager dies, bad target files, and a clean exit on
+# SIGTERM.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -76,6 +77,96 @@ code=$(curl -s -o "$FH_TMP/pb" -w '%{http_code} %{content_type}' \
 	"$C/namespaces/flink/pods/tm-1/flink_tm_backlog")
 [ "$code" = "200 application/vnd.kubernetes.protobuf" ] || fail "protobuf answer: $code"
 [ "$(head -c 4 "$FH_TMP/pb" | od -An -tx1 | tr -d ' ')" = "6b387300" ] || fail "no k8s protobuf magic"
+
+# the discovery documents in protobuf too, saying what their JSON says:
+# a small wire-format reader with the meta/v1 field numbers
+cat >"$FH_TMP/pbdisc.py" <<'EOF'
+import json, sys
+
+def varint(b, i):
+    r = s = 0
+    while True:
+        c = b[i]; i += 1; r |= (c & 0x7f) << s; s += 7
+        if c < 0x80:
+            return r, i
+
+def fields(b):
+    i, out = 0, []
+    while i < len(b):
+        key, i = varint(b, i)
+        if key & 7 == 0:
+            v, i = varint(b, i)
+        elif key & 7 == 2:
+            n, i = varint(b, i); v = b[i:i + n]; i += n
+        else:
+            sys.exit("wire type %d" % (key & 7))
+        out.append((key >> 3, v))
+    if i != len(b):
+        sys.exit("truncated message")
+    return out
+
+# number: (JSON name, type, repeated, omitempty)
+GV = {1: ("groupVersion", "s", 0, 0), 2: ("version", "s", 0, 0)}
+CIDR = {1: ("clientCIDR", "s", 0, 0), 2: ("serverAddress", "s", 0, 0)}
+VERBS = {1: ("items", "s", 1, 0)}
+RES = {1: ("name", "s", 0, 0), 2: ("namespaced", "b", 0, 0), 3: ("kind", "s", 0, 0),
+       4: ("verbs", VERBS, 0, 0), 5: ("shortNames", "s", 1, 1),
+       6: ("singularName", "s", 0, 0), 7: ("categories", "s", 1, 1),
+       8: ("group", "s", 0, 1), 9: ("version", "s", 0, 1),
+       10: ("storageVersionHash", "s", 0, 1)}
+GROUP = {1: ("name", "s", 0, 0), 2: ("versions", GV, 1, 0),
+         3: ("preferredVersion", GV, 0, 0), 4: ("serverAddressByClientCIDRs", CIDR, 1, 1)}
+KINDS = {"APIGroupList": {1: ("groups", GROUP, 1, 0)}, "APIGroup": GROUP,
+         "APIResourceList": {1: ("groupVersion", "s", 0, 0), 2: ("resources", RES, 1, 0)}}
+
+def decode(b, schema):
+    d, last = {}, 0
+    for num, v in fields(b):
+        if num not in schema or num < last:
+            sys.exit("unexpected field %d" % num)
+        last = num
+        name, t, rep, _ = schema[num]
+        v = v.decode() if t == "s" else bool(v) if t == "b" else decode(v, t)
+        if t is VERBS:
+            v = v.get("items", [])
+        if rep:
+            d.setdefault(name, []).append(v)
+        elif name in d:
+            sys.exit("field %s twice" % name)
+        else:
+            d[name] = v
+    for name, t, rep, omit in schema.values():
+        if omit and not d.get(name):
+            d.pop(name, None)
+        elif rep:
+            d.setdefault(name, [])
+    return d
+
+want = json.load(open(sys.argv[1]))
+pb = open(sys.argv[2], "rb").read()
+if pb[:4] != b"k8s\0":
+    sys.exit("no magic")
+env = fields(pb[4:])
+if [n for n, _ in env] != [1, 2, 3, 4] or env[2][1] or env[3][1]:
+    sys.exit("bad runtime.Unknown: %r" % env)
+tm = dict((n, v.decode()) for n, v in fields(env[0][1]))
+if tm != {1: want.pop("apiVersion"), 2: want["kind"]}:
+    sys.exit("typeMeta %r" % tm)
+got = decode(env[1][1], KINDS[want.pop("kind")])
+if got != want:
+    sys.exit("decoded %r\nJSON    %r" % (got, want))
+EOF
+for p in /apis /apis/custom.metrics.k8s.io /apis/custom.metrics.k8s.io/v1beta1 \
+	/apis/custom.metrics.k8s.io/v1beta2 /apis/external.metrics.k8s.io \
+	/apis/external.metrics.k8s.io/v1beta1; do
+	get "$ADAPTER_URL$p" 200
+	code=$(curl -s -o "$FH_TMP/pb" -w '%{http_code} %{content_type}' \
+		-H 'Accept: application/vnd.kubernetes.protobuf, */*' "$ADAPTER_URL$p")
+	[ "$code" = "200 application/vnd.kubernetes.protobuf" ] || fail "protobuf $p: $code"
+	[ "$(head -c 4 "$FH_TMP/pb" | od -An -tx1 | tr -d ' ')" = "6b387300" ] || fail "protobuf $p: no k8s magic"
+	out=$(python3 "$FH_TMP/pbdisc.py" "$FH_TMP/body" "$FH_TMP/pb" 2>&1) ||
+		fail "protobuf $p is not its JSON: $out"
+done
 
 get "$ADAPTER_URL/metrics" 200
 expect_body_has 'flinkhpa_scrape_targets 2'
