@@ -667,8 +667,11 @@ static int fr_check_dir(const char *job, const char *dir, struct err *e)
 	return rc;
 }
 
-int fr_stop_with_savepoint(struct fr_client *c, const char *job,
-			   const char *dir, bool drain,
+/* POST /jobs/JOB/OP with {DIRKEY: dir, FLAGKEY: flag}; the two savepoint
+ * calls differ only in those names. */
+static int fr_savepoint_op(struct fr_client *c, const char *job,
+			   const char *op, const char *dir_key, const char *dir,
+			   const char *flag_key, bool flag,
 			   char trigger[FR_ID_LEN], struct err *e)
 {
 	json_object *body;
@@ -678,25 +681,25 @@ int fr_stop_with_savepoint(struct fr_client *c, const char *job,
 	if ((rc = fr_check_dir(job, dir, e)))
 		return rc;
 	body = json_object_new_object();
-	json_object_object_add(body, "targetDirectory", json_object_new_string(dir));
-	json_object_object_add(body, "drain", json_object_new_boolean(drain));
-	return fr_trigger(c, job, "stop", body, trigger, e);
+	json_object_object_add(body, dir_key, json_object_new_string(dir));
+	json_object_object_add(body, flag_key, json_object_new_boolean(flag));
+	return fr_trigger(c, job, op, body, trigger, e);
+}
+
+int fr_stop_with_savepoint(struct fr_client *c, const char *job,
+			   const char *dir, bool drain,
+			   char trigger[FR_ID_LEN], struct err *e)
+{
+	return fr_savepoint_op(c, job, "stop", "targetDirectory", dir, "drain",
+			       drain, trigger, e);
 }
 
 int fr_trigger_savepoint(struct fr_client *c, const char *job,
 			 const char *dir, bool cancel,
 			 char trigger[FR_ID_LEN], struct err *e)
 {
-	json_object *body;
-	int rc;
-
-	trigger[0] = '\0';
-	if ((rc = fr_check_dir(job, dir, e)))
-		return rc;
-	body = json_object_new_object();
-	json_object_object_add(body, "target-directory", json_object_new_string(dir));
-	json_object_object_add(body, "cancel-job", json_object_new_boolean(cancel));
-	return fr_trigger(c, job, "savepoints", body, trigger, e);
+	return fr_savepoint_op(c, job, "savepoints", "target-directory", dir,
+			       "cancel-job", cancel, trigger, e);
 }
 
 void fr_savepoint_release(struct fr_savepoint *s)
