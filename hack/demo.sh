@@ -10,8 +10,14 @@
 # start or stop TaskManager pods.  Calm, a load spike (hack/load.sh), calm
 # again.  Time is compressed: the HPA syncs every 5 s instead of 15 s and
 # scales down after 20 s instead of 300 s.  Leaves no process behind.
+# FLINKHPA_BIN: the directory of the programs (bin; the tests pass their
+# build's, e.g. the sanitizer build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+B=${FLINKHPA_BIN:-bin}
+for p in flinkhpa-emu flinkhpa-adapter flinkhpa-gen; do
+	[ -x "$B/$p" ] || { echo "hack/demo.sh: $B/$p is missing (make builds it)" >&2; exit 1; }
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/flinkhpa-demo.XXXXXX")
 out=${FLINKHPA_DEMO_OUT:-$PWD/build/demo}
@@ -33,11 +39,15 @@ SPIKE=2000
 mport=$(port)
 rport=$(port)
 export FLINKHPA_EMU=http://127.0.0.1:$rport
-bin/flinkhpa-emu --taskmanagers 1 --slots 2 --metrics-port "$mport" --rest-port "$rport" \
+"$B"/flinkhpa-emu --taskmanagers 1 --slots 2 --metrics-port "$mport" --rest-port "$rport" \
 	--job-name orders-enrichment --input-rate $CALM --slot-capacity 1000 \
 	--restart-pause 3s >"$work/emu.log" 2>&1 &
 pids+=($!)
-until curl -s -o /dev/null "$FLINKHPA_EMU/control"; do sleep 0.1; done
+deadline=$((SECONDS + 20))
+until curl -s -o /dev/null "$FLINKHPA_EMU/control"; do
+	[ $SECONDS -lt $deadline ] || { echo "hack/demo.sh: the emulator did not start: $(cat "$work/emu.log")" >&2; exit 1; }
+	sleep 0.1
+done
 emu() { curl -s "$FLINKHPA_EMU/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 say "A Flink job (emulated) on one TaskManager of 2 slots, 1 CPU each"
@@ -65,7 +75,7 @@ spec:
     scaleDown: {stabilizationWindow: 20s}
 EOF
 say "The scaling policy: CPU above 65%, 1 to 5 TaskManagers (flinkhpa-gen writes the HPA)"
-bin/flinkhpa-gen -o - "$work/policy.yaml" | sed -n '/^kind: HorizontalPodAutoscaler/,$p' |
+"$B"/flinkhpa-gen -o - "$work/policy.yaml" | sed -n '/^kind: HorizontalPodAutoscaler/,$p' |
 	sed -n '/^spec:/,$p' | sed 's/^/  /'
 
 # Up to five TaskManagers: 127.0.1.1-5 (the emulator serves as many as run).
@@ -76,7 +86,7 @@ bin/flinkhpa-gen -o - "$work/policy.yaml" | sed -n '/^kind: HorizontalPodAutosca
 	done
 } >"$work/targets.yaml"
 api=$(port)
-bin/flinkhpa-adapter --insecure-demo --targets-file "$work/targets.yaml" \
+"$B"/flinkhpa-adapter --insecure-demo --targets-file "$work/targets.yaml" \
 	--secure-port "$api" --bind-address 127.0.0.1 --scrape-interval 1s \
 	--stale-after 2s >"$work/adapter.log" 2>&1 &
 pids+=($!)
@@ -111,7 +121,7 @@ d = json.load(sys.stdin)
 v = [float(i["value"][:-1]) / 1000 if i["value"].endswith("m") else float(i["value"]) for i in d.get("items", [])]
 print("%.1f" % (sum(v) / len(v)) if v else "")')
 	echo "$t,$avg" >>"$work/trace.csv"
-	line=$(bin/flinkhpa-gen simulate --trace "$work/trace.csv" --sync-period ${SYNC}s \
+	line=$("$B"/flinkhpa-gen simulate --trace "$work/trace.csv" --sync-period ${SYNC}s \
 		"$work/policy.yaml" | tail -n 1)
 	desired=$(echo "$line" | awk '{print $4}')
 	event=$(echo "$line" | sed -n 's/.*\(New size.*\)/\1/p')
@@ -142,7 +152,7 @@ done
 mkdir -p "$out"
 cp "$work/trace.csv" "$out/trace.csv"
 cp "$work/policy.yaml" "$out/policy.yaml"
-bin/flinkhpa-gen simulate --trace "$out/trace.csv" --sync-period ${SYNC}s \
+"$B"/flinkhpa-gen simulate --trace "$out/trace.csv" --sync-period ${SYNC}s \
 	--svg "$out/chart.svg" "$out/policy.yaml" >"$out/timeline.txt"
 say "Summary"
 grep "New size" "$out/timeline.txt" | awk '{printf "  at t=%s the HPA scaled %s -> %s (%s)\n", $1, $2, $4, substr($0, index($0, "reason: ") + 8)}'

@@ -7,7 +7,7 @@ set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
 [ -z "$FH_WRAP" ] || { echo "the demo runs the plain binaries"; exit 77; }
-export FLINKHPA_DEMO_OUT=$FH_TMP/demo
+export FLINKHPA_DEMO_OUT=$FH_TMP/demo FLINKHPA_BIN=$FH_BIN
 out=$(cd "$FH_ROOT" && timeout $((150 * FH_TIMEOUT_FACTOR)) hack/demo.sh 2>&1) || fail "demo failed: $out"
 # about 24.5% of the CPU request while calm (the rate of two scrapes)
 [[ "$out" =~ taskmanager-100000-1\ +2[0-9]{4}m ]] || fail "no calm CPU utilization: $out"
