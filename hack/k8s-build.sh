@@ -28,6 +28,15 @@ ensure_deb_src() {
 	as_root apt-get update -q >/dev/null
 }
 
+# One build at a time: the end-to-end scripts run in parallel and would
+# otherwise fetch into, and delete, the same work directory.
+mkdir -p "$cache/k8s"
+exec 9>"$cache/k8s/.lock"
+if ! flock -n 9; then
+	log "waiting for another k8s-build.sh to finish"
+	flock 9
+fi
+
 ensure_deb_src
 "$(dirname "$0")/deps.sh" k8s
 version=$(apt-cache showsrc kubernetes | sed -n 's/^Version: //p' | sort -V | tail -n1)

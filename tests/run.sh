@@ -121,10 +121,21 @@ run_fuzz() {
 # waiting for controllers.  Results are reported in name order.
 run_e2e() {
 	local jobs=${FH_E2E_JOBS:-2} t name log tmp rc names=()
+	local sel=()
 	for t in tests/e2e/*.sh; do
-		[ -x "$t" ] || continue
+		[ -x "$t" ] && selected "e2e/$(basename "$t" .sh)" && sel+=("$t")
+	done
+	[ ${#sel[@]} -gt 0 ] || return 0
+	# the control plane's binaries, built once (cold: several minutes)
+	# before the scripts that share them start
+	log=$TMPROOT/k8s-build.log
+	if ! hack/k8s-build.sh >"$log" 2>&1; then
+		failed=$((failed + 1))
+		report_fail "e2e (building kube-apiserver: hack/k8s-build.sh)" "$log"
+		return
+	fi
+	for t in "${sel[@]}"; do
 		name=e2e/$(basename "$t" .sh)
-		selected "$name" || continue
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
 			wait -n 2>/dev/null || true
 		done
