@@ -169,7 +169,7 @@ valgrind: deps-test
 	$(Q)$(MAKE) --no-print-directory MODE=debug tests
 	$(Q)FH_BIN=build/debug/bin FH_TESTBIN=build/debug/tests-bin \
 		FH_TOOLBIN=build/debug/bench-bin \
-		FH_TIMEOUT_FACTOR=10 \
+		FH_TIMEOUT_FACTOR=10 FH_E2E_JOBS=1 FH_WRAP_EMU= \
 		FH_WRAP="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99" \
 		$(RUN_SUITES)
 

@@ -7,7 +7,9 @@
 #   FH_FUZZBIN   directory with the libFuzzer programs (fuzz_*), optional
 #   FH_TOOLBIN   directory with the helper programs (mkpage), for scripts
 #   FH_FUZZ_SECONDS  seconds per fuzz target (0 or unset: no fuzzing)
-#   FH_WRAP      command prefix for every program (valgrind ...), optional
+#   FH_WRAP      command prefix for every program (valgrind ...), optional;
+#                FH_WRAP_EMU, when set, replaces it for the end-to-end
+#                tests' Flink emulator
 #   FH_TIMEOUT_FACTOR  multiplies time limits (slow wrappers)
 #   FH_E2E_JOBS  end-to-end scripts run at once (default 2); FH_E2E=0
 #                skips them

@@ -55,7 +55,7 @@ $FH_WRAP "$FH_BIN/flinkhpa-adapter" --secure-port "$port" --bind-address 127.0.0
 	--kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
 	--tls-private-key-file "$pki/adapter.key" --leader-elect-namespace flinkhpa-system \
 	--leader-elect-identity r1 --sync-period 500ms --sync-settle 2s \
-	--sync-min-interval 5s --sync-timeout 60s >"$FH_TMP/r1.log" 2>&1 &
+	--sync-min-interval 5s --sync-timeout $((60 * FH_TIMEOUT_FACTOR))s >"$FH_TMP/r1.log" 2>&1 &
 ADAPTER=$!
 BB_PIDS+=($ADAPTER)
 holder() { kubectl -n flinkhpa-system get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }

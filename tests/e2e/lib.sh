@@ -82,13 +82,16 @@ start_kubelet() {
 # start_emu NAME FLAGS...: a Flink emulator (flinkhpa-emu FLAGS, on free
 # metrics and REST ports) until the test ends; returns once it answers.
 # Sets NAME_URL (its JobManager REST API and /control) and NAME_MPORT (the
-# TaskManagers' metrics port); its log is $FH_TMP/emu-NAME.log.
+# TaskManagers' metrics port); its log is $FH_TMP/emu-NAME.log.  It runs
+# under FH_WRAP_EMU when that is set (make valgrind sets it empty: the
+# emulator stands in for Flink here, blackbox/emulator checks it under
+# valgrind, and slowed down it would make the HPA see another workload).
 start_emu() {
 	local name=$1 mport rport deadline
 	shift
 	mport=$(free_port)
 	rport=$(free_port)
-	$FH_WRAP "$FH_BIN/flinkhpa-emu" --metrics-port "$mport" --rest-port "$rport" \
+	${FH_WRAP_EMU-$FH_WRAP} "$FH_BIN/flinkhpa-emu" --metrics-port "$mport" --rest-port "$rport" \
 		"$@" >"$FH_TMP/emu-$name.log" 2>&1 &
 	BB_PIDS+=($!)
 	deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))

@@ -66,7 +66,7 @@ start_replica() {
 		--kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
 		--tls-private-key-file "$pki/adapter.key" --leader-elect-namespace flinkhpa-system \
 		--leader-elect-identity "$1" --sync-period 500ms --sync-settle 2s \
-		--sync-min-interval 5s --sync-timeout 60s >>"$FH_TMP/$1.log" 2>&1 &
+		--sync-min-interval 5s --sync-timeout $((60 * FH_TIMEOUT_FACTOR))s >>"$FH_TMP/$1.log" 2>&1 &
 	BB_PIDS+=($!)
 	printf -v "PID_$1" '%s' $!
 }
