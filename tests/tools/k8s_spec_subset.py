@@ -41,9 +41,12 @@ def refs(v):
             yield from refs(x)
 
 
-def strip(v):
+def strip(v, names=False):
+    """v without its descriptions; names: v maps property names to schemas
+    (a property may be called "description")."""
     if isinstance(v, dict):
-        return {k: strip(x) for k, x in v.items() if k != "description"}
+        return {k: strip(x, k in ("properties", "patternProperties") and not names)
+                for k, x in v.items() if names or k != "description"}
     if isinstance(v, list):
         return [strip(x) for x in v]
     return v
