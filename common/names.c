@@ -1,0 +1,26 @@
+/*
+ * names.c - the parallelism modes' names (see names.h).
+ */
+#include "names.h"
+
+#include <string.h>
+
+const char *const fh_mode_names[] = { "reactive", "adaptive", "savepoint",
+				      NULL };
+
+int fh_mode_parse(const char *name, enum fh_mode *out)
+{
+	for (int i = 0; name && fh_mode_names[i]; i++)
+		if (!strcmp(name, fh_mode_names[i])) {
+			*out = (enum fh_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *fh_mode_name(enum fh_mode m)
+{
+	if ((int)m < 0 || m > FH_MODE_SAVEPOINT)
+		return "?";
+	return fh_mode_names[m];
+}
