@@ -1,6 +1,6 @@
 /*
  * names.h - the one place for names shared by flinkhpa-gen, the adapter and
- * the Flink emulator: the flinkhpa.io/* annotation and label keys that gen
+ * the Flink emulator: the flinkhpa.io/ annotation and label keys that gen
  * writes and the adapter reads, and the parallelism modes.  Change a name
  * here and every program follows; never spell one of these as a literal.
  */
