@@ -67,6 +67,7 @@ struct daemon {
 	struct api_ctx api;
 	struct httpd *httpd;
 	struct buf cert, key;
+	struct delegate *delegate;
 };
 
 static bool d_ready(void *ud)
@@ -90,6 +91,8 @@ static int d_self_metrics(void *ud, struct buf *out)
 
 	if (!rc)
 		rc = jobmgr_metrics(d->jm, out);
+	if (!rc)
+		rc = delegate_metrics(d->delegate, out);
 	return rc ? rc : sync_metrics(d->sync, out);
 }
 
@@ -550,13 +553,18 @@ static int d_serve(struct daemon *d, struct err *e)
 	struct httpd_opts ho = { o->bind, (int)o->port, !o->insecure,
 				 buf_str(&d->cert), buf_str(&d->key),
 				 (unsigned)o->threads, 4096, buf_str(&d->trust),
-				 d->authn, d->authz };
+				 d->authn, d->authz, NULL };
 
 	d->sm = selfmetrics_new();
 	if (!d->sm)
 		return err_set(e, ERR_NOMEM, "out of memory");
+	d->delegate = delegate_new(&o->delegate, e);
+	if ((!d->delegate && e->code) || delegate_start(d->delegate, e))
+		return e->code;
+	ho.delegate = d->delegate;
 	d->api = (struct api_ctx){ d->store, d->spec, o->interval_ms / 1000,
-				   d_ready, d_self_metrics, d, NULL };
+				   d_ready, d_self_metrics, d, NULL,
+				   d->delegate };
 	d->httpd = httpd_start(&ho, &d->api, d->sm, e);
 	if (!d->httpd)
 		return e->code;
@@ -586,7 +594,9 @@ static void d_stop(struct daemon *d)
 		pthread_join(d->cert_thread, NULL);
 	if (d->authz)
 		authz_shutdown(d->authz); /* resumes parked requests */
+	delegate_shutdown(d->delegate); /* the same */
 	httpd_stop(d->httpd);
+	delegate_free(d->delegate);
 	authz_free(d->authz);
 	authn_free(d->authn);
 	kube_client_free(d->akube);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "adapter/delegate/delegate.h"
 
 /* Settings, filled from the flag table in main.c. */
 struct adapter_opts {
@@ -49,6 +50,7 @@ struct adapter_opts {
 	int64_t verbosity;
 	bool help;
 	bool version;
+	struct delegate_opts delegate; /* --delegate-* */
 };
 
 /* *file names the file an error is about (NULL: none). */

@@ -114,6 +114,37 @@ static const struct conf_def adapter_flags[] = {
 	{ "leader-elect-identity", CONF_STRING, OPT(leader_id), 1, 200, NULL,
 	  NULL, NULL, "this replica's name in the Lease (default: host name "
 	  "and a random suffix)", 0 },
+	{ "delegate-custom-metrics", CONF_STRING, OPT(delegate.custom_url), 1,
+	  2048, NULL, NULL, NULL, "base URL of another custom metrics adapter "
+	  "(e.g. https://prometheus-adapter.monitoring.svc) that answers the "
+	  "custom metrics flinkhpa does not serve, behind the same APIService",
+	  0 },
+	{ "delegate-external-metrics", CONF_STRING, OPT(delegate.external_url),
+	  1, 2048, NULL, NULL, NULL, "base URL of another external metrics "
+	  "adapter (e.g. https://keda-operator-metrics-apiserver.keda.svc) for "
+	  "the external metrics flinkhpa does not serve", 0 },
+	{ "delegate-ca-file", CONF_STRING, OPT(delegate.ca_file), 1, 4096,
+	  NULL, NULL, NULL, "CA of the delegates' serving certificates "
+	  "(default: the system's)", 0 },
+	{ "delegate-insecure-skip-tls-verify", CONF_BOOL, OPT(delegate.insecure),
+	  0, 0, "false", NULL, NULL, "do not verify the delegates' serving "
+	  "certificates (as their APIServices' insecureSkipTLSVerify)", 0 },
+	{ "delegate-client-cert-file", CONF_STRING, OPT(delegate.cert_file), 1,
+	  4096, NULL, NULL, NULL, "front-proxy client certificate (signed by "
+	  "the requestheader CA): the delegate sees each request's own user "
+	  "in X-Remote-User/Group/Extra, as from kube-apiserver", 0 },
+	{ "delegate-client-key-file", CONF_STRING, OPT(delegate.key_file), 1,
+	  4096, NULL, NULL, NULL, "key of --delegate-client-cert-file", 0 },
+	{ "delegate-token-file", CONF_STRING, OPT(delegate.token_file), 1, 4096,
+	  NULL, NULL, NULL, "instead: a bearer token (e.g. the ServiceAccount's, "
+	  "/var/run/secrets/kubernetes.io/serviceaccount/token); the delegate "
+	  "then sees flinkhpa, not the user", 0 },
+	{ "delegate-timeout", CONF_DURATION, OPT(delegate.timeout_ms), 1,
+	  MS_DAY, "5s", NULL, NULL, "time limit of one forwarded request; "
+	  "then a 503 for that metric only", 0 },
+	{ "delegate-discovery-interval", CONF_DURATION,
+	  OPT(delegate.discovery_ms), 1000, MS_DAY, "30s", NULL, NULL,
+	  "how often the delegates' discovery documents are read again", 0 },
 	{ "dump-scrape", CONF_STRING, OPT(dump_scrape), 1, 4096, NULL, NULL,
 	  NULL, "print every sample parsed from a Flink metrics page (FILE, "
 	  "or - for standard input), then a summary line, and exit", 0 },

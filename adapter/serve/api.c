@@ -10,6 +10,9 @@
  *   /apis/custom.metrics.k8s.io/V/namespaces/NAME/METRIC  (root route)
  *   /apis/external.metrics.k8s.io/v1beta1/namespaces/NS/METRIC
  *
+ * Metrics that are not flinkhpa's go to the delegate of their group, if
+ * there is one (api_forward); its discovery entries join ours.
+ *
  * Every API answer (discovery, values, Status) is JSON or, when the Accept
  * header asks for it first, the Kubernetes protobuf envelope.
  */
@@ -269,6 +272,44 @@ static int api_reslist_one(void *ud, const char *name, bool pods, bool jobs)
 	return rc;
 }
 
+static bool api_ours(const struct api_ctx *c, const char *metric)
+{
+	struct store_metric m;
+	bool pods, jobs;
+
+	return store_lookup_metric(c->store, metric, &m, &pods, &jobs);
+}
+
+struct delegated {
+	struct reslist *r;
+	const struct api_ctx *c;
+};
+
+/* One of the delegate's resources, unless its metric name is ours. */
+static int api_reslist_delegated(void *ud, const char *name, bool namespaced)
+{
+	struct delegated *dl = ud;
+	const char *slash = strchr(name, '/');
+	const char *metric = dl->r->external || !slash ? name : slash + 1;
+
+	if (api_ours(dl->c, metric))
+		return 0;
+	return api_resource(dl->r, "", name, namespaced,
+			    dl->r->external ? "ExternalMetricValueList"
+					    : "MetricValueList");
+}
+
+/* Ours, then the delegate's (as last read). */
+static int api_reslist_all(const struct api_ctx *c, const char *gv,
+			   struct reslist *r)
+{
+	struct delegated dl = { r, c };
+	int rc = api_each_metric(c, api_reslist_one, r);
+
+	return rc ? rc : delegate_each_resource(c->delegate, gv,
+						 api_reslist_delegated, &dl);
+}
+
 /* /apis/GROUP/VERSION: always 200, even before the first scrape. */
 static void api_resource_list(struct rctx *x, const char *gv, bool external)
 {
@@ -277,7 +318,7 @@ static void api_resource_list(struct rctx *x, const char *gv, bool external)
 	struct api_resource_list l = { gv, NULL, 0 };
 	struct buf b = BUF_INIT(4 * 1024 * 1024);
 
-	if (api_each_metric(x->c, api_reslist_one, &r)) {
+	if (api_reslist_all(x->c, gv, &r)) {
 		api_status(x, 500, "InternalError", NULL, NULL, NULL,
 			   "Internal error occurred: too many resources");
 		goto out;
@@ -529,6 +570,19 @@ static bool api_supported_resource(const char *r)
 	return strcmp(r, "pods") == 0 || strcmp(r, "deployments.apps") == 0;
 }
 
+/* A metric that is not ours, in a group with a delegate: leave the
+ * answer to it.  Our names always win. */
+static bool api_forward(struct rctx *x, enum delegate_group g,
+			const char *metric)
+{
+	if (!delegate_serves(x->c->delegate, g) || api_ours(x->c, metric))
+		return false;
+	x->rs->forward = g;
+	x->rs->code = 0;
+	buf_reset(&x->rs->body);
+	return true;
+}
+
 /* segs after /apis/custom.metrics.k8s.io/VERSION */
 static void api_custom(struct rctx *x, enum api_group_version gv,
 		       char **seg, int n)
@@ -545,6 +599,8 @@ static void api_custom(struct rctx *x, enum api_group_version gv,
 		q.resource = seg[2];
 		q.name = seg[3];
 		q.metric = seg[4];
+		if (api_forward(x, DELEGATE_CUSTOM, q.metric))
+			return;
 		if (!api_supported_resource(q.resource)) {
 			api_metric_not_found(x, &q, false);
 			return;
@@ -556,12 +612,15 @@ static void api_custom(struct rctx *x, enum api_group_version gv,
 	} else if (n == 3) {
 		q.resource = seg[0];
 		q.metric = seg[2];
-		api_metric_not_found(x, &q, false); /* nodes and the like */
+		if (!api_forward(x, DELEGATE_CUSTOM, q.metric))
+			api_metric_not_found(x, &q, false); /* nodes and the like */
 		return;
 	} else {
 		api_not_found(x);
 		return;
 	}
+	if (api_forward(x, DELEGATE_CUSTOM, q.metric))
+		return;
 	if (!api_prepare(x, &q))
 		return;
 	api_custom_query(x, &q);
@@ -582,6 +641,8 @@ static void api_external(struct rctx *x, char **seg, int n)
 		api_not_found(x);
 		return;
 	}
+	if (api_forward(x, DELEGATE_EXTERNAL, seg[2]))
+		return;
 	if (!store_lookup_metric(x->c->store, seg[2], &m, &pods, &jobs) ||
 	    !jobs) {
 		api_status(x, 404, "NotFound", NULL, NULL, NULL,
@@ -704,6 +765,7 @@ void api_handle(const struct api_ctx *c, const struct api_request *rq,
 	char copy[4096], *seg[MAX_SEGS];
 	int n;
 
+	rs->forward = DELEGATE_NONE;
 	if (api_negotiate(rq->accept, &x.proto)) {
 		api_status(&x, 406, "NotAcceptable", NULL, NULL, NULL,
 			   "only the following media types are accepted: "
@@ -791,4 +853,16 @@ void api_unauthorized(const struct api_request *rq, struct api_response *rs)
 	if (api_negotiate(rq->accept, &x.proto))
 		x.proto = false;
 	api_status(&x, 401, "Unauthorized", NULL, NULL, NULL, "Unauthorized");
+}
+
+void api_unavailable(const struct api_request *rq, const char *why,
+		     struct api_response *rs)
+{
+	struct rctx x = { NULL, rq, rs, false, api_pretty(rq), 0 };
+
+	if (api_negotiate(rq->accept, &x.proto))
+		x.proto = false;
+	api_status(&x, 503, "ServiceUnavailable", NULL, NULL, NULL,
+		   "the metrics adapter flinkhpa delegates to is unavailable: "
+		   "%s", why);
 }

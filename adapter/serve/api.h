@@ -6,6 +6,12 @@
  * JSON), pretty printing, and Kubernetes Status errors.  Everything is
  * answered from the store: nothing here blocks or touches the network.
  *
+ * A metric that is not flinkhpa's (neither in its catalogue nor in its
+ * rules), in a group with a delegate (api_ctx.delegate), is answered with
+ * api_response.forward set instead: the server forwards the request.  The
+ * discovery documents list the delegate's resources after flinkhpa's own,
+ * without those whose metric name is flinkhpa's.
+ *
  * api_attrs describes a request as Kubernetes authorization sees it, for
  * SubjectAccessReview.
  */
@@ -18,6 +24,7 @@
 #include "common/buf.h"
 #include "adapter/auth/authz.h"
 #include "adapter/collect/store.h"
+#include "adapter/delegate/delegate.h"
 
 struct api_ctx {
 	struct store *store;
@@ -30,6 +37,8 @@ struct api_ctx {
 	void *ud;
 	/* Current time in ms since the epoch; NULL: the real clock. */
 	int64_t (*now_ms)(void);
+	/* Where the metrics flinkhpa does not serve go; NULL: nowhere. */
+	struct delegate *delegate;
 };
 
 struct api_request {
@@ -47,6 +56,8 @@ struct api_response {
 	int code;
 	const char *content_type;
 	struct buf body; /* set up by the caller, with its limit */
+	/* Not answered: forward the request to this group's delegate. */
+	enum delegate_group forward;
 };
 
 void api_handle(const struct api_ctx *c, const struct api_request *rq,
@@ -61,5 +72,8 @@ void api_forbidden(const struct api_request *rq, const struct authz_attrs *a,
 		   const char *message, struct api_response *rs);
 /* A 401 Unauthorized Status (a credential that does not authenticate). */
 void api_unauthorized(const struct api_request *rq, struct api_response *rs);
+/* A 503 ServiceUnavailable Status: the delegate gave no answer (why). */
+void api_unavailable(const struct api_request *rq, const char *why,
+		     struct api_response *rs);
 
 #endif

@@ -10,6 +10,8 @@
  * certificate and headers (authn), and the request authorized (authz):
  * when the answer is not cached, the connection is suspended while the
  * review thread asks kube-apiserver, and resumed when the answer is in.
+ * A request api_handle leaves to the delegate is parked the same way while
+ * the delegate's thread forwards it (httpd_forward).
  */
 #include "adapter/serve/httpd.h"
 
@@ -38,6 +40,7 @@ struct httpd {
 	struct selfmetrics *sm;
 	struct authn *authn;
 	struct authz *authz;
+	struct delegate *delegate;
 	bool tls;
 	int port;
 };
@@ -54,6 +57,7 @@ struct hreq {
 	bool decided;
 	bool allowed;
 	char reason[256];
+	struct delegate_call *call; /* forwarded to the delegate */
 };
 
 static int64_t mono_us(void)
@@ -143,6 +147,13 @@ static void hdr_each(void *src, authn_each_fn fn, void *ud)
 	MHD_get_connection_values(src, MHD_HEADER_KIND, hdr_visit, &w);
 }
 
+static void arg_each(void *src, authn_each_fn fn, void *ud)
+{
+	struct hdr_walk w = { fn, ud };
+
+	MHD_get_connection_values(src, MHD_GET_ARGUMENT_KIND, hdr_visit, &w);
+}
+
 static void httpd_resume(void *ud)
 {
 	struct hreq *r = ud;
@@ -225,6 +236,44 @@ static bool httpd_authorize(struct httpd *h, struct hreq *r,
 	return true;
 }
 
+/* Park the request while the delegate answers it; false: it could not
+ * be forwarded, rs has the 503. */
+static bool httpd_forward(struct httpd *h, struct hreq *r,
+			  const struct api_request *rq,
+			  struct api_response *rs)
+{
+	struct delegate_req dr = { rs->forward, rq->path, arg_each, r->c,
+				   rq->accept, rq->user_agent,
+				   hdr(r->c, "Audit-Id"), &r->user };
+	struct err e;
+
+	err_clear(&e);
+	MHD_suspend_connection(r->c);
+	r->call = delegate_forward(h->delegate, &dr, httpd_resume, r, &e);
+	if (r->call)
+		return true;
+	MHD_resume_connection(r->c);
+	api_unavailable(rq, e.msg, rs);
+	return false;
+}
+
+/* The delegate's answer as it is, or a 503 when there is none. */
+static void httpd_forwarded(struct hreq *r, const struct api_request *rq,
+			    struct api_response *rs)
+{
+	struct delegate_result dr;
+
+	delegate_call_result(r->call, &dr);
+	if (!dr.code) {
+		api_unavailable(rq, dr.error, rs);
+		return;
+	}
+	rs->code = (int)dr.code;
+	rs->content_type = dr.content_type; /* lives as long as r->call */
+	if (buf_add(&rs->body, dr.body, dr.len))
+		api_unavailable(rq, "its answer is too large", rs);
+}
+
 static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 				    const char *url, const char *method,
 				    const char *version, const char *upload,
@@ -270,8 +319,14 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 		char msg[1024];
 		authz_forbidden_message(&r->user, &a, r->reason, msg, sizeof(msg));
 		api_forbidden(&rq, &a, msg, &rs);
+	} else if (r->call) {
+		httpd_forwarded(r, &rq, &rs);
 	} else {
 		api_handle(h->ctx, &rq, &rs);
+		if (rs.forward && h->delegate && httpd_forward(h, r, &rq, &rs)) {
+			buf_release(&rs.body);
+			return MHD_YES; /* parked until the delegate answers */
+		}
 	}
 	ret = httpd_reply(c, &rs);
 	buf_release(&rs.body);
@@ -286,6 +341,8 @@ static void httpd_completed(void *cls, struct MHD_Connection *c,
 	(void)cls;
 	(void)c;
 	(void)t;
+	if (*con_cls)
+		delegate_call_free(((struct hreq *)*con_cls)->call);
 	free(*con_cls);
 	*con_cls = NULL;
 }
@@ -332,7 +389,7 @@ static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
 		return NULL;
 	}
 	flags |= (v6 ? MHD_USE_IPv6 : 0) | (o->tls ? MHD_USE_TLS : 0) |
-		 (o->authz ? MHD_ALLOW_SUSPEND_RESUME : 0);
+		 (o->authz || o->delegate ? MHD_ALLOW_SUSPEND_RESUME : 0);
 	d = MHD_start_daemon(
 		flags, (uint16_t)o->port, NULL, NULL, httpd_access, h,
 		fd == MHD_INVALID_SOCKET ? MHD_OPTION_SOCK_ADDR
@@ -389,6 +446,7 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 	h->sm = sm;
 	h->authn = o->authn;
 	h->authz = o->authz;
+	h->delegate = o->delegate;
 	h->tls = o->tls;
 	h->d = httpd_daemon(h, MHD_INVALID_SOCKET, e);
 	if (!h->d) {

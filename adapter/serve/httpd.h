@@ -27,6 +27,7 @@ struct httpd_opts {
 				* requested (not required); NULL: none */
 	struct authn *authn;  /* NULL (with authz NULL): no authentication */
 	struct authz *authz;  /* NULL: everything allowed (demo only) */
+	struct delegate *delegate; /* NULL: nothing is forwarded */
 };
 
 struct httpd;

@@ -76,10 +76,10 @@ int main(int argc, char **argv)
 	st = store_new(spec, (int64_t)1 << 60);
 	fill(st, spec, atoi(argv[1]), atoi(argv[2]), 1704067200000LL);
 	{
-		struct api_ctx ctx = { st, spec, 5, NULL, NULL, NULL, NULL };
+		struct api_ctx ctx = { st, spec, 5, NULL, NULL, NULL, NULL, NULL };
 		struct httpd_opts o = { "127.0.0.1", 0, tls, buf_str(&cert),
 					buf_str(&key), (unsigned)atoi(argv[4]),
-					4096, NULL, NULL, NULL };
+					4096, NULL, NULL, NULL, NULL };
 		h = httpd_start(&o, &ctx, NULL, &e);
 		if (!h) {
 			fprintf(stderr, "bench_api: %s\n", e.msg);

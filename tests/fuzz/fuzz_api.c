@@ -34,7 +34,7 @@ static void setup(void)
 	ex_pod_values(pg, 0, 1000, &cpu, v, has);
 	store_put_page(st, "ns", "tm-1", pg, v, has, 1000, NULL);
 	ex_page_free(pg);
-	ctx = (struct api_ctx){ st, spec, 5, NULL, NULL, NULL, NULL };
+	ctx = (struct api_ctx){ st, spec, 5, NULL, NULL, NULL, NULL, NULL };
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -81,7 +81,7 @@ static int setup(void **state)
 	put(&f, "tm-3", "flink_taskmanager_Status_JVM_CPU_Load 0.1\n"
 		"flink_taskmanager_job_task_operator_pendingRecords{job_name=\"clicks\",} 5\n", T0);
 	put(&f, "tm-old", "flink_taskmanager_Status_JVM_CPU_Load 0.99\n", T0 - 60000);
-	f.ctx = (struct api_ctx){ f.st, f.spec, 5, ready, NULL, NULL, fixed_now };
+	f.ctx = (struct api_ctx){ f.st, f.spec, 5, ready, NULL, NULL, fixed_now, NULL };
 	buf_init(&f.rs.body, 64 * 1024 * 1024);
 	*state = &f;
 	return 0;

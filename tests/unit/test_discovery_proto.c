@@ -51,7 +51,7 @@ static int setup(void **state)
 
 	f.spec = ex_spec_new(rules, 2, NULL);
 	f.st = store_new(f.spec, 15000);
-	f.ctx = (struct api_ctx){ f.st, f.spec, 5, NULL, NULL, NULL, NULL };
+	f.ctx = (struct api_ctx){ f.st, f.spec, 5, NULL, NULL, NULL, NULL, NULL };
 	buf_init(&f.rs.body, 64 * 1024 * 1024);
 	*state = &f;
 	return 0;
