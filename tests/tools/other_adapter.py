@@ -22,7 +22,9 @@ groups, accept, code) for the tests to read.
 Values come from --state, a JSON file read on each request:
   {"custom": {"NS/services/NAME/METRIC": 2.5}, "external": {"NS/METRIC": 7},
    "delay": 0}
-"delay" (seconds) holds every metric answer that long (a slow adapter).
+"delay" (seconds) holds every metric answer that long (a slow adapter);
+"time" (seconds since the epoch) fixes the timestamps (for byte
+comparisons).
 """
 import argparse
 import json
@@ -274,7 +276,7 @@ class Handler(BaseHTTPRequestHandler):
                                   "verbs": ["get"]} for n in names]})
 
     def metric(self, parts, q, st, proto, rec):
-        now = time.time()
+        now = float(st.get("time", time.time()))
         group, version, rest = parts[1], parts[2], parts[3:]
         if group == CUSTOM and len(rest) == 5 and rest[0] == "namespaces" and rest[2] == "services":
             key = "%s/services/%s/%s" % (rest[1], rest[3], rest[4])
