@@ -130,7 +130,7 @@ time_of() { curl -s -A kcm -o "$FH_TMP/$2" -w '%{http_code} %{time_total}' "$1";
 time_of "$A$E/namespaces/web/queue_depth" slow.body >"$FH_TMP/slow" &
 slow=$!
 sleep 0.3
-for i in 1 2 3; do
+for _ in 1 2 3; do
 	read -r code t < <(time_of "$A$C/namespaces/flink/pods/%2A/flink_tm_busy_ratio" fast.body)
 	[ "$code" = 200 ] || fail "our metric during a slow forward: $code"
 	awk -v t="$t" 'BEGIN { exit !(t < 1.0) }' || fail "our metric took ${t}s while the delegate was slow"

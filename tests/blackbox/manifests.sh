@@ -5,7 +5,9 @@
 # (unknown fields, types, required fields, int-or-string, quantities,
 # base64); kubectl kustomize builds each kustomization; the base installs
 # what an extension API server needs (objects, RBAC, locked-down
-# Deployment) and the ca-bundle overlay verifies a mounted certificate; the
+# Deployment) but no APIService (each overlay adds the ones it is named
+# after; hack/check-apiservices.sh --list finds them) and the ca-bundle
+# overlay verifies a mounted certificate; the
 # adapter's arguments in the Deployments are flags `flinkhpa-adapter --help`
 # lists.  Negative cases prove the validator catches each kind of mistake
 # with the field's path, and positive ones that it accepts good objects
@@ -37,7 +39,7 @@ failures=()
 bad() { echo "FAIL: $*"; failures+=("$*"); }
 
 # 1. every kustomization builds and validates; flinkhpa-gen's output too
-for k in manifests/base manifests/overlays/ca-bundle manifests/overlays/local tests/data/gen/golden/*/; do
+for k in manifests/base manifests/overlays/*/ tests/data/gen/golden/*/; do
 	kubectl kustomize "$k" >"$FH_TMP/built.yaml" 2>"$FH_TMP/err" || { bad "kustomize $k: $(cat "$FH_TMP/err")"; continue; }
 	$V "$FH_TMP/built.yaml" >"$FH_TMP/out" 2>/dev/null || bad "$k does not validate: $(cat "$FH_TMP/out")"
 	echo "valid: $k ($(grep -c '^kind:' "$FH_TMP/built.yaml") objects)"
@@ -55,11 +57,15 @@ done
 # 2. what the base installs, and how
 kubectl kustomize manifests/base >"$FH_TMP/base.yaml" || fail "kustomize manifests/base"
 kubectl kustomize manifests/overlays/ca-bundle >"$FH_TMP/ca.yaml" || fail "kustomize the ca-bundle overlay"
-python3 - "$FH_TMP/base.yaml" "$FH_TMP/ca.yaml" >"$FH_TMP/out" 2>&1 <<'PY' || bad "the objects are not as they should be: $(cat "$FH_TMP/out")"
+for o in all custom external; do
+	kubectl kustomize manifests/overlays/$o-metrics >"$FH_TMP/$o.yaml" || fail "kustomize the $o-metrics overlay"
+done
+python3 - "$FH_TMP/base.yaml" "$FH_TMP/ca.yaml" "$FH_TMP/all.yaml" "$FH_TMP/custom.yaml" "$FH_TMP/external.yaml" \
+	>"$FH_TMP/out" 2>&1 <<'PY' || bad "the objects are not as they should be: $(cat "$FH_TMP/out")"
 import base64, sys, yaml
 def load(p):
     return {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(open(p)) if d}
-by, ca = load(sys.argv[1]), load(sys.argv[2])
+base, ca, by, custom, external = (load(p) for p in sys.argv[1:6])
 problems = []
 def check(ok, what):
     if not ok:
@@ -74,6 +80,17 @@ want = {("Namespace", "flinkhpa-system"), ("ServiceAccount", "flinkhpa-adapter")
         ("APIService", "v1beta1.custom.metrics.k8s.io"), ("APIService", "v1beta2.custom.metrics.k8s.io"),
         ("APIService", "v1beta1.external.metrics.k8s.io")}
 check(set(by) == want, "objects: extra %s, missing %s" % (set(by) - want, want - set(by)))
+# the base takes no metrics API; each overlay the APIs it is named after,
+# on top of the whole base
+apis = {k for k in want if k[0] == "APIService"}
+cust = {k for k in apis if "custom" in k[1]}
+check(set(base) == want - apis, "base: %s" % (set(base) ^ (want - apis)))
+check(set(custom) == want - apis | cust, "custom-metrics overlay: %s" % (set(custom) ^ (want - apis | cust)))
+check(set(external) == want - cust, "external-metrics overlay: %s" % (set(external) ^ (want - cust)))
+check(set(ca) == want, "ca-bundle overlay: %s" % (set(ca) ^ want))
+for o in (custom, external):
+    for k in o:
+        check(o[k] == by[k], "%s differs between the overlays" % (k,))
 for (kind, name), d in by.items():
     if kind not in ("Namespace", "ClusterRole", "ClusterRoleBinding", "APIService"):
         ns = "kube-system" if (kind, name) == ("RoleBinding", "flinkhpa-adapter-auth-reader") else "flinkhpa-system"
@@ -153,10 +170,22 @@ for p in problems:
 sys.exit(1 if problems else 0)
 PY
 
+# 2b. hack/check-apiservices.sh --list reads the same APIServices out of
+# every build (the pre-install check compares those with the cluster's)
+for k in manifests/base manifests/overlays/*/; do
+	got=$(hack/check-apiservices.sh --list "$k" | sort | tr '\n' ' ')
+	want=$(kubectl kustomize "$k" | python3 -c 'import sys, yaml
+print("".join(sorted("%s %s/%s\n" % (d["metadata"]["name"], d["spec"]["service"]["namespace"], d["spec"]["service"]["name"])
+      for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] == "APIService")), end="")' | tr '\n' ' ')
+	[ "$got" = "$want" ] || bad "check-apiservices.sh --list $k: [$got], want [$want]"
+done
+hack/check-apiservices.sh >/dev/null 2>&1
+[ $? = 2 ] || bad "check-apiservices.sh without a kustomization: not a usage error"
+
 # 3. the Deployments' arguments are flags the adapter has
 $FH_WRAP "$FH_BIN/flinkhpa-adapter" --help >"$FH_TMP/help" || bad "flinkhpa-adapter --help"
 grep -q '^  --secure-port int$' "$FH_TMP/help" || bad "--help does not list its flags as expected"
-for k in manifests/base manifests/overlays/ca-bundle; do
+for k in manifests/base manifests/overlays/ca-bundle manifests/overlays/*-metrics; do
 	kubectl kustomize "$k" | python3 -c '
 import sys, yaml
 for d in yaml.safe_load_all(sys.stdin):
