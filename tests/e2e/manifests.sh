@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # manifests.sh - manifests/ against a real kube-apiserver:
-#   - the base is applied with kubectl apply --validate=strict (the
-#     server's schema; an unknown field is refused, which the test checks
-#     first), the ca-bundle overlay passes a server-side dry run;
+#   - the base with both metrics APIs (overlays/all-metrics; the base alone
+#     has no APIService) is applied with kubectl apply --validate=strict
+#     (the server's schema; an unknown field is refused, which the test
+#     checks first), the ca-bundle overlay passes a server-side dry run;
 #   - the RBAC, checked with a SubjectAccessReview per grant for the
 #     adapter's ServiceAccount (what it needs, and nothing like secrets,
 #     deletes or the scale subresource) and for the HPA controller's;
@@ -39,7 +40,8 @@ yaml.safe_dump_all([d for d in docs if d["kind"] != "PodDisruptionBudget"], open
 yaml.safe_dump_all(pdbs, open(sys.argv[2] + "/pdb.yaml", "w"))
 PY
 }
-kubectl kustomize "$M/base" >"$FH_TMP/base.yaml" || fail "kustomize base"
+kubectl kustomize "$M/base" | grep -q '^kind: APIService$' && fail "the base registers an APIService"
+kubectl kustomize "$M/overlays/all-metrics" >"$FH_TMP/base.yaml" || fail "kustomize all-metrics"
 kubectl kustomize "$M/overlays/ca-bundle" >"$FH_TMP/ca.yaml" || fail "kustomize ca-bundle"
 without_pdb "$FH_TMP/base.yaml" "$FH_TMP/base"
 without_pdb "$FH_TMP/ca.yaml" "$FH_TMP/ca"
