@@ -35,6 +35,16 @@ openssl x509 -req -in "$FH_TMP/fp.csr" -CA "$pki/front-proxy-ca.crt" -CAkey "$pk
 	'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
 	'extendedKeyUsage=clientAuth') 2>/dev/null || fail "sign the front-proxy client certificate"
 
+# the other adapter's serving certificate: kube-apiserver checks it against
+# prometheus-adapter.monitoring.svc, flinkhpa against localhost
+openssl req -newkey rsa:2048 -nodes -subj /CN=prometheus-adapter -keyout "$FH_TMP/other.key" \
+	-out "$FH_TMP/other.csr" 2>/dev/null || fail "csr"
+openssl x509 -req -in "$FH_TMP/other.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" \
+	-CAcreateserial -days 1 -out "$FH_TMP/other.crt" -extfile <(printf '%s\n' \
+	'basicConstraints=CA:FALSE' 'keyUsage=critical,digitalSignature,keyEncipherment' \
+	'extendedKeyUsage=serverAuth' 'subjectAltName=DNS:prometheus-adapter.monitoring.svc,DNS:localhost') \
+	2>/dev/null || fail "sign the other adapter's certificate"
+
 # ---- 1. the other adapter, installed first ----
 state() { # QUEUE_DEPTH HTTP_REQUESTS
 	printf '{"custom": {"web/services/frontend/http_requests": %s}, "external": {"web/queue_depth": %s}}\n' \
@@ -44,7 +54,7 @@ state() { # QUEUE_DEPTH HTTP_REQUESTS
 state 5 1
 OPORT=$(free_port)
 python3 "$FH_ROOT/tests/tools/other_adapter.py" --port "$OPORT" --state "$FH_TMP/state.json" \
-	--log "$FH_TMP/other.log" --tls-cert "$pki/adapter.crt" --tls-key "$pki/adapter.key" \
+	--log "$FH_TMP/other.log" --tls-cert "$FH_TMP/other.crt" --tls-key "$FH_TMP/other.key" \
 	--requestheader-ca "$pki/front-proxy-ca.crt" --allowed-names front-proxy-client,flinkhpa-delegate \
 	--kube-server "$api" --kube-ca "$pki/ca.crt" --kube-cert "$pki/admin.crt" --kube-key "$pki/admin.key" \
 	>"$FH_TMP/other.out" 2>&1 &
