@@ -181,4 +181,44 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [ $ms -lt 1500 ] || fail "the shutdown waited for the delegate: ${ms}ms"
 wait $inflight
 echo "shutdown with a forward in flight: ${ms}ms, the client got [$(cat "$FH_TMP/inflight.code")]"
+
+# 7. TLS and front-proxy identities on both sides (no Kubernetes API: only
+# system:masters is authorized, by flinkhpa and by the other adapter)
+kill "$OTHER_PID"
+wait "$OTHER_PID" 2>/dev/null
+pki=$FH_TMP/pki
+"$FH_ROOT/hack/certs.sh" "$pki" >/dev/null 2>&1 || fail "hack/certs.sh"
+state 0
+python3 "$FH_ROOT/tests/tools/other_adapter.py" --port "$OPORT" --state "$FH_TMP/state.json" \
+	--log "$FH_TMP/other.log" --tls-cert "$pki/adapter.crt" --tls-key "$pki/adapter.key" \
+	--requestheader-ca "$pki/front-proxy-ca.crt" --allowed-names front-proxy-client >"$FH_TMP/other.out" 2>&1 &
+BB_PIDS+=($!)
+start_adapter --tls-cert-file "$pki/adapter.crt" --tls-private-key-file "$pki/adapter.key" \
+	--requestheader-client-ca-file "$pki/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+	--targets-file "$FH_TMP/targets.yaml" --scrape-interval 1s \
+	--delegate-external-metrics "https://localhost:$OPORT" --delegate-ca-file "$pki/ca.crt" \
+	--delegate-client-cert-file "$pki/front-proxy-client.crt" --delegate-client-key-file "$pki/front-proxy-client.key"
+A=https://127.0.0.1:$ADAPTER_PORT
+wait_ready "$A"
+fp=(--cacert "$pki/ca.crt" --cert "$pki/front-proxy-client.crt" --key "$pki/front-proxy-client.key")
+n0=$(wc -l <"$FH_TMP/other.log")
+code=$(curl -s -A kcm -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H 'X-Remote-User: alice' \
+	-H 'X-Remote-Group: system:masters' -H 'X-Remote-Group: dev' -H 'X-Remote-Extra-Scopes: a%2Fb' \
+	-H 'Audit-Id: audit-1' "https://localhost:$ADAPTER_PORT$E/namespaces/web/queue_depth")
+[ "$code" = 200 ] || fail "alice through both: $code $(cat "$FH_TMP/body")"
+expect_body_has '"value":"42"'
+tail -n 1 "$FH_TMP/other.log" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+want = {"user": "alice", "groups": ["system:masters", "dev", "system:authenticated"],
+        "how": "front-proxy front-proxy-client", "extra": {"scopes": "a%2Fb"}, "audit": "audit-1"}
+bad = {k: (r.get(k), v) for k, v in want.items() if r.get(k) != v}
+sys.exit("the other adapter saw %s" % bad if bad else 0)' || fail "identity as forwarded"
+# anonymous: refused by flinkhpa, never forwarded
+code=$(curl -s -A kcm -o "$FH_TMP/body" -w '%{http_code}' --cacert "$pki/ca.crt" -H 'X-Remote-User: alice' \
+	-H 'X-Remote-Group: system:masters' "https://localhost:$ADAPTER_PORT$E/namespaces/web/queue_depth")
+[ "$code" = 403 ] || fail "anonymous with spoofed headers: $code"
+[ "$(wc -l <"$FH_TMP/other.log")" = $((n0 + 1)) ] || fail "a refused request was forwarded"
+echo "TLS: the caller's identity forwarded under flinkhpa's front-proxy certificate"
+stop_adapter
 echo ok
