@@ -70,6 +70,19 @@ kind: Service
 metadata: {name: prometheus-adapter, namespace: monitoring}
 spec: {type: ExternalName, externalName: localhost, ports: [{name: https, port: $OPORT}]}
 ---
+# the HPA controller reads its metrics (as KEDA's keda-external-metrics-reader
+# and prometheus-adapter's hpa-controller-custom-metrics grant)
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: other-metrics-reader}
+rules: [{apiGroups: [custom.metrics.k8s.io, external.metrics.k8s.io], resources: ["*"], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: other-metrics-reader}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: other-metrics-reader}
+subjects: [{kind: ServiceAccount, name: horizontal-pod-autoscaler, namespace: kube-system}]
+---
 apiVersion: apiregistration.k8s.io/v1
 kind: APIService
 metadata: {name: v1beta1.custom.metrics.k8s.io}
