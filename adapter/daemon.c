@@ -594,7 +594,7 @@ static void d_stop(struct daemon *d)
 		pthread_join(d->cert_thread, NULL);
 	if (d->authz)
 		authz_shutdown(d->authz); /* resumes parked requests */
-	delegate_shutdown(d->delegate); /* the same */
+	delegate_stop(d->delegate); /* the same */
 	httpd_stop(d->httpd);
 	delegate_free(d->delegate);
 	authz_free(d->authz);

@@ -835,7 +835,7 @@ int delegate_start(struct delegate *d, struct err *e)
 	return 0;
 }
 
-void delegate_shutdown(struct delegate *d)
+void delegate_stop(struct delegate *d)
 {
 	if (!d || !d->running)
 		return;
@@ -849,7 +849,7 @@ void delegate_free(struct delegate *d)
 {
 	if (!d)
 		return;
-	delegate_shutdown(d);
+	delegate_stop(d);
 	if (!d->stopping) /* never started: fail what was queued */
 		dg_fail_all(d);
 	curl_multi_cleanup(d->multi);

@@ -52,7 +52,7 @@ struct delegate *delegate_new(const struct delegate_opts *o, struct err *e);
 int delegate_start(struct delegate *d, struct err *e);
 /* Fail every queued and running call (done is called for each) and stop
  * the thread; before the HTTP server stops. */
-void delegate_shutdown(struct delegate *d);
+void delegate_stop(struct delegate *d);
 void delegate_free(struct delegate *d); /* shuts down first; accepts NULL */
 
 /* Is group delegated?  NULL d: no. */

@@ -229,7 +229,7 @@ static void forward__down_delegate_fails_not_hangs(void **state)
 	assert_null(delegate_forward(f->d, &rq, on_done, NULL, &e));
 	/* a call left queued when the delegate stops is answered too */
 	rq.group = DELEGATE_CUSTOM;
-	delegate_shutdown(f->d);
+	delegate_stop(f->d);
 	err_clear(&e);
 	assert_null(delegate_forward(f->d, &rq, on_done, NULL, &e));
 	assert_non_null(strstr(e.msg, "stopping"));
