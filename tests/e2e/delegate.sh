@@ -198,7 +198,7 @@ wait_replicas() { # NS DEPLOYMENT WANT SECONDS
 # queue_depth 5 (under one pod's 10), http_requests 1 (under 2): the other
 # adapter alone; web holds 1 replica with a value read, api too
 deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until kubectl -n web get hpa web -o jsonpath='{.status.currentMetrics}' | grep -q '"averageValue":"5"'; do
+until kubectl -n web get hpa.v2beta2.autoscaling web -o jsonpath='{.status.currentMetrics}' | grep -q '"averageValue":"5"'; do
 	[ $SECONDS -lt $deadline ] || fail "web's HPA reads no value from the other adapter: $(hpa_state web web)"
 	sleep 1
 done
@@ -293,11 +293,11 @@ page 100 # busy 100m: Flink scales down to 1
 wait_replicas flink flink-taskmanager 1 120
 for h in web api; do
 	deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-	until [ "$(kubectl -n web get hpa "$h" -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].status}')" = False ]; do
+	until [ "$(kubectl -n web get hpa.v2beta2.autoscaling "$h" -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].status}')" = False ]; do
 		[ $SECONDS -lt $deadline ] || fail "$h: ScalingActive is not False: $(hpa_state web "$h")"
 		sleep 1
 	done
-	kubectl -n web get hpa "$h" -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].message}' >"$FH_TMP/cond"
+	kubectl -n web get hpa.v2beta2.autoscaling "$h" -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].message}' >"$FH_TMP/cond"
 	grep -q 'the metrics adapter flinkhpa delegates to is unavailable' "$FH_TMP/cond" ||
 		fail "$h's condition does not say why: $(cat "$FH_TMP/cond")"
 	echo "$h: ScalingActive False: $(cat "$FH_TMP/cond")"
