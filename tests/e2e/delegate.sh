@@ -187,6 +187,20 @@ spec:
       target: {type: AverageValue, averageValue: 500m}
 EOF
 replicas() { kubectl -n "$1" get deployment "$2" -o jsonpath='{.spec.replicas}'; }
+# the HPA as autoscaling/v2beta2 (v1 keeps metrics and conditions in
+# annotations): hpa_metrics NS NAME (currentMetrics, compact JSON),
+# hpa_cond NS NAME TYPE FIELD
+hpa_json() { kubectl get --raw "/apis/autoscaling/v2beta2/namespaces/$1/horizontalpodautoscalers/$2"; }
+hpa_metrics() {
+	hpa_json "$1" "$2" | python3 -c 'import json, sys
+print(json.dumps(json.load(sys.stdin)["status"].get("currentMetrics"), separators=(",", ":")))'
+}
+hpa_cond() {
+	hpa_json "$1" "$2" | python3 -c 'import json, sys
+for c in json.load(sys.stdin)["status"].get("conditions") or []:
+    if c["type"] == sys.argv[1]:
+        print(c[sys.argv[2]])' "$3" "$4"
+}
 hpa_state() { kubectl -n "$1" describe hpa "$2" | tail -n 12; }
 wait_replicas() { # NS DEPLOYMENT WANT SECONDS
 	local deadline=$((SECONDS + $4 * FH_TIMEOUT_FACTOR))
@@ -198,15 +212,15 @@ wait_replicas() { # NS DEPLOYMENT WANT SECONDS
 # queue_depth 5 (under one pod's 10), http_requests 1 (under 2): the other
 # adapter alone; web holds 1 replica with a value read, api too
 deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until kubectl -n web get hpa.v2beta2.autoscaling web -o jsonpath='{.status.currentMetrics}' | grep -q '"averageValue":"5"'; do
-	[ $SECONDS -lt $deadline ] || fail "web's HPA reads no value from the other adapter: $(hpa_state web web)"
+until hpa_metrics web web | grep -q '"averageValue":"5"'; do
+	[ $SECONDS -lt $deadline ] || fail "web's HPA reads no value from the other adapter: $(hpa_metrics web web) $(hpa_state web web)"
 	sleep 1
 done
 echo "the other adapter alone:"
 kubectl get hpa -A
 
 # ---- 2. the pre-install check ----
-start_cluster_adapter --authorization-cache-ttl 1s -v 1 \
+start_cluster_adapter --authorization-cache-ttl 1s -v 2 \
 	--delegate-custom-metrics "https://localhost:$OPORT" --delegate-external-metrics "https://localhost:$OPORT" \
 	--delegate-ca-file "$pki/ca.crt" --delegate-client-cert-file "$FH_TMP/fp.crt" \
 	--delegate-client-key-file "$FH_TMP/fp.key" --delegate-timeout 3s --delegate-discovery-interval 2s
@@ -293,11 +307,11 @@ page 100 # busy 100m: Flink scales down to 1
 wait_replicas flink flink-taskmanager 1 120
 for h in web api; do
 	deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-	until [ "$(kubectl -n web get hpa.v2beta2.autoscaling "$h" -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].status}')" = False ]; do
+	until [ "$(hpa_cond web "$h" ScalingActive status)" = False ]; do
 		[ $SECONDS -lt $deadline ] || fail "$h: ScalingActive is not False: $(hpa_state web "$h")"
 		sleep 1
 	done
-	kubectl -n web get hpa.v2beta2.autoscaling "$h" -o jsonpath='{.status.conditions[?(@.type=="ScalingActive")].message}' >"$FH_TMP/cond"
+	hpa_cond web "$h" ScalingActive message >"$FH_TMP/cond"
 	grep -q 'the metrics adapter flinkhpa delegates to is unavailable' "$FH_TMP/cond" ||
 		fail "$h's condition does not say why: $(cat "$FH_TMP/cond")"
 	echo "$h: ScalingActive False: $(cat "$FH_TMP/cond")"
