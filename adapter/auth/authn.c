@@ -168,6 +168,8 @@ static bool chain_trusted(gnutls_x509_trust_list_t tl, struct chain *c)
 	return status == 0;
 }
 
+/* The idx-th value of attribute oid in the subject; false when there is
+ * none or it does not fit in n bytes. */
 static bool crt_attr(gnutls_x509_crt_t crt, const char *oid, unsigned idx,
 		     char *out, size_t n)
 {
@@ -177,6 +179,28 @@ static bool crt_attr(gnutls_x509_crt_t crt, const char *oid, unsigned idx,
 		return false;
 	out[n - 1] = '\0';
 	return true;
+}
+
+/* The subject's common name as Go's crypto/x509 (and so kube-apiserver)
+ * reads it: the LAST CN of the subject; false when there is none, it is
+ * empty or too long to hold. */
+static bool crt_cn(gnutls_x509_crt_t crt, char *out, size_t n)
+{
+	const char *oid = GNUTLS_OID_X520_COMMON_NAME;
+	unsigned last = 0;
+	bool any = false;
+	size_t size;
+	int rc;
+
+	for (unsigned i = 0;; i++) { /* count them; a long one ends nothing */
+		size = 0;
+		rc = gnutls_x509_crt_get_dn_by_oid(crt, oid, i, 0, NULL, &size);
+		if (rc != GNUTLS_E_SHORT_MEMORY_BUFFER && rc < 0)
+			break;
+		last = i;
+		any = true;
+	}
+	return any && crt_attr(crt, oid, last, out, n) && out[0];
 }
 
 /* ---- identity ---- */
@@ -228,16 +252,22 @@ static void hdr_one(void *ud, const char *name, const char *value)
 	}
 }
 
+/* The leaf's CN is one of the allowed names, compared whole (a CN with a
+ * comma in it matches no name). */
 static bool cn_allowed(const struct authn *a, gnutls_x509_crt_t leaf)
 {
-	char cn[300], key[304];
+	char cn[300];
+	size_t n;
 
 	if (!a->allowed)
 		return true;
-	if (!crt_attr(leaf, GNUTLS_OID_X520_COMMON_NAME, 0, cn, sizeof(cn)))
+	if (!crt_cn(leaf, cn, sizeof(cn)))
 		return false;
-	snprintf(key, sizeof(key), ",%s,", cn);
-	return strstr(a->allowed, key) != NULL;
+	n = strlen(cn);
+	for (const char *p = a->allowed + 1; *p; p = strchr(p, ',') + 1)
+		if (strncmp(p, cn, n) == 0 && p[n] == ',')
+			return true;
+	return false;
 }
 
 static bool from_front_proxy(struct authn *a, struct chain *c,
@@ -258,15 +288,22 @@ static bool from_front_proxy(struct authn *a, struct chain *c,
 static bool from_client_cert(struct authn *a, struct chain *c,
 			     struct authn_user *u)
 {
+	const char *oid = GNUTLS_OID_X520_ORGANIZATION_NAME;
 	char o[256];
+	size_t size;
+	int rc;
 
 	if (!c->n || !chain_trusted(a->client, c) ||
-	    !crt_attr(c->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0, u->name,
-		      sizeof(u->name)))
+	    !crt_cn(c->crt[0], u->name, sizeof(u->name)))
 		return false;
-	for (unsigned i = 0; crt_attr(c->crt[0], GNUTLS_OID_X520_ORGANIZATION_NAME,
-				      i, o, sizeof(o)); i++)
-		user_group(u, o);
+	for (unsigned i = 0;; i++) { /* every O, in order (one too long: skipped) */
+		size = sizeof(o);
+		rc = gnutls_x509_crt_get_dn_by_oid(c->crt[0], oid, i, 0, o, &size);
+		if (rc == 0)
+			user_group(u, o);
+		else if (rc != GNUTLS_E_SHORT_MEMORY_BUFFER)
+			break;
+	}
 	u->how = "client-certificate";
 	return true;
 }

@@ -7,6 +7,8 @@
  *    X-Remote-Group and X-Remote-Extra-* headers trusted;
  * 2. a client certificate that chains to the client CA: user = CN,
  *    groups = O;
+ * subjects are read as Go's crypto/x509 reads them (kube-apiserver): the
+ * CN is the LAST CN of the subject, the groups every O in order;
  * 3. anyone else is system:anonymous (group system:unauthenticated), and
  *    X-Remote-* headers from them are ignored.
  * Authenticated users get the group system:authenticated.

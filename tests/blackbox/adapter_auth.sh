@@ -9,7 +9,9 @@
 #   X-Remote-* headers without the front proxy's certificate: ignored;
 #   a certificate from another CA, or with a CN not allowed: ignored;
 #   a client-CA certificate with O=system:masters: 200, and its X-Remote-*
-#   headers ignored.
+#   headers ignored;
+#   subjects with several CNs read as Go's crypto/x509 (kube-apiserver)
+#   reads them: the last CN is the name, every O a group.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -26,6 +28,20 @@ openssl req -newkey rsa:2048 -nodes -subj "/CN=intruder" -keyout "$pki/intruder.
 		-CAkey "$pki/front-proxy-ca.key" -CAcreateserial -days 1 \
 		-extfile <(echo "extendedKeyUsage=clientAuth") -out "$pki/intruder.crt" 2>/dev/null ||
 	fail "openssl"
+
+# leaf NAME CA SUBJECT: a client certificate signed by CA
+leaf() {
+	openssl req -newkey rsa:2048 -nodes -subj "$3" -keyout "$pki/$1.key" \
+		-out "$pki/$1.csr" 2>/dev/null &&
+		openssl x509 -req -in "$pki/$1.csr" -CA "$pki/$2.crt" \
+			-CAkey "$pki/$2.key" -CAcreateserial -days 1 \
+			-extfile <(echo "extendedKeyUsage=clientAuth") \
+			-out "$pki/$1.crt" 2>/dev/null || fail "openssl $3"
+}
+leaf twocn ca "/CN=alice/CN=mallory"
+leaf groups ca "/CN=alice/O=dev/O=system:masters/CN=carol"
+leaf fp-evil-last front-proxy-ca "/CN=front-proxy-client/CN=evil-proxy"
+leaf fp-good-last front-proxy-ca "/CN=evil-proxy/CN=front-proxy-client"
 
 mkdir -p "$FH_TMP/tm"
 echo 'flink_taskmanager_job_task_operator_pendingRecords{job_name="j",} 7.0' >"$FH_TMP/tm/metrics"
@@ -71,11 +87,20 @@ expect_body_has 'User \"system:anonymous\"'
 call 200 --cert "$pki/admin.crt" --key "$pki/admin.key" "$P"
 call 403 --cert "$pki/kcm.crt" --key "$pki/kcm.key" -H 'X-Remote-Group: system:masters' "$P"
 expect_body_has 'User \"system:kube-controller-manager\" cannot get resource'
+# several CNs: the last one counts, as in kube-apiserver
+call 403 --cert "$pki/twocn.crt" --key "$pki/twocn.key" "$P"
+expect_body_has 'User \"mallory\" cannot get resource'
+call 200 --cert "$pki/groups.crt" --key "$pki/groups.key" "$P"
+call 403 --cert "$pki/fp-evil-last.crt" --key "$pki/fp-evil-last.key" \
+	-H 'X-Remote-User: mallory' -H 'X-Remote-Group: system:masters' "$P"
+expect_body_has 'User \"system:anonymous\"'
+call 200 --cert "$pki/fp-good-last.crt" --key "$pki/fp-good-last.key" \
+	-H 'X-Remote-User: hpa' -H 'X-Remote-Group: system:masters' "$P"
 # the protobuf clients get a protobuf Status
 code=$(curl -s --cacert "$pki/ca.crt" -o "$FH_TMP/pb" -w '%{http_code} %{content_type}' \
 	-H 'Accept: application/vnd.kubernetes.protobuf, */*' "$P")
 [ "$code" = "403 application/vnd.kubernetes.protobuf" ] || fail "protobuf 403: $code"
-grep -q 'user "mallory"' "$FH_TMP/adapter.log" && fail "a spoofed user was believed"
+grep -q 'user "mallory" (front-proxy)' "$FH_TMP/adapter.log" && fail "a spoofed user was believed"
 
 # the serving certificate files change: the adapter serves the new one
 # without a restart (certificates are rotated by cert-manager and the like)
