@@ -1,8 +1,10 @@
 /*
  * authz.c - delegated authorization (see authz.h): rules, a cache of
- * SubjectAccessReview answers, and one review thread that works through
- * the queue of misses (several waiting requests with the same question
- * share one review).
+ * SubjectAccessReview answers, and AZ_WORKERS review threads that work
+ * through the queue of misses at the same time, newest question first (so
+ * a burst of old questions does not hold up fresh requests); several
+ * waiting requests with the same question share one review, queued or
+ * under way.
  */
 #include "adapter/auth/authz.h"
 
@@ -19,6 +21,7 @@
 #include "common/str.h"
 
 #define AZ_SLOTS 4096
+#define AZ_WORKERS 8 /* reviews under way at most */
 
 struct az_entry {
 	char *key;
@@ -53,8 +56,8 @@ struct authz {
 	struct az_job *queue;    /* waiting for the review thread */
 	struct az_job *inflight; /* being reviewed */
 	bool stop;
-	bool running;
-	pthread_t th;
+	unsigned running; /* review threads started */
+	pthread_t th[AZ_WORKERS];
 	uint64_t reviews;
 };
 
@@ -408,8 +411,13 @@ static int az_enqueue(struct authz *z, char *key, bool token,
 		return ERR_STATE;
 	}
 	j = az_find(z->queue, key);
-	if (!j)
+	if (j) { /* asked again just now: it is the newest question */
+		az_unlink(&z->queue, j);
+		j->next = z->queue;
+		z->queue = j;
+	} else {
 		j = az_find(z->inflight, key);
+	}
 	if (!j && (j = calloc(1, sizeof(*j)))) {
 		j->key = key;
 		key = NULL;
@@ -521,12 +529,13 @@ struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
 	z->ttl_ms = ttl_ms;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
-	if ((k || z->tk) && pthread_create(&z->th, NULL, az_main, z) == 0)
-		z->running = true;
-	else if (k || z->tk) {
-		authz_free(z);
-		err_set(e, ERR_IO, "cannot start the authorization thread");
-		return NULL;
+	while ((k || z->tk) && z->running < AZ_WORKERS) {
+		if (pthread_create(&z->th[z->running], NULL, az_main, z)) {
+			authz_free(z);
+			err_set(e, ERR_IO, "cannot start the authorization threads");
+			return NULL;
+		}
+		z->running++;
 	}
 	return z;
 }
@@ -553,9 +562,8 @@ void authz_shutdown(struct authz *z)
 	}
 	pthread_mutex_unlock(&z->mu);
 	az_wake(all);
-	if (z->running)
-		pthread_join(z->th, NULL);
-	z->running = false;
+	while (z->running) /* each finishes the review it is on */
+		pthread_join(z->th[--z->running], NULL);
 }
 
 void authz_free(struct authz *z)

@@ -12,6 +12,10 @@
 #   headers ignored;
 #   subjects with several CNs read as Go's crypto/x509 (kube-apiserver)
 #   reads them: the last CN is the name, every O a group.
+# Then with a slow SubjectAccessReview server (python, here: it is the
+# reviewer, the adapter is real): distinct questions are reviewed at the
+# same time (at most 8), identical ones share one review, and the newest
+# waiting question goes first.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -123,5 +127,106 @@ until [ "$(serving_cn)" = flinkhpa-adapter-renewed ]; do
 done
 call 200 --cert "$pki/admin.crt" --key "$pki/admin.key" "$P"
 grep -q 'serving certificate reloaded' "$FH_TMP/adapter.log" || fail "reload not logged"
+stop_adapter
+
+# ---- SubjectAccessReviews: concurrent, bounded, coalesced, newest first
+cat >"$FH_TMP/sar.py" <<'PY'
+import http.server, json, sys, threading, time
+port_file, log_path, delay = sys.argv[1], sys.argv[2], float(sys.argv[3])
+lock = threading.Lock()
+state = {"now": 0, "peak": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        n = int(self.headers["Content-Length"])
+        spec = json.loads(self.rfile.read(n))["spec"]
+        with lock:
+            state["now"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            with open(log_path, "a") as f:
+                f.write("%s %d %d\n" % (spec["user"], state["now"], state["peak"]))
+        time.sleep(delay)
+        with lock:
+            state["now"] -= 1
+        out = json.dumps({"apiVersion": "authorization.k8s.io/v1",
+                          "kind": "SubjectAccessReview",
+                          "status": {"allowed": True}}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(s.server_address[1]))
+import os
+os.rename(port_file + ".tmp", port_file)
+s.serve_forever()
+PY
+sar_log=$FH_TMP/sar.log
+: >"$sar_log"
+python3 "$FH_TMP/sar.py" "$FH_TMP/sar.port" "$sar_log" $((4 * FH_TIMEOUT_FACTOR)) &
+BB_PIDS+=($!)
+for _ in $(seq 1 100); do [ -s "$FH_TMP/sar.port" ] && break; sleep 0.1; done
+[ -s "$FH_TMP/sar.port" ] || fail "SubjectAccessReview server did not start"
+cat >"$FH_TMP/sar.kubeconfig" <<EOK
+apiVersion: v1
+kind: Config
+clusters: [{name: sar, cluster: {server: "http://127.0.0.1:$(cat "$FH_TMP/sar.port")"}}]
+users: [{name: u, user: {}}]
+contexts: [{name: sar, context: {cluster: sar, user: u}}]
+current-context: sar
+EOK
+start_adapter --targets-file "$FH_TMP/targets.yaml" --scrape-interval 1s \
+	--tls-cert-file "$pki/adapter.crt" --tls-private-key-file "$pki/adapter.key" \
+	--requestheader-client-ca-file "$pki/front-proxy-ca.crt" \
+	--requestheader-allowed-names front-proxy-client \
+	--client-ca-file "$pki/ca.crt" --authorization-kubeconfig "$FH_TMP/sar.kubeconfig" -v 2
+U=https://127.0.0.1:$ADAPTER_PORT
+P=$U/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/tm-1/flink_tm_backlog
+wait_ready "$U"
+as_user() { # user: GET $P as user through the front proxy, 200 wanted
+	local code
+	code=$(curl -s --cacert "$pki/ca.crt" "${fp[@]}" -H "X-Remote-User: $1" \
+		-o "$FH_TMP/body.$1" -w '%{http_code}' --max-time $((60 * FH_TIMEOUT_FACTOR)) "$P")
+	[ "$code" = 200 ] || echo "user $1: HTTP $code" >>"$FH_TMP/sar.errors"
+}
+sar_wait() { # N: until the reviewer has seen N questions
+	local deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+	until [ "$(wc -l <"$sar_log")" -ge "$1" ]; do
+		[ $SECONDS -lt $deadline ] || fail "reviewer saw $(wc -l <"$sar_log") of $1 questions: $(cat "$sar_log")"
+		sleep 0.1
+	done
+}
+# five distinct questions at once: five reviews at once
+pids=()
+for u in u1 u2 u3 u4 u5; do as_user $u & pids+=($!); done
+wait "${pids[@]}"
+[ ! -s "$FH_TMP/sar.errors" ] || fail "$(cat "$FH_TMP/sar.errors")"
+peak=$(awk '{print $3}' "$sar_log" | sort -n | tail -n1)
+[ "$peak" = 5 ] || fail "5 distinct questions, at most $peak reviewed at once: $(cat "$sar_log")"
+# five identical questions at once: one review
+: >"$sar_log"
+pids=()
+for _ in 1 2 3 4 5; do as_user same & pids+=($!); done
+wait "${pids[@]}"
+[ ! -s "$FH_TMP/sar.errors" ] || fail "$(cat "$FH_TMP/sar.errors")"
+[ "$(grep -c '^same ' "$sar_log")" = 1 ] || fail "identical questions not shared: $(cat "$sar_log")"
+# ten questions: 8 reviewed at once, the other two wait; the newer first
+: >"$sar_log"
+pids=()
+for i in 1 2 3 4 5 6 7 8; do as_user w$i & pids+=($!); done
+sar_wait 8
+as_user older & pids+=($!)
+sleep 0.5
+as_user newer & pids+=($!)
+wait "${pids[@]}"
+[ ! -s "$FH_TMP/sar.errors" ] || fail "$(cat "$FH_TMP/sar.errors")"
+peak=$(awk '{print $3}' "$sar_log" | sort -n | tail -n1)
+[ "$peak" = 8 ] || fail "reviews not bounded at 8 (peak $peak): $(cat "$sar_log")"
+order=$(awk '$1 == "older" || $1 == "newer" {printf "%s ", $1}' "$sar_log")
+[ "$order" = "newer older " ] || fail "waiting questions reviewed in order: $order"
 stop_adapter
 echo ok
