@@ -12,6 +12,11 @@
 #   headers ignored;
 #   subjects with several CNs read as Go's crypto/x509 (kube-apiserver)
 #   reads them: the last CN is the name, every O a group.
+# Slow clients: 4,200 connections from 127.0.0.2 trickling a TLS record
+# a byte every 2 s (past the connection limit of 4,096) while the HPA,
+# from 127.0.0.1, still gets its answer; each address gets at most 512
+# connections and the server closes every slow one at the header deadline
+# (32 s, kube-apiserver's ReadHeaderTimeout).
 # Then with a slow SubjectAccessReview server (python, here: it is the
 # reviewer, the adapter is real): distinct questions are reviewed at the
 # same time (at most 8), identical ones share one review, and the newest
@@ -128,6 +133,98 @@ done
 call 200 --cert "$pki/admin.crt" --key "$pki/admin.key" "$P"
 grep -q 'serving certificate reloaded' "$FH_TMP/adapter.log" || fail "reload not logged"
 stop_adapter
+
+# ---- slow clients: a header deadline and a connection cap per address
+cat >"$FH_TMP/slow.py" <<'PY'
+import socket, sys, time
+port, n, every, limit, ready = int(sys.argv[1]), int(sys.argv[2]), \
+    float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+# a TLS handshake record announcing 16 kB, sent a byte at a time
+record = b"\x16\x03\x01\x40\x00" + b"\x00" * 100000
+t0 = time.monotonic()
+socks = {}
+for i in range(n):
+    s = socket.socket()
+    s.setblocking(False)
+    s.bind(("127.0.0.2", 0))
+    try:
+        s.connect(("127.0.0.1", port))
+    except BlockingIOError:
+        pass
+    socks[s] = 0
+open(ready, "w").close()
+closed = []   # seconds after the start at which the server closed each
+sent_at = 0.0
+while socks and time.monotonic() - t0 < limit:
+    now = time.monotonic()
+    trickle = now - sent_at >= every
+    for s in list(socks):
+        gone = False
+        try:
+            if s.recv(4096) == b"":
+                gone = True
+        except BlockingIOError:
+            pass
+        except OSError:
+            gone = True
+        if not gone and trickle:
+            try:
+                s.send(record[socks[s]:socks[s] + 1])
+                socks[s] += 1
+            except (BlockingIOError, InterruptedError):
+                pass
+            except OSError:
+                gone = True
+        if gone:
+            closed.append(now - t0)
+            s.close()
+            del socks[s]
+    if trickle:
+        sent_at = now
+    time.sleep(0.2)
+late = [c for c in closed if c > 3]
+print("opened %d, closed at once %d, closed later %d (last after %.1f s), "
+      "still open %d" % (n, len(closed) - len(late), len(late),
+                         max(late) if late else 0, len(socks)))
+PY
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 9000 ]; then
+	ulimit -n 9000 2>/dev/null || echo "slow clients: cannot raise the file limit to 9000, part skipped"
+fi
+if [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 9000 ]; then
+	start_adapter --targets-file "$FH_TMP/targets.yaml" --scrape-interval 1s \
+		--tls-cert-file "$pki/adapter.crt" --tls-private-key-file "$pki/adapter.key" \
+		--requestheader-client-ca-file "$pki/front-proxy-ca.crt" \
+		--requestheader-allowed-names front-proxy-client \
+		--client-ca-file "$pki/ca.crt" -v 1
+	U=https://127.0.0.1:$ADAPTER_PORT
+	P=$U/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/tm-1/flink_tm_backlog
+	wait_ready "$U"
+	python3 "$FH_TMP/slow.py" "$ADAPTER_PORT" 4200 2 $((80 * FH_TIMEOUT_FACTOR)) \
+		"$FH_TMP/slow.ready" >"$FH_TMP/slow.out" 2>&1 &
+	slow_pid=$!
+	BB_PIDS+=($slow_pid)
+	for _ in $(seq 1 300); do [ -e "$FH_TMP/slow.ready" ] && break; sleep 0.1; done
+	[ -e "$FH_TMP/slow.ready" ] || fail "slow clients did not start"
+	sleep 3
+	# the HPA's request (through the front proxy), answered within its
+	# client's timeout while the slow connections are held
+	for i in 1 2 3; do
+		code=$(curl -s --cacert "$pki/ca.crt" "${fp[@]}" -H 'X-Remote-User: hpa' \
+			-H 'X-Remote-Group: system:masters' -o "$FH_TMP/body" -w '%{http_code}' \
+			--max-time $((10 * FH_TIMEOUT_FACTOR)) "$P")
+		[ "$code" = 200 ] || fail "HPA request $i while slow clients hold connections: $code"
+		sleep 1
+	done
+	wait $slow_pid
+	out=$(cat "$FH_TMP/slow.out")
+	echo "slow clients: $out"
+	[[ $out == *"still open 0" ]] || fail "slow connections kept past the header deadline: $out"
+	late=$(sed -n 's/.*closed later \([0-9]*\).*/\1/p' <<<"$out")
+	[ "$late" -le 512 ] || fail "more than 512 connections from one address: $out"
+	last=$(sed -n 's/.*(last after \([0-9]*\)\..*/\1/p' <<<"$out")
+	[ "$last" -le $((32 + 15 * FH_TIMEOUT_FACTOR)) ] || fail "slow connections closed after $last s: $out"
+	stop_adapter
+fi
 
 # ---- SubjectAccessReviews: concurrent, bounded, coalesced, newest first
 cat >"$FH_TMP/sar.py" <<'PY'
