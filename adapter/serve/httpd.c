@@ -74,6 +74,7 @@ struct httpd {
 struct hreq {
 	struct MHD_Connection *c;
 	bool started;      /* the handler's first call is done */
+	bool bad_uri;      /* %00 in the path or query */
 	struct authn_user user;
 	bool identified;
 	bool certs_done;   /* certificates looked at */
@@ -218,15 +219,17 @@ static void *httpd_reaper(void *arg)
 }
 
 /* The request line is in: a kept-alive connection starts its header
- * deadline now. */
+ * deadline now.  The raw URI is looked at before MHD decodes it: a %00
+ * would cut the path or a parameter short. */
 static void *httpd_uri(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct hreq *r = calloc(1, sizeof(*r));
 
-	(void)uri;
 	hconn_set(cls, hconn_of(c), HC_HEADERS);
-	if (r)
+	if (r) {
 		r->c = c;
+		r->bad_uri = strstr(uri, "%00") != NULL;
+	}
 	return r;
 }
 
@@ -264,6 +267,31 @@ static enum MHD_Result httpd_reply(struct MHD_Connection *c,
 	if (audit)
 		MHD_add_response_header(r, "Audit-Id", audit);
 	ret = MHD_queue_response(c, (unsigned)rs->code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A request that cannot be read, answered as Go's net/http answers one:
+ * 400, plain text, and the connection closed. */
+static enum MHD_Result httpd_bad_request(struct MHD_Connection *c,
+					 const char *why)
+{
+	char msg[256];
+	size_t n = (size_t)snprintf(msg, sizeof(msg), "400 Bad Request: %s", why);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		n < sizeof(msg) ? n : sizeof(msg) - 1, msg, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "text/plain; charset=utf-8") == MHD_NO ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
+				    "close") == MHD_NO) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(c, MHD_HTTP_BAD_REQUEST, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -403,6 +431,8 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->bad_uri)
+		return httpd_bad_request(c, "invalid URI: %00 (NUL)");
 	t0 = mono_us();
 	rq = (struct api_request){ method, url, arg(c, "labelSelector"),
 				   arg(c, "metricLabelSelector"),

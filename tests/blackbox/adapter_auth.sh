@@ -11,7 +11,8 @@
 #   a client-CA certificate with O=system:masters: 200, and its X-Remote-*
 #   headers ignored;
 #   subjects with several CNs read as Go's crypto/x509 (kube-apiserver)
-#   reads them: the last CN is the name, every O a group.
+#   reads them: the last CN is the name, every O a group;
+#   %00 in a path or query: 400.
 # Slow clients: 4,200 connections from 127.0.0.2 trickling a TLS record
 # a byte every 2 s (past the connection limit of 4,096) while the HPA,
 # from 127.0.0.1, still gets its answer; each address gets at most 512
@@ -105,6 +106,11 @@ call 403 --cert "$pki/fp-evil-last.crt" --key "$pki/fp-evil-last.key" \
 expect_body_has 'User \"system:anonymous\"'
 call 200 --cert "$pki/fp-good-last.crt" --key "$pki/fp-good-last.key" \
 	-H 'X-Remote-User: hpa' -H 'X-Remote-Group: system:masters' "$P"
+# %00 in the path or query: 400, not a path cut short
+call 400 "$U/healthz%00/apis"
+expect_body_has '400 Bad Request'
+call 400 "$U/readyz?verbose=%00"
+call 400 "${fp[@]}" -H 'X-Remote-User: hpa' -H 'X-Remote-Group: system:masters' "$P?labelSelector=a%3Db%00"
 # the protobuf clients get a protobuf Status
 code=$(curl -s --cacert "$pki/ca.crt" -o "$FH_TMP/pb" -w '%{http_code} %{content_type}' \
 	-H 'Accept: application/vnd.kubernetes.protobuf, */*' "$P")
