@@ -234,21 +234,46 @@ static void extra_key(const char *in, char *out, size_t n)
 	out[k] = '\0';
 }
 
+/* Copy value without the blanks (space, tab) around it, as Go's net/http
+ * reads header values. */
+static void cpy_trimmed(char *out, size_t n, const char *value)
+{
+	size_t len;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strlen(value);
+	while (len && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, value, len);
+	out[len] = '\0';
+}
+
+struct hdr_ctx {
+	struct authn_user *u;
+	bool user_seen; /* the first X-Remote-User counts, as Header.Get */
+};
+
 static void hdr_one(void *ud, const char *name, const char *value)
 {
-	struct authn_user *u = ud;
+	struct hdr_ctx *x = ud;
+	struct authn_user *u = x->u;
+	char v[256];
 
+	cpy_trimmed(v, sizeof(v), value);
 	if (strcasecmp(name, "X-Remote-User") == 0) {
-		if (!u->name[0])
-			str_lcpy(u->name, value, sizeof(u->name));
+		if (!x->user_seen)
+			str_lcpy(u->name, v, sizeof(u->name));
+		x->user_seen = true;
 	} else if (strcasecmp(name, "X-Remote-Group") == 0) {
-		user_group(u, value);
+		user_group(u, v);
 	} else if (strncasecmp(name, "X-Remote-Extra-", 15) == 0 &&
 		   u->nextra < AUTHN_MAX_EXTRA) {
 		extra_key(name + 15, u->extra_key[u->nextra],
 			  sizeof(u->extra_key[0]));
-		str_lcpy(u->extra_val[u->nextra++], value,
-			 sizeof(u->extra_val[0]));
+		str_lcpy(u->extra_val[u->nextra++], v, sizeof(u->extra_val[0]));
 	}
 }
 
@@ -276,7 +301,7 @@ static bool from_front_proxy(struct authn *a, struct chain *c,
 {
 	if (!c->n || !chain_trusted(a->rh, c) || !cn_allowed(a, c->crt[0]))
 		return false;
-	h->each(h->src, hdr_one, u);
+	h->each(h->src, hdr_one, &(struct hdr_ctx){ u, false });
 	if (!u->name[0]) { /* no user name: not this authenticator */
 		memset(u, 0, sizeof(*u));
 		return false;
