@@ -44,20 +44,29 @@ static int authn_list(const char *pem, gnutls_x509_trust_list_t *out,
 	return 0;
 }
 
-static char *authn_allowed(const char *names)
+/* The allowed names as ",name1,name2," in *out (NULL: any name); a list
+ * that cannot be kept is an error, never "any". */
+static int authn_allowed(const char *names, char **out, struct err *e)
 {
 	struct buf b = BUF_INIT(64 * 1024);
-	char *copy;
+	int rc;
 
+	*out = NULL;
 	if (!names || !*names)
-		return NULL;
-	buf_addc(&b, ',');
-	for (const char *p = names; *p; p++)
+		return 0;
+	rc = buf_addc(&b, ',');
+	for (const char *p = names; *p && !rc; p++)
 		if (*p != ' ')
-			buf_addc(&b, *p);
-	buf_addc(&b, ',');
-	copy = buf_detach(&b, NULL);
-	return copy;
+			rc = buf_addc(&b, *p);
+	if (!rc)
+		rc = buf_addc(&b, ',');
+	if (!rc && !(*out = buf_detach(&b, NULL)))
+		rc = ERR_NOMEM;
+	buf_release(&b);
+	return rc ? err_set(e, rc, "the allowed names of the front proxy: %s",
+			    rc == ERR_LIMIT ? "longer than 64 KiB"
+					    : "out of memory")
+		  : 0;
 }
 
 int authn_set_cas(struct authn *a, const struct authn_cas *cas, struct err *e)
@@ -75,7 +84,14 @@ int authn_set_cas(struct authn *a, const struct authn_cas *cas, struct err *e)
 			gnutls_x509_trust_list_deinit(rh, 1);
 		return rc;
 	}
-	allowed = authn_allowed(cas->allowed_names);
+	rc = authn_allowed(cas->allowed_names, &allowed, e);
+	if (rc) {
+		if (rh)
+			gnutls_x509_trust_list_deinit(rh, 1);
+		if (client)
+			gnutls_x509_trust_list_deinit(client, 1);
+		return rc;
+	}
 	pthread_rwlock_wrlock(&a->lock);
 	if (a->rh)
 		gnutls_x509_trust_list_deinit(a->rh, 1);

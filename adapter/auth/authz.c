@@ -69,20 +69,40 @@ static int64_t az_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The question as a string: user, groups, extra and the attributes. */
+/* One field of a key, its length first: no two questions share a key,
+ * whatever bytes their names hold. */
+static int az_field(struct buf *b, const char *s)
+{
+	return buf_addf(b, "%zu:%s;", strlen(s), s);
+}
+
+/* The question as a string: user, groups, extra and the attributes; NULL
+ * when it cannot be built (the caller denies). */
 static char *az_key(const struct authn_user *u, const struct authz_attrs *a)
 {
-	struct buf b = BUF_INIT(64 * 1024);
+	const char *attrs[] = { a->verb, a->ns, a->group, a->version,
+				a->resource_name, a->subresource, a->name,
+				a->resource ? "" : a->path };
+	struct buf b = BUF_INIT(256 * 1024);
+	int rc = az_field(&b, u->name);
 
-	buf_addf(&b, "%s\x1f", u->name);
-	for (size_t i = 0; i < u->ngroups; i++)
-		buf_addf(&b, "%s\x1e", u->groups[i]);
-	for (size_t i = 0; i < u->nextra; i++)
-		buf_addf(&b, "\x1f%s=%s", u->extra_key[i], u->extra_val[i]);
-	buf_addf(&b, "\x1f%d\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
-		 a->resource, a->verb, a->ns, a->group, a->version,
-		 a->resource_name, a->subresource, a->name,
-		 a->resource ? "" : a->path);
+	if (!rc)
+		rc = buf_addf(&b, "%zu groups;", u->ngroups);
+	for (size_t i = 0; !rc && i < u->ngroups; i++)
+		rc = az_field(&b, u->groups[i]);
+	if (!rc)
+		rc = buf_addf(&b, "%zu extra;", u->nextra);
+	for (size_t i = 0; !rc && i < u->nextra; i++)
+		if (!(rc = az_field(&b, u->extra_key[i])))
+			rc = az_field(&b, u->extra_val[i]);
+	if (!rc)
+		rc = buf_addf(&b, "%d;", a->resource);
+	for (size_t i = 0; !rc && i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		rc = az_field(&b, attrs[i]);
+	if (rc) {
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b, NULL);
 }
 
@@ -418,11 +438,14 @@ static int az_enqueue(struct authz *z, char *key, bool token,
 	} else {
 		j = az_find(z->inflight, key);
 	}
-	if (!j && (j = calloc(1, sizeof(*j)))) {
+	if (!j && (j = calloc(1, sizeof(*j))) && !(j->body = body(arg))) {
+		free(j); /* out of memory */
+		j = NULL;
+	}
+	if (j && !j->key) { /* a new job */
 		j->key = key;
 		key = NULL;
 		j->token = token;
-		j->body = body(arg);
 		j->next = z->queue;
 		z->queue = j;
 		pthread_cond_signal(&z->cv);
@@ -479,7 +502,10 @@ static char *az_token_key(const char *token)
 {
 	struct buf b = BUF_INIT(64 * 1024);
 
-	buf_addf(&b, "token\x1f%s", token);
+	if (buf_addf(&b, "token;%s", token)) { /* NULL: the caller denies */
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b, NULL);
 }
 
