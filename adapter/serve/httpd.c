@@ -10,6 +10,13 @@
  * certificate and headers (authn), and the request authorized (authz):
  * when the answer is not cached, the connection is suspended while the
  * review thread asks kube-apiserver, and resumed when the answer is in.
+ *
+ * Slow clients (see httpd.h): libmicrohttpd's own timeout is one of
+ * inactivity, which every trickled byte resets, so the connections are
+ * tracked from its notifications and a reaper thread shuts down those past
+ * the header or idle deadline; the cap per address is libmicrohttpd's.
+ * Its URI callback also sees the raw request line, before a %00 in it is
+ * decoded into a NUL that would cut the path short: such a request is 400.
  */
 #include "adapter/serve/httpd.h"
 
