@@ -261,8 +261,10 @@ register_apiservices "$ADAPTER_PORT"
 for a in $APIS; do
 	[ "$(served_by "$a")" = flinkhpa-system/flinkhpa-adapter ] || fail "$a: $(served_by "$a")"
 done
-"$FH_ROOT/hack/check-apiservices.sh" "$FH_TMP/install" | grep -q 'already served by flinkhpa-system/flinkhpa-adapter' ||
-	fail "the check after the install"
+"$FH_ROOT/hack/check-apiservices.sh" "$FH_TMP/install" >"$FH_TMP/check.out" 2>&1 ||
+	fail "the check after the install: $(cat "$FH_TMP/check.out")"
+[ "$(grep -c ': already served by flinkhpa-system/flinkhpa-adapter$' "$FH_TMP/check.out")" = 3 ] ||
+	fail "the check after the install: $(cat "$FH_TMP/check.out")"
 get_raw /apis/custom.metrics.k8s.io/v1beta2
 deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
 until grep -q '"services/http_requests"' "$FH_TMP/body"; do
@@ -292,10 +294,10 @@ for p in /apis/external.metrics.k8s.io/v1beta1/namespaces/web/queue_depth \
 	/apis/custom.metrics.k8s.io/v1beta2/namespaces/web/services/frontend/http_requests; do
 	grep -F "\"path\": \"$p\"" "$FH_TMP/other.new" | grep -F "\"user\": \"$hpa\"" |
 		grep -F '"how": "front-proxy flinkhpa-delegate"' | grep -F '"accept": "application/vnd.kubernetes.protobuf, */*"' |
-		grep -qF '"code": 200' || fail "the HPA controller's request for $p did not reach the other adapter as itself, in protobuf: $(grep -F "$p" "$FH_TMP/other.new" | tail -n 2)"
+		grep -F '"code": 200' >/dev/null || fail "the HPA controller's request for $p did not reach the other adapter as itself, in protobuf: $(grep -F "$p" "$FH_TMP/other.new" | tail -n 2)"
 done
 grep -F '"path": "/apis/external.metrics.k8s.io/v1beta1/namespaces/web/queue_depth"' "$FH_TMP/other.new" |
-	grep -qF '"query": "labelSelector=queue%3Dorders"' || fail "the selector was not passed on"
+	grep -F '"query": "labelSelector=queue%3Dorders"' >/dev/null || fail "the selector was not passed on"
 grep -q 'flink_tm_busy_ratio' "$FH_TMP/other.new" && fail "flinkhpa's own metric was forwarded"
 grep -q 'allowed' "$FH_TMP/adapter.log" || fail "flinkhpa did not authorize"
 echo "the other adapter saw the HPA controller ($hpa) through flinkhpa's front-proxy certificate, in protobuf"
