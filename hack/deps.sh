@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # hack/deps.sh - make sure the Debian packages a make target needs are
 # installed.  Usage: hack/deps.sh SET...  with SET one of build, test,
-# valgrind, bench, k8s.  Installs what is missing with apt-get when run as root
+# valgrind, bench, k8s, image, node.  k8s includes image and node: the
+# end-to-end suite builds the adapter's image and runs it on a real node.  Installs what is missing with apt-get when run as root
 # (or through sudo without a password), and says so; otherwise names the
 # packages to install and fails.
 set -euo pipefail
@@ -11,7 +12,13 @@ pkgs_test="libcmocka-dev clang libclang-rt-dev python3 python3-yaml python3-json
 pkgs_demo="python3 curl"
 pkgs_valgrind="valgrind"
 pkgs_bench="golang-go golang-github-prometheus-common-dev wrk prometheus python3 curl"
-pkgs_k8s="golang-go make rsync jq dpkg-dev etcd-server"
+# make image: buildah builds the Containerfile; mmdebstrap makes the Debian
+# base when no registry can be reached
+pkgs_image="buildah mmdebstrap"
+# a real node for tests/e2e/incluster.sh: the container runtime, its
+# runtime and the loopback CNI plugin (no pod network)
+pkgs_node="containerd runc containernetworking-plugins"
+pkgs_k8s="golang-go make rsync jq dpkg-dev etcd-server $pkgs_image $pkgs_node"
 
 want=()
 for set in "$@"; do
