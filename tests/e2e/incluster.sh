@@ -223,6 +223,7 @@ kubectl get hpa -A
 [ -z "$(kubectl -n flink get pods -o jsonpath='{.items[*].spec.nodeName}')" ] || fail "a TaskManager pod went to the node"
 
 step "assertion: delete the leader pod $leader"
+kubectl -n $NS logs "$leader" >"$FH_TMP/log-$leader" 2>&1 || fail "kubectl logs $leader"
 kubectl -n $NS delete pod "$leader" --wait=false >/dev/null || fail "delete $leader"
 deadline=$((SECONDS + 90 * FH_TIMEOUT_FACTOR))
 while :; do
@@ -256,7 +257,7 @@ echo "    PodDisruptionBudget healthy/allowed disruptions: $pdb"
 
 step "assertion: kubectl logs are klog lines with no error"
 for p in $(adapter_pods) pod/"$leader"; do
-	# the deleted pod's log is gone with it; its lines were read above
+	# the deleted pod's log is gone with it; it was read just before
 	[ "$p" = pod/"$leader" ] && f=$FH_TMP/log-$leader || {
 		f=$FH_TMP/log-${p#pod/}
 		kubectl -n $NS logs "$p" >"$f" 2>&1 || fail "kubectl logs $p"
