@@ -32,6 +32,7 @@ revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 if [ "$revision" != unknown ] && [ -n "$(git status --porcelain 2>/dev/null)" ]; then
 	revision=$revision-dirty
 fi
+describe=$(git describe --always --dirty 2>/dev/null || echo unknown)
 export BUILDAH_ISOLATION=${BUILDAH_ISOLATION:-chroot}
 build_image=${BUILD_IMAGE:-docker.io/library/debian:bookworm}
 local_base=localhost/flinkhpa-build-base:bookworm
@@ -96,6 +97,7 @@ log "building $name on $build_image (storage $STORAGE_DRIVER, isolation $BUILDAH
 bah build --layers --pull=false -f Containerfile -t "$name" \
 	--build-arg BUILD_IMAGE="$build_image" \
 	--build-arg VERSION="$version" --build-arg REVISION="$revision" \
+	--build-arg DESCRIBE="$describe" \
 	. >"$out/build.log" 2>&1 || {
 	tail -n 30 "$out/build.log" >&2
 	exit 1
