@@ -41,8 +41,9 @@ cluster_up
 node_up
 node_import "$archive"
 # the name the base asks for, as the CRI resolves it
-ctr_ images ls -q | grep -qx "docker.io/library/flinkhpa-adapter:$version" ||
-	fail "image not in containerd: $(ctr_ images ls -q)"
+images=$(ctr_ images ls -q)
+grep -qx "docker.io/library/flinkhpa-adapter:$version" <<<"$images" ||
+	fail "image not in containerd: $images"
 
 # ---- the base through the e2e-node overlay, with this run's ports ----
 api_port=$(cat "$FLINKHPA_CLUSTER_DIR/apiserver.port")
@@ -238,7 +239,7 @@ new_leader=$(leader_pod "$new") || fail "no pod holds the Lease ($new)"
 echo "    the Lease moved from $holder ($leader) to $new ($new_leader)"
 wait_adapter_pods 2
 kubectl -n $NS get pods -o wide
-adapter_pods | grep -qx "pod/$leader" && fail "$leader is still there"
+grep -qx "pod/$leader" <<<"$(adapter_pods)" && fail "$leader is still there"
 echo "    the Deployment recreated the deleted pod; the Lease is with the replica that was running"
 [ "$(kubectl -n $NS get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}')" = "$new" ] ||
 	fail "the Lease changed hands again"

@@ -247,8 +247,8 @@ node_clean_host() {
 	done
 	for d in /proc/[0-9]*; do
 		pid=${d#/proc/}
-		tr '\0' ' ' 2>/dev/null <"$d/cmdline" | grep -q -- "-address $NODE_SOCK " &&
-			node_stop_pid "$pid"
+		line=$(tr '\0' ' ' 2>/dev/null <"$d/cmdline")
+		[[ "$line" == *"-address $NODE_SOCK "* ]] && node_stop_pid "$pid"
 	done
 	awk '{print $5}' /proc/self/mountinfo | grep "^$NODE_DIR/" | sort -r | while read -r d; do
 		umount -l "$d" 2>/dev/null
