@@ -196,8 +196,16 @@ kubectl -n flink patch deployment flink-taskmanager --type=merge \
 	-p '{"spec":{"template":{"spec":{"schedulerName":"flinkhpa-e2e-harness"}}}}' >/dev/null || fail "schedulerName"
 kubectl -n flink scale deployment flink-taskmanager --replicas=1 >/dev/null || fail "scale"
 wait_running_pods flink 1
-get_raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/*/flink_tm_busy_ratio
-expect_body_has '"value":"900m"'
+# through the aggregation layer, once the adapter has found and scraped
+# the pod (the base scrapes every 5 s)
+deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
+until get_raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/*/flink_tm_busy_ratio &&
+	grep -qF '"value":"900m"' "$FH_TMP/body"; do
+	[ $SECONDS -lt $deadline ] || fail "no 900m through the aggregation layer: $(cat "$FH_TMP/body")"
+	mark_pods_running flink
+	sleep 1
+done
+echo "    kubectl get --raw .../pods/*/flink_tm_busy_ratio: $(grep -o '"value":"[^"]*"' "$FH_TMP/body")"
 kubectl apply -f - >/dev/null <<EOF || fail "hpa"
 apiVersion: autoscaling/v2beta2
 kind: HorizontalPodAutoscaler
