@@ -260,9 +260,14 @@ until [[ "$(kubectl get hpa -A --no-headers | awk '{print $4}')" == 300m/500m* ]
 	sleep 1
 done
 kubectl get hpa -A
-pdb=$(kubectl -n $NS get pdb flinkhpa-adapter -o jsonpath='{.status.currentHealthy}/{.status.disruptionsAllowed}')
-echo "    PodDisruptionBudget healthy/allowed disruptions: $pdb"
-[ "$pdb" = 2/1 ] || fail "PodDisruptionBudget: $pdb"
+# the base's PodDisruptionBudget covers both replicas
+deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
+until pdb=$(kubectl -n $NS get pdb flinkhpa-adapter -o jsonpath='{.status.currentHealthy}/{.status.disruptionsAllowed}') &&
+	[ "$pdb" = 2/1 ]; do
+	[ $SECONDS -lt $deadline ] || fail "PodDisruptionBudget healthy/allowed: $pdb, want 2/1"
+	sleep 1
+done
+echo "    PodDisruptionBudget: 2 healthy, 1 disruption allowed"
 
 step "assertion: kubectl logs are klog lines with no error"
 for p in $(adapter_pods) pod/"$leader"; do
@@ -287,7 +292,7 @@ for c in $(ctr_ containers ls -q); do
 	[ -n "$pid" ] || continue
 	ctr_ containers info "$c" | python3 -c 'import json,sys; i=json.load(sys.stdin); sys.exit(0 if i["Spec"]["root"].get("readonly") else 1)' ||
 		fail "container $c: the OCI spec's root is writable"
-	opts=$(awk '$5 == "/" {print $6}' "/proc/$pid/mountinfo")
+	opts=$(awk '$5 == "/" {print $6}' "/proc/$pid/mountinfo" | tail -n 1)
 	[[ ",$opts," == *,ro,* ]] || fail "container $c: / is mounted $opts"
 	if touch "/proc/$pid/root/flinkhpa-write-probe" 2>"$FH_TMP/err"; then
 		fail "container $c: wrote to its root filesystem"
