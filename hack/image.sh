@@ -39,6 +39,11 @@ local_base=localhost/flinkhpa-build-base:bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 out=build/image
 mkdir -p "$out"
+# buildah leaves /etc/cni/net.d/cni.lock behind even when RUN steps use no
+# network: remove what it made
+if [ ! -e /etc/cni ]; then
+	trap 'rm -f /etc/cni/net.d/cni.lock; rmdir /etc/cni/net.d /etc/cni 2>/dev/null || true' EXIT
+fi
 
 # overlay where it mounts here, else vfs
 if [ -z "${STORAGE_DRIVER:-}" ]; then
@@ -93,8 +98,11 @@ else
 	build_image=$local_base
 fi
 
+# the image this build replaces, removed afterwards (no layer cache either:
+# repeated builds, as the end-to-end test makes, would fill the disk)
+old_id=$(bah inspect --type image -f '{{.FromImageID}}' "$name" 2>/dev/null || true)
 log "building $name on $build_image (storage $STORAGE_DRIVER, isolation $BUILDAH_ISOLATION)"
-bah build --layers --pull=false -f Containerfile -t "$name" \
+bah build --layers=false --pull=false -f Containerfile -t "$name" \
 	--build-arg BUILD_IMAGE="$build_image" \
 	--build-arg VERSION="$version" --build-arg REVISION="$revision" \
 	--build-arg DESCRIBE="$describe" \
@@ -115,6 +123,9 @@ bah umount "$c" >/dev/null
 bah rm "$c" >/dev/null
 
 id=$(bah inspect --type image -f '{{.FromImageID}}' "$name")
+if [ -n "$old_id" ] && [ "$old_id" != "$id" ]; then
+	bah rmi "$old_id" >/dev/null 2>&1 || true
+fi
 size=$(bah images --format '{{.Size}}' "$name" | head -n1)
 echo "name:     $name"
 echo "id:       $id"
