@@ -70,9 +70,9 @@ bad_flags 'without --delegate-custom-metrics' --delegate-token-file /etc/hostnam
 
 start_adapter --insecure-demo --targets-file "$FH_TMP/targets.yaml" --scrape-interval 1s \
 	--delegate-custom-metrics "$O/" --delegate-external-metrics "$O" \
-	--delegate-timeout 2s --delegate-discovery-interval 1s -v 1
+	--delegate-timeout 4s --delegate-discovery-interval 1s -v 1
 wait_ready "$ADAPTER_URL"
-grep -q "delegating the custom metrics flinkhpa does not serve to $O (identity: none (anonymous); timeout 2000ms)" \
+grep -q "delegating the custom metrics flinkhpa does not serve to $O (identity: none (anonymous); timeout 4000ms)" \
 	"$FH_TMP/adapter.log" || fail "the delegation is not announced"
 A=$ADAPTER_URL
 C=/apis/custom.metrics.k8s.io/v1beta2
@@ -126,7 +126,7 @@ grep -E '"path": "[^"]*/(flink_job_backlog|flink_tm_backlog)"' "$FH_TMP/other.lo
 	fail "our metrics were forwarded"
 
 # 4. a slow delegate: ours answer at once meanwhile; its own answer comes
-state 1.5
+state 2.5
 time_of() { curl -s -A kcm -o "$FH_TMP/$2" -w '%{http_code} %{time_total}' "$1"; }
 time_of "$A$E/namespaces/web/queue_depth" slow.body >"$FH_TMP/slow" &
 slow=$!
@@ -134,18 +134,19 @@ sleep 0.3
 for _ in 1 2 3; do
 	read -r code t < <(time_of "$A$C/namespaces/flink/pods/%2A/flink_tm_busy_ratio" fast.body)
 	[ "$code" = 200 ] || fail "our metric during a slow forward: $code"
-	awk -v t="$t" 'BEGIN { exit !(t < 1.0) }' || fail "our metric took ${t}s while the delegate was slow"
 done
+# all three answered while the forward was still waiting for the delegate
+kill -0 $slow 2>/dev/null || fail "our metrics waited for the slow delegate (the forward is over already)"
 wait $slow
 read -r code t <"$FH_TMP/slow"
-[ "$code" = 200 ] && awk -v t="$t" 'BEGIN { exit !(t >= 1.4) }' || fail "the slow forward: $code in ${t}s"
-# slower than --delegate-timeout (2s): 503 for that metric
-state 4
+[ "$code" = 200 ] && awk -v t="$t" 'BEGIN { exit !(t >= 2.4) }' || fail "the slow forward: $code in ${t}s"
+# slower than --delegate-timeout (4s): 503 for that metric
+state 6
 read -r code t < <(time_of "$A$E/namespaces/web/queue_depth" body)
 [ "$code" = 503 ] || fail "a delegate slower than the timeout: $code in ${t}s"
 grep -q '"reason":"ServiceUnavailable","code":503' "$FH_TMP/body" || fail "not a Status: $(cat "$FH_TMP/body")"
 grep -qi 'timed out' "$FH_TMP/body" || fail "the Status does not say it timed out: $(cat "$FH_TMP/body")"
-awk -v t="$t" 'BEGIN { exit !(t < 3.5) }' || fail "the timeout took ${t}s"
+awk -v t="$t" 'BEGIN { exit !(t < 5.5) }' || fail "the timeout took ${t}s"
 state 0
 echo "slow delegate: ours unaffected, its own 503 after the timeout"
 
@@ -170,7 +171,7 @@ grep -q 'flinkhpa_delegate_requests_total{group="custom",result="answered"} [1-9
 	fail "no answered counter: $(grep delegate "$FH_TMP/body")"
 echo "delegate down: 503 for its metrics, ours served"
 
-# 6. SIGTERM while a forward is in flight (well within the 2s timeout)
+# 6. SIGTERM while a forward is in flight (well within the 4s timeout)
 start_other
 state 30
 curl -s -o "$FH_TMP/inflight" -w '%{http_code}' "$A$E/namespaces/web/queue_depth" >"$FH_TMP/inflight.code" &
