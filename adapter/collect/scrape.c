@@ -48,7 +48,7 @@ struct scraper {
 	struct store *store;
 	CURLM *multi;
 	int epfd, wakefd;   /* the sockets curl watches; the wake-up */
-	long timer_ms;      /* curl's next timeout; -1: none */
+	int64_t timer_at;   /* when curl's timer fires (monotonic us); -1: none */
 	int nrunning;       /* transfers under way */
 	struct slot **slot;
 	size_t nslots;
@@ -71,6 +71,14 @@ static int64_t now_ms(clockid_t c)
 
 	clock_gettime(c, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t thread_cpu_us(void)
@@ -271,26 +279,51 @@ static int sc_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
 	return 0;
 }
 
+/* curl's timer callback.  The value is one-shot (curl's multi_socket
+ * documentation): it is kept as a deadline, and once it has fired it is
+ * gone until curl sets another.  curl does not always report -1 after its
+ * last transfer ends, so a timeout of 0 kept and reused made the thread
+ * spin on epoll_wait(..., 0) between rounds. */
 static int sc_timer(CURLM *multi, long timeout_ms, void *ud)
 {
 	struct scraper *s = ud;
 
 	(void)multi;
-	s->timer_ms = timeout_ms;
+	s->timer_at = timeout_ms < 0 ? -1 : now_us() + (int64_t)timeout_ms * 1000;
 	return 0;
 }
 
-/* Wait up to ms for ready sockets, curl's timer or a wake-up, and let
- * curl act on what happened. */
-static CURLMcode sc_wait(struct scraper *s, int ms)
+/* Let curl act on its timer if it is due; it is cleared first, and curl's
+ * callback sets the next one during the call. */
+static CURLMcode sc_timer_fire(struct scraper *s, bool force)
+{
+	if (!force && (s->timer_at < 0 || now_us() < s->timer_at))
+		return CURLM_OK;
+	s->timer_at = -1;
+	return curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
+					&s->nrunning);
+}
+
+/* Milliseconds to wait: until `until` (monotonic us) or curl's timer,
+ * whichever comes first, rounded up so that the timer is due on return. */
+static int sc_wait_ms(const struct scraper *s, int64_t until)
+{
+	int64_t now = now_us(), at = until;
+
+	if (s->timer_at >= 0 && s->timer_at < at)
+		at = s->timer_at;
+	return at <= now ? 0 : (int)((at - now + 999) / 1000);
+}
+
+/* Wait until `until` (monotonic us) at most for ready sockets, curl's
+ * timer or a wake-up, and let curl act on what happened. */
+static CURLMcode sc_wait(struct scraper *s, int64_t until)
 {
 	struct epoll_event ev[128];
 	CURLMcode mc = CURLM_OK;
 	int n;
 
-	if (s->timer_ms >= 0 && s->timer_ms < ms)
-		ms = (int)s->timer_ms;
-	n = epoll_wait(s->epfd, ev, 128, ms);
+	n = epoll_wait(s->epfd, ev, 128, sc_wait_ms(s, until));
 	for (int i = 0; i < n && mc == CURLM_OK; i++) {
 		uint32_t e = ev[i].events;
 		uint64_t x;
@@ -306,9 +339,10 @@ static CURLMcode sc_wait(struct scraper *s, int ms)
 			((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0),
 			&s->nrunning);
 	}
-	if (mc == CURLM_OK && n <= 0)
-		mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
-					      &s->nrunning);
+	/* transfers under way and a quiet wait: let curl check its timeouts
+	 * even if its timer was lost */
+	if (mc == CURLM_OK)
+		mc = sc_timer_fire(s, n == 0 && s->nrunning > 0);
 	return mc;
 }
 
@@ -437,11 +471,10 @@ int scraper_round(struct scraper *s, struct err *e)
 	apply_targets(s);
 	for (size_t i = 0; i < s->nslots; i++)
 		slot_begin(s, s->slot[i]);
-	mc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
-				      &s->nrunning);
+	mc = sc_timer_fire(s, true);
 	drain_done(s);
 	while (s->nrunning > 0 && mc == CURLM_OK && !stopping(s)) {
-		mc = sc_wait(s, 1000);
+		mc = sc_wait(s, now_us() + 1000000);
 		drain_done(s);
 	}
 	if (s->nrunning > 0)
@@ -473,7 +506,7 @@ static void wait_until(struct scraper *s, int64_t until)
 		if (left <= 0 || stopping(s))
 			return;
 		/* idle kept-alive connections may close meanwhile */
-		sc_wait(s, (int)(left > 1000 ? 1000 : left));
+		sc_wait(s, now_us() + (left > 1000 ? 1000 : left) * 1000);
 	}
 }
 
@@ -514,7 +547,7 @@ struct scraper *scraper_new(const struct scrape_opts *o,
 	s->spec = spec;
 	s->store = st;
 	pthread_mutex_init(&s->mu, NULL);
-	s->timer_ms = -1;
+	s->timer_at = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->multi = curl_multi_init();
