@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/str.h"
 
 struct slot {
@@ -388,6 +389,8 @@ static void slot_begin(struct scraper *s, struct slot *sl)
 /* Note the outcome; log only when the state changes. */
 static void slot_outcome(struct scraper *s, struct slot *sl, bool ok)
 {
+	char u[REDACT_URL_MAX];
+
 	pthread_mutex_lock(&s->mu);
 	if (ok)
 		s->stats.ok++;
@@ -397,10 +400,10 @@ static void slot_outcome(struct scraper *s, struct slot *sl, bool ok)
 	pthread_mutex_unlock(&s->mu);
 	if (!ok && !sl->failing)
 		log_warn("scrape %s/%s (%s) failed: %s", sl->ns, sl->pod,
-			 sl->url, sl->err.msg);
+			 redact_url(sl->url, u, sizeof(u)), sl->err.msg);
 	else if (ok && sl->failing)
 		log_info("scrape %s/%s (%s) works again", sl->ns, sl->pod,
-			 sl->url);
+			 redact_url(sl->url, u, sizeof(u)));
 	sl->failing = !ok;
 }
 
