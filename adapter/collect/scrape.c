@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/str.h"
@@ -39,8 +40,23 @@ struct slot {
 	struct err err;     /* why this transfer failed */
 	bool status_ok;     /* HTTP 200 seen */
 	bool failing;       /* last scrape failed (for logging changes) */
+	bool busy;          /* its transfer is under way */
 	size_t bytes;
+	int64_t offset_ms;  /* start within each pass: hash of the URL */
+	int64_t started_us; /* when this transfer began (monotonic) */
+	uint64_t pass;      /* the pass that started it */
 	struct scraper *owner;
+};
+
+/* A pass of the scrape thread over every target, until its last transfer
+ * ends: the figures of a round. */
+struct pass {
+	uint64_t num;       /* 0: none */
+	int64_t base_ms;    /* when it began (monotonic) */
+	int64_t cpu_us;     /* the thread's CPU time then */
+	int64_t slowest_us; /* its slowest successful scrape */
+	size_t left;        /* transfers under way */
+	bool started;       /* every slot has been started */
 };
 
 struct scraper {
@@ -51,8 +67,17 @@ struct scraper {
 	int epfd, wakefd;   /* the sockets curl watches; the wake-up */
 	int64_t timer_at;   /* when curl's timer fires (monotonic us); -1: none */
 	int nrunning;       /* transfers under way */
-	struct slot **slot;
+	struct slot **slot; /* sorted by offset */
 	size_t nslots;
+
+	/* the thread spreads a round over the interval: slot i starts at
+	 * base + its offset.  A transfer lasts at most the timeout (<= the
+	 * interval), so at most two passes have transfers under way. */
+	bool spread;
+	uint64_t npass;     /* number of the current pass */
+	size_t cursor;      /* next slot of the current pass to start */
+	struct pass pass[2]; /* indexed by number & 1 */
+	int64_t slowest_us; /* of scraper_round */
 
 	pthread_mutex_t mu; /* guards pending, stats, stop */
 	struct scrape_target *pending;
@@ -164,6 +189,8 @@ static struct slot *slot_new(struct scraper *s, const struct scrape_target *t)
 	sl->pod = str_dup(t->pod);
 	sl->url = str_dup(t->url);
 	sl->cpu_request = t->cpu_request;
+	sl->offset_ms = sl->url ? (int64_t)(hash_fnv1a(sl->url, strlen(sl->url)) %
+					    (uint64_t)s->o.interval_ms) : 0;
 	sl->page = ex_page_new(s->spec);
 	sl->pp = sl->page ? pp_new(&lim, ex_spec_filter(s->spec), ex_sample,
 				   sl->page)
@@ -194,14 +221,57 @@ static void targets_free(struct scrape_target *t, size_t n)
 	free(t);
 }
 
+/* The old slots by (ns, pod, url): a new set of n targets costs O(n). */
+struct slot_index {
+	struct slot **old;
+	size_t n;
+	size_t *tab; /* index + 1 into old; 0: empty.  NULL: scan old */
+	size_t mask;
+};
+
+static size_t slot_key(const char *ns, const char *pod, const char *url)
+{
+	uint32_t h = hash_fnv1a(ns, strlen(ns));
+
+	h = h * 31u + hash_fnv1a(pod, strlen(pod));
+	return h * 31u + hash_fnv1a(url, strlen(url));
+}
+
+static void slot_index_init(struct slot_index *x, struct slot **old, size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	x->old = old;
+	x->n = n;
+	x->mask = size - 1;
+	x->tab = calloc(size, sizeof(*x->tab));
+	for (size_t i = 0; x->tab && i < n; i++) {
+		size_t h = slot_key(old[i]->ns, old[i]->pod, old[i]->url) & x->mask;
+
+		while (x->tab[h])
+			h = (h + 1) & x->mask;
+		x->tab[h] = i + 1;
+	}
+}
+
 /* Take a slot for t from the old set (matching), or make one. */
-static struct slot *slot_reuse(struct scraper *s, struct slot **old, size_t n,
+static struct slot *slot_reuse(struct scraper *s, struct slot_index *x,
 			       const struct scrape_target *t)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct slot *sl = old[i];
+	size_t h = slot_key(t->ns, t->pod, t->url) & x->mask;
+
+	for (size_t i = 0; i < x->n; i++) {
+		size_t k = x->tab ? x->tab[h] : i + 1;
+		struct slot *sl;
+
+		if (!k)
+			break;
+		sl = x->old[k - 1];
+		h = (h + 1) & x->mask;
 		if (sl && slot_same(sl, t)) {
-			old[i] = NULL;
+			x->old[k - 1] = NULL;
 			sl->cpu_request = t->cpu_request;
 			return sl;
 		}
@@ -209,40 +279,75 @@ static struct slot *slot_reuse(struct scraper *s, struct slot **old, size_t n,
 	return slot_new(s, t);
 }
 
+static int slot_cmp(const void *a, const void *b)
+{
+	const struct slot *x = *(struct slot *const *)a;
+	const struct slot *y = *(struct slot *const *)b;
+
+	return (x->offset_ms > y->offset_ms) - (x->offset_ms < y->offset_ms);
+}
+
+static struct pass *pass_of(struct scraper *s, const struct slot *sl);
+
+/* A slot leaves: its transfer, if any, is abandoned. */
+static void slot_drop(struct scraper *s, struct slot *sl)
+{
+	struct pass *p;
+
+	if (!sl)
+		return;
+	if (sl->busy) {
+		curl_multi_remove_handle(s->multi, sl->easy);
+		if ((p = pass_of(s, sl)))
+			p->left--;
+	}
+	slot_free(sl);
+}
+
+static bool take_pending(struct scraper *s, struct scrape_target **t,
+			 size_t *n)
+{
+	bool have;
+
+	pthread_mutex_lock(&s->mu);
+	have = s->have_pending;
+	*t = s->pending;
+	*n = s->npending;
+	s->pending = NULL;
+	s->have_pending = false;
+	pthread_mutex_unlock(&s->mu);
+	return have;
+}
+
 static void apply_targets(struct scraper *s)
 {
 	struct scrape_target *t;
 	struct slot **next;
+	struct slot_index x;
 	size_t n, made = 0;
 
-	pthread_mutex_lock(&s->mu);
-	t = s->pending;
-	n = s->npending;
-	if (!s->have_pending) {
-		pthread_mutex_unlock(&s->mu);
+	if (!take_pending(s, &t, &n))
+		return;
+	next = calloc(n ? n : 1, sizeof(*next));
+	if (!next) {
+		log_error("scrape targets: out of memory; keeping the old set");
+		targets_free(t, n);
 		return;
 	}
-	s->pending = NULL;
-	s->have_pending = false;
-	pthread_mutex_unlock(&s->mu);
-
-	next = calloc(n ? n : 1, sizeof(*next));
-	for (size_t i = 0; next && i < n; i++) {
-		next[made] = slot_reuse(s, s->slot, s->nslots, &t[i]);
+	slot_index_init(&x, s->slot, s->nslots);
+	for (size_t i = 0; i < n; i++) {
+		next[made] = slot_reuse(s, &x, &t[i]);
 		if (next[made])
 			made++;
 		else
 			log_error("scrape target %s/%s: out of memory", t[i].ns,
 				  t[i].pod);
 	}
-	if (!next) {
-		log_error("scrape targets: out of memory; keeping the old set");
-		targets_free(t, n);
-		return;
-	}
+	free(x.tab);
 	for (size_t i = 0; i < s->nslots; i++)
-		slot_free(s->slot[i]);
+		slot_drop(s, s->slot[i]);
 	free(s->slot);
+	qsort(next, made, sizeof(*next), slot_cmp);
 	s->slot = next;
 	s->nslots = made;
 	targets_free(t, n);
@@ -383,7 +488,11 @@ static void slot_begin(struct scraper *s, struct slot *sl)
 	err_clear(&sl->err);
 	sl->status_ok = false;
 	sl->bytes = 0;
-	curl_multi_add_handle(s->multi, sl->easy);
+	sl->started_us = now_us();
+	sl->pass = s->spread ? s->npass : 0;
+	sl->busy = curl_multi_add_handle(s->multi, sl->easy) == CURLM_OK;
+	if (!sl->busy)
+		err_set(&sl->err, ERR_NOMEM, "cannot start the transfer");
 }
 
 /* Note the outcome; log only when the state changes. */
@@ -407,11 +516,63 @@ static void slot_outcome(struct scraper *s, struct slot *sl, bool ok)
 	sl->failing = !ok;
 }
 
+/* ---- passes ---- */
+
+static struct pass *pass_of(struct scraper *s, const struct slot *sl)
+{
+	struct pass *p = &s->pass[sl->pass & 1];
+
+	return sl->pass && p->num == sl->pass ? p : NULL;
+}
+
+/* Publish the figures of a round: every slot started and ended. */
+static void round_stats(struct scraper *s, int64_t base_ms, int64_t cpu_us,
+			int64_t slowest_us)
+{
+	pthread_mutex_lock(&s->mu);
+	s->stats.rounds++;
+	s->stats.targets = s->nslots;
+	s->stats.failing = 0;
+	for (size_t i = 0; i < s->nslots; i++)
+		s->stats.failing += s->slot[i]->failing;
+	s->stats.last_round_ms = now_ms(CLOCK_MONOTONIC) - base_ms;
+	s->stats.last_start_ms = base_ms;
+	s->stats.last_cpu_us = thread_cpu_us() - cpu_us;
+	s->stats.last_slowest_ms = slowest_us / 1000;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void pass_check(struct scraper *s, struct pass *p)
+{
+	if (!p->num || !p->started || p->left)
+		return;
+	round_stats(s, p->base_ms, p->cpu_us, p->slowest_us);
+	p->num = 0;
+}
+
+/* A transfer ended: its pass (or scraper_round) notes it. */
+static void pass_done(struct scraper *s, struct slot *sl, bool ok)
+{
+	int64_t took = now_us() - sl->started_us;
+	struct pass *p = pass_of(s, sl);
+
+	sl->busy = false;
+	if (!p) {
+		if (ok && took > s->slowest_us)
+			s->slowest_us = took;
+		return;
+	}
+	if (ok && took > p->slowest_us)
+		p->slowest_us = took;
+	p->left--;
+	pass_check(s, p);
+}
+
 static void slot_done(struct scraper *s, struct slot *sl, CURLcode rc)
 {
 	int64_t at = now_ms(CLOCK_REALTIME);
 	double v[CAT_N];
-	bool has[CAT_N];
+	bool has[CAT_N], ok;
 	long code = 0;
 
 	curl_multi_remove_handle(s->multi, sl->easy);
@@ -430,8 +591,9 @@ static void slot_done(struct scraper *s, struct slot *sl, CURLcode rc)
 		err_prefix(&sl->err, "line %lu column %lu: ", sl->err.line,
 			   sl->err.col);
 	}
-	slot_outcome(s, sl, sl->err.code == ERR_OK ||
-				    sl->err.code == ERR_NOTFOUND);
+	ok = sl->err.code == ERR_OK || sl->err.code == ERR_NOTFOUND;
+	slot_outcome(s, sl, ok);
+	pass_done(s, sl, ok);
 }
 
 static void drain_done(struct scraper *s)
@@ -462,8 +624,12 @@ static bool stopping(struct scraper *s)
 /* Abandon transfers still running (when stopping). */
 static void abandon_all(struct scraper *s)
 {
-	for (size_t i = 0; i < s->nslots; i++)
+	for (size_t i = 0; i < s->nslots; i++) {
 		curl_multi_remove_handle(s->multi, s->slot[i]->easy);
+		s->slot[i]->busy = false;
+	}
+	s->pass[0].num = s->pass[1].num = 0;
+	s->nrunning = 0;
 }
 
 int scraper_round(struct scraper *s, struct err *e)
@@ -472,6 +638,7 @@ int scraper_round(struct scraper *s, struct err *e)
 	CURLMcode mc = CURLM_OK;
 
 	apply_targets(s);
+	s->slowest_us = 0;
 	for (size_t i = 0; i < s->nslots; i++)
 		slot_begin(s, s->slot[i]);
 	mc = sc_timer_fire(s, true);
@@ -480,19 +647,8 @@ int scraper_round(struct scraper *s, struct err *e)
 		mc = sc_wait(s, now_us() + 1000000);
 		drain_done(s);
 	}
-	if (s->nrunning > 0)
-		abandon_all(s);
-	s->nrunning = 0;
-	pthread_mutex_lock(&s->mu);
-	s->stats.rounds++;
-	s->stats.targets = s->nslots;
-	s->stats.failing = 0;
-	for (size_t i = 0; i < s->nslots; i++)
-		s->stats.failing += s->slot[i]->failing;
-	s->stats.last_round_ms = now_ms(CLOCK_MONOTONIC) - t0;
-	s->stats.last_start_ms = t0;
-	s->stats.last_cpu_us = thread_cpu_us() - c0;
-	pthread_mutex_unlock(&s->mu);
+	abandon_all(s);
+	round_stats(s, t0, c0, s->slowest_us);
 	if (mc != CURLM_OK)
 		return err_set(e, ERR_IO, "curl: %s", curl_multi_strerror(mc));
 	return 0;
@@ -500,32 +656,82 @@ int scraper_round(struct scraper *s, struct err *e)
 
 /* ---- thread and lifetime ---- */
 
-/* Sleep until the monotonic time `until`, or until woken to stop. */
-static void wait_until(struct scraper *s, int64_t until)
+static bool pending(struct scraper *s)
 {
-	for (;;) {
-		int64_t left = until - now_ms(CLOCK_MONOTONIC);
+	bool have;
 
-		if (left <= 0 || stopping(s))
-			return;
-		/* idle kept-alive connections may close meanwhile */
-		sc_wait(s, now_us() + (left > 1000 ? 1000 : left) * 1000);
-	}
+	pthread_mutex_lock(&s->mu);
+	have = s->have_pending;
+	pthread_mutex_unlock(&s->mu);
+	return have;
 }
 
+/* The next pass begins at base: the target set may change now. */
+static void pass_begin(struct scraper *s, int64_t base)
+{
+	struct pass *p;
+
+	apply_targets(s);
+	pass_check(s, &s->pass[0]); /* a dropped slot may have been the last */
+	pass_check(s, &s->pass[1]);
+	s->npass++;
+	p = &s->pass[s->npass & 1];
+	*p = (struct pass){ .num = s->npass, .base_ms = base,
+			    .cpu_us = thread_cpu_us() };
+	s->cursor = 0;
+}
+
+/* Start the slots of the current pass whose time has come; returns when
+ * the next one is due (monotonic ms). */
+static int64_t pass_start_due(struct scraper *s, int64_t now)
+{
+	struct pass *p = &s->pass[s->npass & 1];
+
+	for (; s->cursor < s->nslots; s->cursor++) {
+		struct slot *sl = s->slot[s->cursor];
+
+		if (p->base_ms + sl->offset_ms > now)
+			return p->base_ms + sl->offset_ms;
+		if (sl->busy) /* its last transfer is still under way */
+			continue;
+		slot_begin(s, sl);
+		p->left += sl->busy;
+	}
+	if (!p->started) {
+		p->started = true;
+		pass_check(s, p);
+	}
+	return p->base_ms + s->o.interval_ms;
+}
+
+/* The thread: pass after pass, each slot started at the pass's beginning
+ * plus its offset, so that a round's scrapes are spread over the interval
+ * (as Prometheus spreads them) instead of all starting at once; curl's
+ * timer and the sockets are served in between. */
 static void *scrape_main(void *arg)
 {
 	struct scraper *s = arg;
-	struct err e;
+	int64_t base = now_ms(CLOCK_MONOTONIC), iv = s->o.interval_ms;
 
+	s->spread = true;
+	pass_begin(s, base);
 	while (!stopping(s)) {
-		int64_t start = now_ms(CLOCK_MONOTONIC);
+		int64_t now = now_ms(CLOCK_MONOTONIC), next;
+		CURLMcode mc;
 
-		err_clear(&e);
-		if (scraper_round(s, &e))
-			log_error("scrape round: %s", e.msg);
-		wait_until(s, start + s->o.interval_ms);
+		base = s->pass[s->npass & 1].base_ms;
+		if (s->cursor == s->nslots && now >= base + iv) /* keep the phase */
+			pass_begin(s, base + (now - base) / iv * iv);
+		else if (s->nslots == 0 && pending(s)) /* the first targets */
+			pass_begin(s, now);
+		next = pass_start_due(s, now);
+		mc = sc_wait(s, next * 1000);
+		drain_done(s);
+		if (mc != CURLM_OK)
+			log_error("scrape: curl: %s", curl_multi_strerror(mc));
 	}
+	abandon_all(s);
+	s->spread = false;
 	return NULL;
 }
 
