@@ -352,7 +352,8 @@ static void thread__spreads_round__at_stable_offsets(void **state)
 			int k = -1;
 
 			for (int j = 0; j < 4; j++)
-				if (strstr(url[j], seen[4 * r + i].path))
+				if (!strcmp(strstr(url[j], "/spread/"),
+					    seen[4 * r + i].path))
 					k = j;
 			assert_true(k >= 0);
 			if (i == 0)
