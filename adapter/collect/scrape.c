@@ -3,14 +3,15 @@
  *
  * Each target has a slot that owns its curl easy handle (kept between rounds
  * so the connection is reused), its parser and its page accumulators.  A
- * round adds every slot's handle to the multi handle and drives it until
- * all are done; each completion is stored at once.  The multi handle runs
- * on curl's socket interface over epoll: a wake-up costs the sockets that
- * are ready, not a pass over every transfer (curl_multi_perform and poll()
- * over a thousand sockets were most of the scrape thread's CPU); an
- * eventfd wakes the thread for new targets and for stopping.  Target changes are
- * handed over under a mutex and applied between rounds by the scrape thread,
- * which alone touches slots.
+ * round adds every slot's handle to its multi handle (one of SC_SHARDS) and
+ * drives them until all are done; each completion is stored at once.  The
+ * multi handles run on curl's socket interface over one epoll: a wake-up
+ * costs the sockets that are ready, not a pass over every transfer
+ * (curl_multi_perform and poll() over a thousand sockets were most of the
+ * scrape thread's CPU); an eventfd wakes the thread for new targets and for
+ * stopping.  The thread spreads each round over the interval (scrape.h).
+ * Target changes are handed over under a mutex and applied between rounds
+ * by the scrape thread, which alone touches slots.
  */
 #include "adapter/collect/scrape.h"
 
@@ -30,8 +31,25 @@
 #include "common/redact.h"
 #include "common/str.h"
 
+/* The targets are shared out over several multi handles: curl 7.88's
+ * curl_multi_remove_handle walks the multi's whole connection cache (to
+ * close a connect-only connection), which with one multi handle and
+ * 10,000 kept-alive connections took most of a core.  A socket's epoll
+ * data holds its shard's index and the descriptor. */
+#define SC_SHARDS 64
+#define SC_WAKE_SHARD 0xffffffffu
+
+struct shard {
+	CURLM *multi;
+	struct scraper *s;
+	uint32_t idx;
+	int64_t timer_at;   /* when curl's timer fires (monotonic us); -1: none */
+	int nrunning;       /* transfers under way */
+};
+
 struct slot {
 	char *ns, *pod, *url;
+	struct shard *sh;   /* the multi handle of its transfers */
 	double cpu_request;
 	CURL *easy;
 	struct pp_parser *pp;
@@ -63,10 +81,8 @@ struct scraper {
 	struct scrape_opts o;
 	const struct ex_spec *spec;
 	struct store *store;
-	CURLM *multi;
+	struct shard shard[SC_SHARDS];
 	int epfd, wakefd;   /* the sockets curl watches; the wake-up */
-	int64_t timer_at;   /* when curl's timer fires (monotonic us); -1: none */
-	int nrunning;       /* transfers under way */
 	struct slot **slot; /* sorted by offset */
 	size_t nslots;
 
@@ -191,6 +207,7 @@ static struct slot *slot_new(struct scraper *s, const struct scrape_target *t)
 	sl->cpu_request = t->cpu_request;
 	sl->offset_ms = sl->url ? (int64_t)(hash_fnv1a(sl->url, strlen(sl->url)) %
 					    (uint64_t)s->o.interval_ms) : 0;
+	sl->sh = &s->shard[(size_t)sl->offset_ms % SC_SHARDS];
 	sl->page = ex_page_new(s->spec);
 	sl->pp = sl->page ? pp_new(&lim, ex_spec_filter(s->spec), ex_sample,
 				   sl->page)
@@ -297,7 +314,7 @@ static void slot_drop(struct scraper *s, struct slot *sl)
 	if (!sl)
 		return;
 	if (sl->busy) {
-		curl_multi_remove_handle(s->multi, sl->easy);
+		curl_multi_remove_handle(sl->sh->multi, sl->easy);
 		if ((p = pass_of(s, sl)))
 			p->left--;
 	}
@@ -364,24 +381,30 @@ static void sc_wake(struct scraper *s)
 		log_v(1, "scrape: wake-up: %s", strerror(errno));
 }
 
+static uint64_t sc_ev_data(uint32_t shard, int fd)
+{
+	return (uint64_t)shard << 32 | (uint32_t)fd;
+}
+
 /* curl's socket callback: watch fd for what curl waits on. */
 static int sc_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
 		     void *sockp)
 {
-	struct scraper *s = ud;
+	struct shard *sh = ud;
 	struct epoll_event ev = { 0 };
+	int epfd = sh->s->epfd;
 
 	(void)easy;
 	(void)sockp;
 	if (what == CURL_POLL_REMOVE) {
-		epoll_ctl(s->epfd, EPOLL_CTL_DEL, fd, NULL);
+		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
 		return 0;
 	}
 	ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) |
 		    ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-	ev.data.fd = fd;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
-		epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+	ev.data.u64 = sc_ev_data(sh->idx, fd);
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) != 0 && errno == ENOENT)
+		epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 	return 0;
 }
 
@@ -392,63 +415,84 @@ static int sc_socket(CURL *easy, curl_socket_t fd, int what, void *ud,
  * spin on epoll_wait(..., 0) between rounds. */
 static int sc_timer(CURLM *multi, long timeout_ms, void *ud)
 {
-	struct scraper *s = ud;
+	struct shard *sh = ud;
 
 	(void)multi;
-	s->timer_at = timeout_ms < 0 ? -1 : now_us() + (int64_t)timeout_ms * 1000;
+	sh->timer_at = timeout_ms < 0 ? -1 : now_us() + (int64_t)timeout_ms * 1000;
 	return 0;
 }
 
-/* Let curl act on its timer if it is due; it is cleared first, and curl's
- * callback sets the next one during the call. */
-static CURLMcode sc_timer_fire(struct scraper *s, bool force)
+static int sc_running(const struct scraper *s)
 {
-	if (!force && (s->timer_at < 0 || now_us() < s->timer_at))
-		return CURLM_OK;
-	s->timer_at = -1;
-	return curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0,
-					&s->nrunning);
+	int n = 0;
+
+	for (size_t i = 0; i < SC_SHARDS; i++)
+		n += s->shard[i].nrunning;
+	return n;
 }
 
-/* Milliseconds to wait: until `until` (monotonic us) or curl's timer,
+/* Let curl act on each timer that is due (force: on every shard with
+ * transfers under way); a timer is cleared first, and curl's callback sets
+ * the next one during the call. */
+static CURLMcode sc_timer_fire(struct scraper *s, bool force)
+{
+	CURLMcode mc = CURLM_OK;
+	int64_t now = now_us();
+
+	for (size_t i = 0; i < SC_SHARDS && mc == CURLM_OK; i++) {
+		struct shard *sh = &s->shard[i];
+
+		if (!(force && sh->nrunning > 0) &&
+		    (sh->timer_at < 0 || now < sh->timer_at))
+			continue;
+		sh->timer_at = -1;
+		mc = curl_multi_socket_action(sh->multi, CURL_SOCKET_TIMEOUT, 0,
+					      &sh->nrunning);
+	}
+	return mc;
+}
+
+/* Milliseconds to wait: until `until` (monotonic us) or curl's next timer,
  * whichever comes first, rounded up so that the timer is due on return. */
 static int sc_wait_ms(const struct scraper *s, int64_t until)
 {
 	int64_t now = now_us(), at = until;
 
-	if (s->timer_at >= 0 && s->timer_at < at)
-		at = s->timer_at;
+	for (size_t i = 0; i < SC_SHARDS; i++)
+		if (s->shard[i].timer_at >= 0 && s->shard[i].timer_at < at)
+			at = s->shard[i].timer_at;
 	return at <= now ? 0 : (int)((at - now + 999) / 1000);
 }
 
 /* Wait until `until` (monotonic us) at most for ready sockets, curl's
- * timer or a wake-up, and let curl act on what happened. */
+ * timers or a wake-up, and let curl act on what happened. */
 static CURLMcode sc_wait(struct scraper *s, int64_t until)
 {
 	struct epoll_event ev[128];
 	CURLMcode mc = CURLM_OK;
-	int n;
+	int ms = sc_wait_ms(s, until), n;
 
-	n = epoll_wait(s->epfd, ev, 128, sc_wait_ms(s, until));
+	n = epoll_wait(s->epfd, ev, 128, ms);
 	for (int i = 0; i < n && mc == CURLM_OK; i++) {
-		uint32_t e = ev[i].events;
+		uint32_t e = ev[i].events, k = (uint32_t)(ev[i].data.u64 >> 32);
+		int fd = (int)(uint32_t)ev[i].data.u64;
 		uint64_t x;
 
-		if (ev[i].data.fd == s->wakefd) {
+		if (k == SC_WAKE_SHARD) {
 			if (read(s->wakefd, &x, sizeof(x)) < 0)
 				x = 0;
 			continue;
 		}
-		mc = curl_multi_socket_action(s->multi, ev[i].data.fd,
+		mc = curl_multi_socket_action(s->shard[k].multi, fd,
 			((e & EPOLLIN) ? CURL_CSELECT_IN : 0) |
 			((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
 			((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0),
-			&s->nrunning);
+			&s->shard[k].nrunning);
 	}
-	/* transfers under way and a quiet wait: let curl check its timeouts
-	 * even if its timer was lost */
+	/* transfers under way and a quiet second: let curl check its
+	 * timeouts even if a timer was lost */
 	if (mc == CURLM_OK)
-		mc = sc_timer_fire(s, n == 0 && s->nrunning > 0);
+		mc = sc_timer_fire(s, n == 0 && ms >= 1000);
 	return mc;
 }
 
@@ -490,7 +534,7 @@ static void slot_begin(struct scraper *s, struct slot *sl)
 	sl->bytes = 0;
 	sl->started_us = now_us();
 	sl->pass = s->spread ? s->npass : 0;
-	sl->busy = curl_multi_add_handle(s->multi, sl->easy) == CURLM_OK;
+	sl->busy = curl_multi_add_handle(sl->sh->multi, sl->easy) == CURLM_OK;
 	if (!sl->busy)
 		err_set(&sl->err, ERR_NOMEM, "cannot start the transfer");
 }
@@ -575,7 +619,7 @@ static void slot_done(struct scraper *s, struct slot *sl, CURLcode rc)
 	bool has[CAT_N], ok;
 	long code = 0;
 
-	curl_multi_remove_handle(s->multi, sl->easy);
+	curl_multi_remove_handle(sl->sh->multi, sl->easy);
 	curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (rc == CURLE_OK && code != 200)
 		err_set(&sl->err, ERR_IO, "HTTP status %ld", code);
@@ -601,13 +645,15 @@ static void drain_done(struct scraper *s)
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(s->multi, &left))) {
-		struct slot *sl = NULL;
+	for (size_t i = 0; i < SC_SHARDS; i++) {
+		while ((m = curl_multi_info_read(s->shard[i].multi, &left))) {
+			struct slot *sl = NULL;
 
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &sl);
-		slot_done(s, sl, m->data.result);
+			if (m->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &sl);
+			slot_done(s, sl, m->data.result);
+		}
 	}
 }
 
@@ -625,11 +671,12 @@ static bool stopping(struct scraper *s)
 static void abandon_all(struct scraper *s)
 {
 	for (size_t i = 0; i < s->nslots; i++) {
-		curl_multi_remove_handle(s->multi, s->slot[i]->easy);
+		curl_multi_remove_handle(s->slot[i]->sh->multi, s->slot[i]->easy);
 		s->slot[i]->busy = false;
 	}
 	s->pass[0].num = s->pass[1].num = 0;
-	s->nrunning = 0;
+	for (size_t i = 0; i < SC_SHARDS; i++)
+		s->shard[i].nrunning = 0;
 }
 
 int scraper_round(struct scraper *s, struct err *e)
@@ -641,9 +688,9 @@ int scraper_round(struct scraper *s, struct err *e)
 	s->slowest_us = 0;
 	for (size_t i = 0; i < s->nslots; i++)
 		slot_begin(s, s->slot[i]);
-	mc = sc_timer_fire(s, true);
+	mc = sc_timer_fire(s, false); /* adding a handle set a timer of 0 */
 	drain_done(s);
-	while (s->nrunning > 0 && mc == CURLM_OK && !stopping(s)) {
+	while (sc_running(s) > 0 && mc == CURLM_OK && !stopping(s)) {
 		mc = sc_wait(s, now_us() + 1000000);
 		drain_done(s);
 	}
@@ -735,6 +782,23 @@ static void *scrape_main(void *arg)
 	return NULL;
 }
 
+static int sc_shards_init(struct scraper *s)
+{
+	for (uint32_t i = 0; i < SC_SHARDS; i++) {
+		struct shard *sh = &s->shard[i];
+
+		*sh = (struct shard){ curl_multi_init(), s, i, -1, 0 };
+		if (!sh->multi)
+			return ERR_NOMEM;
+		curl_multi_setopt(sh->multi, CURLMOPT_MAXCONNECTS, 100000L);
+		curl_multi_setopt(sh->multi, CURLMOPT_SOCKETFUNCTION, sc_socket);
+		curl_multi_setopt(sh->multi, CURLMOPT_SOCKETDATA, sh);
+		curl_multi_setopt(sh->multi, CURLMOPT_TIMERFUNCTION, sc_timer);
+		curl_multi_setopt(sh->multi, CURLMOPT_TIMERDATA, sh);
+	}
+	return 0;
+}
+
 struct scraper *scraper_new(const struct scrape_opts *o,
 			    const struct ex_spec *spec, struct store *st,
 			    struct err *e)
@@ -756,24 +820,17 @@ struct scraper *scraper_new(const struct scrape_opts *o,
 	s->spec = spec;
 	s->store = st;
 	pthread_mutex_init(&s->mu, NULL);
-	s->timer_at = -1;
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	s->multi = curl_multi_init();
 	s->headers = curl_slist_append(NULL, "Accept: text/plain;version=0.0.4");
-	if (s->epfd < 0 || s->wakefd < 0 || !s->multi || !s->headers ||
+	if (s->epfd < 0 || s->wakefd < 0 || !s->headers || sc_shards_init(s) ||
 	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->wakefd,
 		      &(struct epoll_event){ .events = EPOLLIN,
-					     .data.fd = s->wakefd }) != 0) {
+			      .data.u64 = sc_ev_data(SC_WAKE_SHARD, s->wakefd) }) != 0) {
 		scraper_free(s);
 		err_set(e, ERR_NOMEM, "cannot set up curl and epoll");
 		return NULL;
 	}
-	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 100000L);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sc_socket);
-	curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, sc_timer);
-	curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s);
 	return s;
 }
 
@@ -809,8 +866,9 @@ void scraper_free(struct scraper *s)
 		slot_free(s->slot[i]);
 	free(s->slot);
 	targets_free(s->pending, s->npending);
-	if (s->multi)
-		curl_multi_cleanup(s->multi); /* its sockets leave epfd */
+	for (size_t i = 0; i < SC_SHARDS; i++)
+		if (s->shard[i].multi) /* its sockets leave epfd */
+			curl_multi_cleanup(s->shard[i].multi);
 	if (s->epfd >= 0)
 		close(s->epfd);
 	if (s->wakefd >= 0)
