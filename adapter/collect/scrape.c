@@ -1,8 +1,9 @@
 /*
  * scrape.c - the scrape loop (see scrape.h).
  *
- * Each target has a slot that owns its curl easy handle (kept between rounds
- * so the connection is reused), its parser and its page accumulators.  A
+ * Each target has a slot that owns its parser, its page accumulators and,
+ * while a transfer runs, a curl easy handle (the connection is reused from
+ * the multi handle's cache).  A
  * round adds every slot's handle to its multi handle (one of SC_SHARDS) and
  * drives them until all are done; each completion is stored at once.  The
  * multi handles run on curl's socket interface over one epoll: a wake-up
@@ -212,12 +213,23 @@ static struct slot *slot_new(struct scraper *s, const struct scrape_target *t)
 	sl->pp = sl->page ? pp_new(&lim, ex_spec_filter(s->spec), ex_sample,
 				   sl->page)
 			  : NULL;
-	if (!sl->ns || !sl->pod || !sl->url || !sl->pp ||
-	    slot_setup_easy(s, sl)) {
+	if (!sl->ns || !sl->pod || !sl->url || !sl->pp) {
 		slot_free(sl);
 		return NULL;
 	}
 	return sl;
+}
+
+/* The easy handle lives for one transfer only: its connection stays in
+ * the shard's cache for the next, and 10,000 idle handles with their 16 KB
+ * read buffers no longer sit in memory between scrapes. */
+static void slot_end_easy(struct slot *sl)
+{
+	if (!sl->easy)
+		return;
+	curl_multi_remove_handle(sl->sh->multi, sl->easy);
+	curl_easy_cleanup(sl->easy);
+	sl->easy = NULL;
 }
 
 static bool slot_same(const struct slot *sl, const struct scrape_target *t)
@@ -314,7 +326,7 @@ static void slot_drop(struct scraper *s, struct slot *sl)
 	if (!sl)
 		return;
 	if (sl->busy) {
-		curl_multi_remove_handle(sl->sh->multi, sl->easy);
+		slot_end_easy(sl);
 		if ((p = pass_of(s, sl)))
 			p->left--;
 	}
@@ -534,7 +546,8 @@ static void slot_begin(struct scraper *s, struct slot *sl)
 	sl->bytes = 0;
 	sl->started_us = now_us();
 	sl->pass = s->spread ? s->npass : 0;
-	sl->busy = curl_multi_add_handle(sl->sh->multi, sl->easy) == CURLM_OK;
+	sl->busy = (sl->easy || slot_setup_easy(s, sl) == 0) &&
+		   curl_multi_add_handle(sl->sh->multi, sl->easy) == CURLM_OK;
 	if (!sl->busy)
 		err_set(&sl->err, ERR_NOMEM, "cannot start the transfer");
 }
@@ -619,8 +632,8 @@ static void slot_done(struct scraper *s, struct slot *sl, CURLcode rc)
 	bool has[CAT_N], ok;
 	long code = 0;
 
-	curl_multi_remove_handle(sl->sh->multi, sl->easy);
 	curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &code);
+	slot_end_easy(sl);
 	if (rc == CURLE_OK && code != 200)
 		err_set(&sl->err, ERR_IO, "HTTP status %ld", code);
 	else if (rc == CURLE_OK)
@@ -671,7 +684,7 @@ static bool stopping(struct scraper *s)
 static void abandon_all(struct scraper *s)
 {
 	for (size_t i = 0; i < s->nslots; i++) {
-		curl_multi_remove_handle(s->slot[i]->sh->multi, s->slot[i]->easy);
+		slot_end_easy(s->slot[i]);
 		s->slot[i]->busy = false;
 	}
 	s->pass[0].num = s->pass[1].num = 0;
