@@ -25,8 +25,8 @@
 # Above 4,096 TaskManagers (or with FH_SCRAPE_FARM=1) the emulator, which
 # renders every page it serves (about 1 ms each: 2,000 a second would take
 # two cores), gives way to tests/bench/tmfarm: Flink pages written by the
-# emulator's page writer (mkpage) once, 124 to 216 KB (one job of 1 to 3
-# operators, one or two slots), sent from memory by one process per 5,000
+# emulator's page writer (mkpage) once, 121 to 210 KB (one job of 1 to 3
+# operators, one slot), sent from memory by one process per 5,000
 # TaskManagers.  Prometheus then keeps only the families the adapter reads
 # (metric_relabel_configs; 4 million series would not fit in memory) and
 # the window is shorter (FH_SCRAPE_SECONDS 30, warm-up 20).  Figures are printed, never asserted; the run
@@ -130,6 +130,12 @@ ip() {
 	n=$(((a << 24) + (b << 16) + (c << 8) + d + $2))
 	echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
 }
+# ips BASE N: N dotted addresses from BASE, one a line
+ips() {
+	awk -v b="$1" -v n="$2" 'BEGIN { split(b, o, "."); x = ((o[1] * 256 + o[2]) * 256 + o[3]) * 256 + o[4]
+		for (k = 0; k < n; k++) { y = x + k
+			printf "%d.%d.%d.%d\n", int(y / 16777216) % 256, int(y / 65536) % 256, int(y / 256) % 256, y % 256 } }'
+}
 # running PID WHAT LOG: dies unless PID still runs
 running() {
 	[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null || echo Z)" != Z ] ||
@@ -159,9 +165,9 @@ total=$((ntm + 2 + ndead))
 emus=()
 pages=()
 if [ "$farm" = 1 ]; then
-	for a in "--operators 1" "--operators 2" "--operators 3" "--slots 2 --operators 1"; do
+	for a in "--operators 1 --partitions 1" "--operators 1" "--operators 2" "--operators 3"; do
 		# shellcheck disable=SC2086 # a is a list of arguments
-		"$toolbin/mkpage" $a --no-latency -o "$work/page${#pages[@]}.prom" 2>/dev/null ||
+		"$toolbin/mkpage" --slots 1 $a --no-latency -o "$work/page${#pages[@]}.prom" 2>/dev/null ||
 			die "mkpage $a failed"
 		pages+=(--page "$work/page${#pages[@]}.prom")
 	done
@@ -205,10 +211,7 @@ page_samples=$(curl -sf "http://$last:$mport/metrics" |
 
 {
 	echo "targets:"
-	for k in $(seq 0 $((ntm - 1))); do
-		printf '  - {namespace: bench, pod: tm-%04d, url: "http://%s:%s/metrics", deployment: tm, job: orders-enrichment, cpuRequest: 1000m, labels: {app: flink}}\n' \
-			"$k" "$(ip 127.0.1.1 "$k")" "$mport"
-	done
+	ips 127.0.1.1 "$ntm" | awk -v p="$mport" '{ printf "  - {namespace: bench, pod: tm-%04d, url: \"http://%s:%s/metrics\", deployment: tm, job: orders-enrichment, cpuRequest: 1000m, labels: {app: flink}}\n", NR - 1, $1, p }'
 	printf '  - {namespace: bench, pod: slow, url: "http://%s:%s/metrics", labels: {app: flink}}\n' "$slow_addr" "$mport"
 	printf '  - {namespace: bench, pod: hung, url: "http://%s:%s/metrics", labels: {app: flink}}\n' "$hang_addr" "$mport"
 	for k in $(seq 0 $((ndead - 1))); do
@@ -220,7 +223,7 @@ page_samples=$(curl -sf "http://$last:$mport/metrics" |
 	printf 'global: {scrape_interval: %ds, scrape_timeout: %ds}\n' "$interval" $((interval - 1))
 	printf 'scrape_configs:\n  - job_name: flink\n    static_configs:\n'
 	printf '      - labels: {kind: tm}\n        targets:\n'
-	for k in $(seq 0 $((ntm - 1))); do printf '          - %s:%s\n' "$(ip 127.0.1.1 "$k")" "$mport"; done
+	ips 127.0.1.1 "$ntm" | awk -v p="$mport" '{ printf "          - %s:%s\n", $1, p }'
 	printf '      - {labels: {kind: slow}, targets: ["%s:%s"]}\n' "$slow_addr" "$mport"
 	printf '      - {labels: {kind: hung}, targets: ["%s:%s"]}\n' "$hang_addr" "$mport"
 	printf '      - labels: {kind: dead}\n        targets:\n'
@@ -362,7 +365,9 @@ pm() { awk -v k="$1" '$1 == k { print $2 }' "$work/prom-self.prom"; }
 p_series=$(pm prometheus_tsdb_head_series)
 p_ival=$(pm "prometheus_target_interval_length_seconds{interval=\"${interval}s\",quantile=\"0.99\"}")
 stop "$promp"
-[ "$p_targets" = "$total" ] || die "prometheus has $p_targets targets, not $total"
+# a Prometheus that cannot keep up has not scraped every target yet: a
+# figure (targets up), not a failure
+if [ "$p_targets" = - ] || [ "$p_targets" -eq 0 ]; then die "prometheus has no target"; fi
 if [ "$p_up" = - ] || [ "$p_up" -eq 0 ]; then die "prometheus scraped no target"; fi
 
 # ---- the figures ----
