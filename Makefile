@@ -7,6 +7,7 @@
 #   make valgrind   the same suites under valgrind, leaks are errors
 #   make fuzz       longer fuzz runs (FUZZ_SECONDS each, default 300)
 #   make bench      benchmarks, printed side by side with the reference
+#                   (SCALE=10000: 10,000 pods and TaskManagers, not 1,000)
 #   make demo       the demo (see README)
 #
 # MODE selects the build flavour and its directory build/MODE:
@@ -229,7 +230,7 @@ fuzz:
 bench:
 	$(call need,build bench)
 	$(Q)$(MAKE) --no-print-directory MODE=release tests
-	$(Q)FH_BIN=bin FH_BENCH_BIN=build/release/bench-bin tests/bench/run.sh
+	$(Q)FH_BIN=bin FH_BENCH_BIN=build/release/bench-bin FH_BENCH_SCALE=$(SCALE) tests/bench/run.sh
 
 demo: deps-build
 	$(Q)$(DEPS) demo
