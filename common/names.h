@@ -35,6 +35,9 @@
 
 /* How a Deployment's replica count becomes the job's parallelism. */
 enum fh_mode { FH_MODE_REACTIVE, FH_MODE_ADAPTIVE, FH_MODE_SAVEPOINT };
+#define FH_MODE_NAME_REACTIVE "reactive"
+#define FH_MODE_NAME_ADAPTIVE "adaptive"
+#define FH_MODE_NAME_SAVEPOINT "savepoint"
 
 /* The modes' names, indexed by enum fh_mode, NULL-terminated (the shape
  * conf.h's CONF_ENUM tables take). */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../common/jsonw.h"
+#include "../common/names.h"
 
 struct yw {
 	struct buf *b;
@@ -145,10 +146,10 @@ static void yw_labels(struct yw *w, int ind, const struct pol *p,
 				  .value = "flinkhpa-gen" };
 	kv[n++] = (struct yr_kv){ .key = "app.kubernetes.io/name",
 				  .value = "flink" };
-	kv[n++] = (struct yr_kv){ .key = "flinkhpa.io/policy",
+	kv[n++] = (struct yr_kv){ .key = FH_LABEL_POLICY,
 				  .value = (char *)p->name };
-	kv[n++] = (struct yr_kv){ .key = "flinkhpa.io/role",
-				  .value = "taskmanager" };
+	kv[n++] = (struct yr_kv){ .key = FH_LABEL_ROLE,
+				  .value = FH_ROLE_TASKMANAGER };
 	for (size_t i = 0; with_user && i < p->labels.n; i++)
 		kv[n++] = p->labels.v[i];
 	qsort(kv, n, sizeof(kv[0]), kv_cmp);
@@ -168,26 +169,24 @@ static void yw_meta(struct yw *w, const struct pol *p, const char *name)
 /* What the sync controller reads (adapter/sync.c). */
 static void yw_deploy_annotations(struct yw *w, const struct pol *p)
 {
-	static const char *const modes[] = { "reactive", "adaptive",
-					     "savepoint" };
 	char num[32];
 
 	yw_line(w, 2, "annotations:");
 	if (p->align)
-		yw_kv(w, 4, "flinkhpa.io/align-parallelism", "true");
+		yw_kv(w, 4, FH_ANN_ALIGN, "true");
 	if (p->jar_id)
-		yw_kv(w, 4, "flinkhpa.io/jar-id", p->jar_id);
-	yw_kv(w, 4, "flinkhpa.io/job-name", p->job_name);
-	yw_kv(w, 4, "flinkhpa.io/jobmanager", p->jobmanager);
+		yw_kv(w, 4, FH_ANN_JAR_ID, p->jar_id);
+	yw_kv(w, 4, FH_ANN_JOB_NAME, p->job_name);
+	yw_kv(w, 4, FH_ANN_JOBMANAGER, p->jobmanager);
 	if (p->max_parallelism) {
 		snprintf(num, sizeof(num), "%lld", (long long)p->max_parallelism);
-		yw_kv(w, 4, "flinkhpa.io/max-parallelism", num);
+		yw_kv(w, 4, FH_ANN_MAX_PARALLELISM, num);
 	}
-	yw_kv(w, 4, "flinkhpa.io/parallelism-mode", modes[p->mode]);
+	yw_kv(w, 4, FH_ANN_MODE, fh_mode_name(p->mode));
 	if (p->savepoint_dir)
-		yw_kv(w, 4, "flinkhpa.io/savepoint-dir", p->savepoint_dir);
+		yw_kv(w, 4, FH_ANN_SAVEPOINT_DIR, p->savepoint_dir);
 	snprintf(num, sizeof(num), "%lld", (long long)p->slots);
-	yw_kv(w, 4, "flinkhpa.io/slots-per-taskmanager", num);
+	yw_kv(w, 4, FH_ANN_SLOTS, num);
 }
 
 /* FLINK_PROPERTIES, which the Flink image appends to its configuration. */
@@ -308,14 +307,14 @@ int emit_deployment(struct buf *b, const struct pol *p,
 	yw_line(&w, 0, "spec:");
 	yw_line(&w, 2, "selector:");
 	yw_line(&w, 4, "matchLabels:");
-	yw_kv(&w, 6, "flinkhpa.io/policy", p->name);
-	yw_kv(&w, 6, "flinkhpa.io/role", "taskmanager");
+	yw_kv(&w, 6, FH_LABEL_POLICY, p->name);
+	yw_kv(&w, 6, FH_LABEL_ROLE, FH_ROLE_TASKMANAGER);
 	yw_line(&w, 2, "template:");
 	yw_line(&w, 4, "metadata:");
 	yw_line(&w, 6, "annotations:");
-	yw_kv(&w, 8, "flinkhpa.io/job-name", p->job_name);
-	yw_kv(&w, 8, "flinkhpa.io/jobmanager", p->jobmanager);
-	yw_kv(&w, 8, "flinkhpa.io/metrics-port", port);
+	yw_kv(&w, 8, FH_ANN_JOB_NAME, p->job_name);
+	yw_kv(&w, 8, FH_ANN_JOBMANAGER, p->jobmanager);
+	yw_kv(&w, 8, FH_ANN_METRICS_PORT, port);
 	yw_labels(&w, 6, p, true);
 	yw_line(&w, 4, "spec:");
 	yw_container(&w, p);

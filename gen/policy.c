@@ -15,11 +15,10 @@
 #include <string.h>
 
 #include "../common/buf.h"
+#include "../common/names.h"
 #include "../common/str.h"
 #include "k8sname.h"
-
-#define I32 2147483647.0
-#define ARRAY_END { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }
+#include "policy_int.h"
 
 /* ---- value checks used by the tables ---- */
 
@@ -35,7 +34,7 @@ static int chk_printable(const void *f, struct err *e)
 	return why ? err_set(e, ERR_INVAL, "%s", why) : 0;
 }
 
-static int chk_quantity(const void *f, struct err *e)
+int pol_chk_quantity(const void *f, struct err *e)
 {
 	struct qty q;
 	const char *s = *(char *const *)f;
@@ -51,8 +50,8 @@ static int chk_quantity(const void *f, struct err *e)
 
 static int chk_api_version(const void *f, struct err *e)
 {
-	return strcmp(*(char *const *)f, "flinkhpa.io/v1")
-		       ? err_set(e, ERR_INVAL, "must be flinkhpa.io/v1") : 0;
+	return strcmp(*(char *const *)f, FH_API_VERSION)
+		       ? err_set(e, ERR_INVAL, "must be " FH_API_VERSION) : 0;
 }
 
 static int chk_kind(const void *f, struct err *e)
@@ -99,9 +98,6 @@ static const struct conf_def meta_tab[] = {
 
 /* ---- spec.job ---- */
 
-static const char *const mode_names[] = { "reactive", "adaptive", "savepoint",
-					  NULL };
-
 struct raw_job {
 	char *name, *jobmanager, *rpc, *savepoint_dir, *jar_id;
 	int64_t slots, max_par;
@@ -121,7 +117,7 @@ static const struct conf_def job_tab[] = {
 	{ "maxParallelism", CONF_INT, offsetof(struct raw_job, max_par), 1,
 	  32768, NULL, NULL, NULL, NULL, 0 },
 	{ "parallelismMode", CONF_ENUM, offsetof(struct raw_job, mode), 0, 0,
-	  "reactive", mode_names, NULL, NULL, 0 },
+	  FH_MODE_NAME_REACTIVE, fh_mode_names, NULL, NULL, 0 },
 	{ "savepointDirectory", CONF_STRING,
 	  offsetof(struct raw_job, savepoint_dir), 1, 1024, NULL, NULL,
 	  chk_printable, NULL, 0 },
@@ -145,7 +141,7 @@ static int pol_job(void *ud, struct yr_stream *s, const char *key,
 	memset(at, 0, sizeof(at));
 	if ((rc = yr_map(s, v, &m, e)))
 		goto release;
-	if (r.mode == POL_SAVEPOINT && !r.savepoint_dir) {
+	if (r.mode == FH_MODE_SAVEPOINT && !r.savepoint_dir) {
 		rc = yr_fail(e, v, path, "parallelismMode savepoint needs "
 			     "savepointDirectory (where Flink writes the "
 			     "savepoint it restarts from)");
@@ -153,7 +149,7 @@ static int pol_job(void *ud, struct yr_stream *s, const char *key,
 	}
 	p->slots = r.slots;
 	p->max_parallelism = r.max_par;
-	p->mode = r.mode;
+	p->mode = (enum fh_mode)r.mode;
 	p->align = r.align;
 	if (r.align && !r.max_par) {
 		rc = yr_fail_at(e, yr_at(job_tab, at, "alignToMaxParallelism"),
@@ -179,9 +175,9 @@ struct raw_qty {
 
 static const struct conf_def qty_tab[] = {
 	{ "cpu", CONF_STRING, offsetof(struct raw_qty, cpu), 1, 64, NULL, NULL,
-	  chk_quantity, NULL, 0 },
+	  pol_chk_quantity, NULL, 0 },
 	{ "memory", CONF_STRING, offsetof(struct raw_qty, memory), 1, 64, NULL,
-	  NULL, chk_quantity, NULL, 0 },
+	  NULL, pol_chk_quantity, NULL, 0 },
 	ARRAY_END
 };
 
@@ -251,10 +247,10 @@ static int pol_labels_check(const struct yr_kvs *k, const char *path,
 		if ((why = kname_label_value(k->v[i].value)))
 			return yr_fail_at(e, k->v[i].vpos, path, "%s: %s",
 					  k->v[i].key, why);
-		if (!strncmp(k->v[i].key, "flinkhpa.io/", 12) ||
+		if (!strncmp(k->v[i].key, FH_PREFIX, strlen(FH_PREFIX)) ||
 		    !strncmp(k->v[i].key, "app.kubernetes.io/", 18))
 			return yr_fail_at(e, k->v[i].kpos, path, "%s: "
-					  "flinkhpa-gen sets the flinkhpa.io/ "
+					  "flinkhpa-gen sets the " FH_PREFIX " "
 					  "and app.kubernetes.io/ labels",
 					  k->v[i].key);
 	}
@@ -377,11 +373,7 @@ static int pol_replicas(void *ud, struct yr_stream *s, const char *key,
 	return 0;
 }
 
-/* ---- rules and behavior live in policy_rules.c ---- */
-int pol_rules(void *ud, struct yr_stream *s, const char *key,
-	      const char *path, yaml_node_t *v, struct err *e);
-int pol_behavior(void *ud, struct yr_stream *s, const char *key,
-		 const char *path, yaml_node_t *v, struct err *e);
+/* ---- rules and behavior live in policy_rules.c (policy_int.h) ---- */
 
 static int pol_spec_key(void *ud, struct yr_stream *s, const char *key,
 			const char *path, yaml_node_t *v, struct err *e)

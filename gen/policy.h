@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../common/names.h"
 #include "../common/quantity.h"
 #include "yread.h"
 
@@ -26,8 +27,6 @@
 #define POL_MAX_MAP 64           /* labels, Flink settings, selectors */
 #define POL_MAX_FILE (4u << 20)  /* bytes of one policy file */
 #define POL_DEFAULT_IMAGE "flink:1.20"
-
-enum pol_mode { POL_REACTIVE, POL_ADAPTIVE, POL_SAVEPOINT };
 
 enum pol_rule_type {
 	RULE_CPU,
@@ -87,7 +86,7 @@ struct pol {
 	char *rpc_address;  /* jobmanager.rpc.address */
 	int64_t slots;
 	int64_t max_parallelism; /* 0: Flink's default */
-	enum pol_mode mode;
+	enum fh_mode mode;
 	char *savepoint_dir;
 	char *jar_id;
 	bool align;              /* round to divisors of max parallelism */
