@@ -28,6 +28,9 @@
 #define FH_ANN_ALIGN FH_PREFIX "align-parallelism"
 #define FH_ANN_JAR_ID FH_PREFIX "jar-id"
 #define FH_ANN_SAVEPOINT_DIR FH_PREFIX "savepoint-dir"
+/* on the JobManager's and TaskManagers' pods when gen writes the
+ * JobManager: a hash of the Flink configuration, so a change restarts them */
+#define FH_ANN_CONFIG_HASH FH_PREFIX "config-hash"
 
 /* annotations the sync controller writes */
 #define FH_ANN_APPLIED FH_PREFIX "parallelism"

@@ -157,6 +157,8 @@ static int pol_job(void *ud, struct yr_stream *s, const char *key,
 				"maxParallelism");
 		goto release;
 	}
+	p->jobmanager_at = yr_at(job_tab, at, "jobManager");
+	p->rpc_at = yr_at(job_tab, at, "rpcAddress");
 	p->job_name = r.name, r.name = NULL;
 	p->jobmanager = r.jobmanager, r.jobmanager = NULL;
 	p->rpc_address = r.rpc, r.rpc = NULL;
@@ -224,15 +226,15 @@ static int pol_res_check(const struct pol_resources *r, const char *path,
 	return 0;
 }
 
-static int pol_resources(struct pol *p, struct yr_stream *s,
-			 const char *path, yaml_node_t *v, struct err *e)
+int pol_resources(struct pol_resources *r, struct yr_stream *s,
+		  const char *path, yaml_node_t *v, struct err *e)
 {
 	static const char *const keys[] = { "requests", "limits", NULL };
 	struct yr_map m = { .path = path, .keys = keys, .fn = pol_res_key,
-			    .ud = &p->res };
+			    .ud = r };
 	int rc = yr_map(s, v, &m, e);
 
-	return rc ? rc : pol_res_check(&p->res, path, v, e);
+	return rc ? rc : pol_res_check(r, path, v, e);
 }
 
 /* Keys of ours that users may not set: they are how we find things. */
@@ -307,7 +309,7 @@ static int pol_tm_key(void *ud, struct yr_stream *s, const char *key,
 	int rc;
 
 	if (!strcmp(key, "resources"))
-		return pol_resources(p, s, path, v, e);
+		return pol_resources(&p->res, s, path, v, e);
 	if (!strcmp(key, "labels")) {
 		rc = yr_strmap(s, v, path, POL_MAX_MAP, &p->labels, e);
 		return rc ? rc : pol_labels_check(&p->labels, path, e);
@@ -386,6 +388,8 @@ static int pol_spec_key(void *ud, struct yr_stream *s, const char *key,
 		return pol_replicas(ud, s, key, path, v, e);
 	if (!strcmp(key, "rules"))
 		return pol_rules(ud, s, key, path, v, e);
+	if (!strcmp(key, "jobManager"))
+		return pol_jobmanager(ud, s, key, path, v, e);
 	return pol_behavior(ud, s, key, path, v, e);
 }
 
@@ -438,7 +442,8 @@ static int pol_top_key(void *ud, struct yr_stream *s, const char *key,
 		       const char *path, yaml_node_t *v, struct err *e)
 {
 	static const char *const keys[] = { "job", "replicas", "rules",
-					    "taskManager", "behavior", NULL };
+					    "taskManager", "behavior",
+					    "jobManager", NULL };
 	struct pol *p = ud;
 	struct yr_map m = { .path = path, .keys = keys, .required = 7,
 			    .fn = pol_spec_key, .ud = p };
@@ -464,12 +469,19 @@ static int pol_doc(struct yr_stream *s, yaml_node_t *root, struct pol *p,
 	p->min_replicas = 1;
 	rc = yr_map(s, root, &m, e);
 	conf_release(top_tab, &r);
-	return rc ? rc : pol_defaults(p, e);
+	if (!rc)
+		rc = pol_defaults(p, e);
+	return rc ? rc : pol_jm_check(p, e);
 }
 
 void pol_deployment_name(const struct pol *p, char *out, size_t n)
 {
 	snprintf(out, n, "%s-taskmanager", p->name);
+}
+
+void pol_jobmanager_name(const struct pol *p, char *out, size_t n)
+{
+	snprintf(out, n, "%s-jobmanager", p->name);
 }
 
 static void pol_release(struct pol *p)
@@ -483,6 +495,7 @@ static void pol_release(struct pol *p)
 	free(p->service_account);
 	yr_kvs_release(&p->flink_conf);
 	yr_kvs_release(&p->labels);
+	pol_jm_release(&p->jm);
 	for (size_t i = 0; i < p->nrules; i++)
 		yr_kvs_release(&p->rules[i].selector);
 }

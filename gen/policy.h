@@ -27,6 +27,7 @@
 #define POL_MAX_MAP 64           /* labels, Flink settings, selectors */
 #define POL_MAX_FILE (4u << 20)  /* bytes of one policy file */
 #define POL_DEFAULT_IMAGE "flink:1.20"
+#define POL_MAX_ARGS 64          /* spec.jobManager.args */
 
 enum pol_rule_type {
 	RULE_CPU,
@@ -76,6 +77,24 @@ struct pol_resources {
 	bool have_req_cpu, have_req_mem, have_lim_cpu, have_lim_mem;
 };
 
+/* spec.jobManager: the JobManager flinkhpa-gen writes (given: false when
+ * the policy leaves it out and a platform runs the JobManager). */
+struct pol_jm {
+	bool given;
+	struct yr_pos at;
+	char *image;             /* default: spec.taskManager.image */
+	int flink_minor;         /* Flink 1.N: 18, 19 or 20 */
+	char *job_class;         /* standalone-job --job-classname */
+	char *args[POL_MAX_ARGS];
+	size_t nargs;
+	struct pol_resources res;
+	char *ha_storage_dir;    /* NULL: no high availability */
+	char *checkpoint_dir;    /* NULL: no checkpointing settings */
+	int64_t checkpoint_interval_ms;
+	char *upload_claim;      /* savepoint: web.upload.dir's claim */
+	struct yr_pos job_class_at, args_at, claim_at;
+};
+
 struct pol {
 	char name[64];
 	char namespace[64];
@@ -90,12 +109,15 @@ struct pol {
 	char *savepoint_dir;
 	char *jar_id;
 	bool align;              /* round to divisors of max parallelism */
+	struct yr_pos jobmanager_at, rpc_at; /* given by the user: line != 0 */
 	/* spec.taskManager */
 	char *image;
 	char *service_account;
 	int64_t metrics_port;
 	struct yr_kvs flink_conf, labels;
 	struct pol_resources res;
+	/* spec.jobManager */
+	struct pol_jm jm;
 	/* spec.replicas */
 	int64_t min_replicas, max_replicas;
 	struct pol_rule rules[POL_MAX_RULES];
@@ -119,5 +141,7 @@ void pol_file_release(struct pol_file *f);
 
 /* The Deployment's name: NAME-taskmanager. */
 void pol_deployment_name(const struct pol *p, char *out, size_t n);
+/* The JobManager's Deployment and Service: NAME-jobmanager. */
+void pol_jobmanager_name(const struct pol *p, char *out, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #define FH_POLICY_INT_H
 
 #include "../common/err.h"
+#include "policy.h"
 #include "yread.h"
 
 #define I32 2147483647.0
@@ -21,5 +22,18 @@ int pol_rules(void *ud, struct yr_stream *s, const char *key,
 	      const char *path, yaml_node_t *v, struct err *e);
 int pol_behavior(void *ud, struct yr_stream *s, const char *key,
 		 const char *path, yaml_node_t *v, struct err *e);
+
+/* requests and limits of a container into r (policy.c). */
+int pol_resources(struct pol_resources *r, struct yr_stream *s,
+		  const char *path, yaml_node_t *v, struct err *e);
+
+/* spec.jobManager (policy_jm.c): a yr_key_fn, ud is struct pol. */
+int pol_jobmanager(void *ud, struct yr_stream *s, const char *key,
+		   const char *path, yaml_node_t *v, struct err *e);
+/* The checks that span spec.jobManager and the rest of the policy, once
+ * the whole document is read: the mode's needs, the keys flinkhpa-gen now
+ * owns, the image's Flink version. */
+int pol_jm_check(struct pol *p, struct err *e);
+void pol_jm_release(struct pol_jm *jm);
 
 #endif
