@@ -295,8 +295,8 @@ static int jm_mode_check(const struct pol *p, struct err *e)
 	bool session = p->mode == FH_MODE_SAVEPOINT;
 
 	if (session && p->jm.job_class)
-		return yr_fail_at(e, p->jm.job_class_at, "spec.jobManager",
-				  "jobClass: parallelismMode savepoint runs a "
+		return yr_fail_at(e, p->jm.job_class_at,
+				  "spec.jobManager.jobClass", "parallelismMode savepoint runs a "
 				  "session cluster, whose jobs are submitted "
 				  "through the REST API (jobClass and args "
 				  "are for reactive and adaptive)");
@@ -307,8 +307,9 @@ static int jm_mode_check(const struct pol *p, struct err *e)
 				  "the REST API (jobClass and args are for "
 				  "reactive and adaptive)");
 	if (!session && p->jm.upload_claim)
-		return yr_fail_at(e, p->jm.claim_at, "spec.jobManager",
-				  "uploadVolumeClaim: only parallelismMode "
+		return yr_fail_at(e, p->jm.claim_at,
+				  "spec.jobManager.uploadVolumeClaim", "only "
+				  "parallelismMode "
 				  "savepoint uploads jars (reactive and "
 				  "adaptive run the job from the image)");
 	return 0;
@@ -321,13 +322,13 @@ int pol_jm_check(struct pol *p, struct err *e)
 	if (!p->jm.given)
 		return 0;
 	if (p->jobmanager_at.line)
-		return yr_fail_at(e, p->jobmanager_at, "spec.job", "jobManager: "
+		return yr_fail_at(e, p->jobmanager_at, "spec.job.jobManager",
 				  "with spec.jobManager flinkhpa-gen writes "
 				  "the JobManager and its Service, whose "
 				  "address the TaskManagers use: leave "
 				  "jobManager out");
 	if (p->rpc_at.line)
-		return yr_fail_at(e, p->rpc_at, "spec.job", "rpcAddress: with "
+		return yr_fail_at(e, p->rpc_at, "spec.job.rpcAddress", "with "
 				  "spec.jobManager flinkhpa-gen writes the "
 				  "JobManager and its Service, whose name the "
 				  "TaskManagers use: leave rpcAddress out");
