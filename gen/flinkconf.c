@@ -152,10 +152,14 @@ static void fconf_cluster(struct fconf *c, const struct pol *p)
 		  "1 s");
 	fconf_set(c, "restart-strategy.exponential-delay.max-backoff",
 		  "10 s");
-	if ((mib = fconf_mib(&p->res)))
-		fconf_setf(c, "taskmanager.memory.process.size", "%lldm", mib);
-	if ((mib = fconf_mib(&p->jm.res)))
-		fconf_setf(c, "jobmanager.memory.process.size", "%lldm", mib);
+	/* one of the memory sizes must be set (the image's own file, which
+	 * the ConfigMap replaces, has Flink's defaults: ours without one) */
+	mib = fconf_mib(&p->res);
+	fconf_setf(c, "taskmanager.memory.process.size", "%lldm",
+		   mib ? mib : FCONF_TM_DEFAULT_MIB);
+	mib = fconf_mib(&p->jm.res);
+	fconf_setf(c, "jobmanager.memory.process.size", "%lldm",
+		   mib ? mib : FCONF_JM_DEFAULT_MIB);
 	fconf_mode(c, p);
 	fconf_state(c, p);
 }

@@ -234,6 +234,7 @@ int pol_resources(struct pol_resources *r, struct yr_stream *s,
 			    .ud = r };
 	int rc = yr_map(s, v, &m, e);
 
+	r->at = yr_pos_of(v);
 	return rc ? rc : pol_res_check(r, path, v, e);
 }
 

@@ -28,6 +28,7 @@
 #define POL_MAX_FILE (4u << 20)  /* bytes of one policy file */
 #define POL_DEFAULT_IMAGE "flink:1.20"
 #define POL_MAX_ARGS 64          /* spec.jobManager.args */
+#define POL_MIN_FLINK_MEMORY (1LL << 30) /* with spec.jobManager */
 
 enum pol_rule_type {
 	RULE_CPU,
@@ -75,6 +76,7 @@ struct pol_behavior_side {
 struct pol_resources {
 	struct qty req_cpu, req_mem, lim_cpu, lim_mem;
 	bool have_req_cpu, have_req_mem, have_lim_cpu, have_lim_mem;
+	struct yr_pos at; /* the mapping; line 0: not given */
 };
 
 /* spec.jobManager: the JobManager flinkhpa-gen writes (given: false when

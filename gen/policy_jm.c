@@ -315,6 +315,25 @@ static int jm_mode_check(const struct pol *p, struct err *e)
 	return 0;
 }
 
+/* The memory Flink's memory model needs at least (the JVM's overhead and
+ * metaspace, the framework's heap and off-heap, network buffers and a
+ * task heap all come out of *.memory.process.size). */
+static int jm_memory_check(const struct pol_resources *r, const char *path,
+			   const char *who, struct err *e)
+{
+	const struct qty *q = r->have_lim_mem ? &r->lim_mem
+			      : r->have_req_mem ? &r->req_mem : NULL;
+	char text[QTY_STR_MAX];
+
+	if (!q || qty_scaled_value(q, 0) >= POL_MIN_FLINK_MEMORY)
+		return 0;
+	if (qty_format(q, text, sizeof(text)))
+		str_lcpy(text, "?", sizeof(text));
+	return yr_fail_at(e, r->at, path, "memory %s is less than the 1Gi a "
+			  "Flink %s needs (its JVM overhead, metaspace and "
+			  "memory pools come out of it)", text, who);
+}
+
 int pol_jm_check(struct pol *p, struct err *e)
 {
 	int rc;
@@ -332,7 +351,11 @@ int pol_jm_check(struct pol *p, struct err *e)
 				  "spec.jobManager flinkhpa-gen writes the "
 				  "JobManager and its Service, whose name the "
 				  "TaskManagers use: leave rpcAddress out");
-	if ((rc = jm_mode_check(p, e)) || (rc = jm_conf_check(p, e)))
+	if ((rc = jm_mode_check(p, e)) || (rc = jm_conf_check(p, e)) ||
+	    (rc = jm_memory_check(&p->res, "spec.taskManager.resources",
+				  "TaskManager", e)) ||
+	    (rc = jm_memory_check(&p->jm.res, "spec.jobManager.resources",
+				  "JobManager", e)))
 		return rc;
 	return jm_version(p, e);
 }

@@ -76,7 +76,7 @@ expect_fail jm-reactive 1.20 "reactive mode: the JobManager runs ['jobmanager']"
 	'dep["jobmanager"]["spec"]["template"]["spec"]["containers"][0]["args"] = ["jobmanager"]'
 expect_fail jm-savepoint 1.20 "web.upload.dir /opt/flink/upload is on no volume" \
 	'dep["jobmanager"]["spec"]["template"]["spec"]["containers"][0]["volumeMounts"].pop()'
-expect_fail jm-adaptive 1.18 "taskmanager.memory.process.size 2048m for a 4Gi container" \
+expect_fail jm-adaptive 1.18 "taskmanager.memory.process.size 2048m for a container of 4Gi" \
 	'dep["taskmanager"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = "4Gi"'
 expect_fail jm-reactive 1.18 "the ConfigMap holds ['config.yaml', 'log4j-console.properties'], want flink-conf.yaml" 'pass'
 expect_fail jm-adaptive-ha 1.18 "restart-strategy.type is no Flink 1.18 configuration key" \

@@ -173,12 +173,17 @@ def check_taskmanagers(check, tm, conf):
     grace = tm["spec"]["template"]["spec"].get("terminationGracePeriodSeconds")
     check(grace is not None and grace * 1000 == num(conf.get("heartbeat.timeout")),
           "terminationGracePeriodSeconds %s is not heartbeat.timeout" % grace)
-    limit = c.get("resources", {}).get("limits", {}).get("memory") or \
-        c.get("resources", {}).get("requests", {}).get("memory")
-    if limit:
-        check(conf.get("taskmanager.memory.process.size") == "%dm" % mebibytes(limit),
-              "taskmanager.memory.process.size %s for a %s container" % (
-                  conf.get("taskmanager.memory.process.size"), limit))
+    check_memory(check, c, conf, "taskmanager", 1728)
+
+
+def check_memory(check, c, conf, who, default_mib):
+    """*.memory.process.size is the container's memory limit (else its
+    request, else the size in Flink's own default configuration file)."""
+    res = c.get("resources", {})
+    size = res.get("limits", {}).get("memory") or res.get("requests", {}).get("memory")
+    want = "%dm" % (mebibytes(size) if size else default_mib)
+    got = conf.get(who + ".memory.process.size")
+    check(got == want, "%s.memory.process.size %s for a container of %s" % (who, got, size))
 
 
 def check_mode(check, tm, jm, conf):
@@ -199,6 +204,7 @@ def check_mode(check, tm, jm, conf):
           "the JobManager's liveness probe is not on jobmanager.rpc.port")
     check(c["readinessProbe"]["httpGet"]["port"] == num(conf.get("rest.port")),
           "the JobManager's readiness probe is not on rest.port")
+    check_memory(check, c, conf, "jobmanager", 1600)
 
 
 def check_ha(check, objs, jm, tm, conf, ns):
