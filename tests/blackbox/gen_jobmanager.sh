@@ -28,6 +28,18 @@ done
 $FH_WRAP "$FH_BIN/flinkhpa-gen" -o "$FH_TMP/now" examples/reactive-application.yaml >/dev/null || fail "flinkhpa-gen"
 diff -r "$GOLD/jm-reactive-ha" "$FH_TMP/now" >/dev/null || fail "jm-reactive-ha is stale"
 
+# the README shows the example policy and everything flinkhpa-gen writes
+# for it, as they are
+$FH_WRAP "$FH_BIN/flinkhpa-gen" -o - examples/reactive-application.yaml >"$FH_TMP/stream.yaml" || fail "-o -"
+python3 - README.md examples/reactive-application.yaml "$FH_TMP/stream.yaml" <<'PY' || fail "README's spec.jobManager section is stale"
+import sys
+readme, policy, out = (open(p).read() for p in sys.argv[1:])
+s = readme[readme.index("### The whole job from one policy"):]
+blocks = [b.split("```", 1)[0] for b in s.split("```yaml\n")[1:3]]
+if blocks != [policy, out]:
+    sys.exit("README blocks differ: policy %s, output %s" % (blocks[:1] == [policy], blocks[1:] == [out]))
+PY
+
 # mutate NAME PYTHON-STATEMENTS: the reactive output with objs (kind ->
 # list of documents) changed, into $FH_TMP/bad.yaml
 mutate() {
