@@ -3,15 +3,15 @@
  * emit.h; the JobManager's objects are in emit_jm.c).  Text is written
  * line by line through yw.h, so the writers stay straight-line code.
  */
-#include "emit.h"
+#include "gen/emit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/names.h"
-#include "emit_int.h"
-#include "flinkconf.h"
+#include "common/names.h"
+#include "gen/emit_int.h"
+#include "gen/flinkconf.h"
 
 int emit_scalar(struct buf *b, const char *s)
 {

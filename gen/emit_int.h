@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "emit.h"
-#include "policy.h"
-#include "yw.h"
+#include "gen/emit.h"
+#include "gen/policy.h"
+#include "gen/yw.h"
 
 void emit_banner(struct yw *w, const struct emit_opts *o);
 /* Our labels for role (and the user's pod labels when with_user), sorted. */

@@ -10,9 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/names.h"
-#include "emit_int.h"
-#include "flinkconf.h"
+#include "common/hash.h"
+#include "common/names.h"
+#include "gen/emit_int.h"
+#include "gen/flinkconf.h"
 
 #define CONFIG_VOLUME "flink-config"
 #define UPLOAD_VOLUME "upload"
@@ -60,17 +61,15 @@ static int config_text(const struct pol *p, struct buf *out)
 void emit_config_hash(struct yw *w, int ind, const struct pol *p)
 {
 	struct buf text = BUF_INIT(1 << 20);
-	uint64_t h = 14695981039346656037ull; /* FNV-1a */
-	char hex[17];
+	char hex[9];
 
 	if (!w->rc)
 		w->rc = config_text(p, &text);
 	if (!w->rc)
 		w->rc = buf_adds(&text, log4j_console);
-	for (size_t i = 0; !w->rc && i < text.len; i++)
-		h = (h ^ (unsigned char)buf_str(&text)[i]) * 1099511628211ull;
+	snprintf(hex, sizeof(hex), "%08x",
+		 (unsigned)hash_fnv1a(buf_str(&text), text.len));
 	buf_release(&text);
-	snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
 	yw_kv(w, ind, FH_ANN_CONFIG_HASH, hex);
 }
 

@@ -3,14 +3,14 @@
  * "Flink settings" section of docs/policy.md, which gives each one's
  * reason and source).
  */
-#include "flinkconf.h"
+#include "gen/flinkconf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "yw.h"
+#include "gen/yw.h"
 
 #define HPA_DEFAULT_DOWN_PERIOD_S 15 /* the HPA's default scale-down policy */
 #define HEARTBEAT_MIN_MS 20000

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../common/buf.h"
-#include "policy.h"
+#include "common/buf.h"
+#include "gen/policy.h"
 
 #define FCONF_MAX (POL_MAX_MAP + 48)
 

@@ -10,9 +10,9 @@
 
 #include <stdio.h>
 
-#include "../common/buf.h"
-#include "emit.h"
-#include "policy.h"
+#include "common/buf.h"
+#include "gen/emit.h"
+#include "gen/policy.h"
 
 /* per policy at most 8 files, per namespace one, and the kustomization */
 #define PLAN_MAX_FILES (8 * POL_MAX_POLICIES + POL_MAX_POLICIES + 1)

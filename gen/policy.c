@@ -7,18 +7,18 @@
  * span keys (exactly one target, min <= max, mode needs a directory) come
  * after the table, at the position of the key they blame.
  */
-#include "policy.h"
+#include "gen/policy.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/buf.h"
-#include "../common/names.h"
-#include "../common/str.h"
-#include "k8sname.h"
-#include "policy_int.h"
+#include "common/buf.h"
+#include "common/names.h"
+#include "common/str.h"
+#include "gen/k8sname.h"
+#include "gen/policy_int.h"
 
 /* ---- value checks used by the tables ---- */
 

@@ -7,9 +7,9 @@
 #ifndef FH_POLICY_INT_H
 #define FH_POLICY_INT_H
 
-#include "../common/err.h"
-#include "policy.h"
-#include "yread.h"
+#include "common/err.h"
+#include "gen/policy.h"
+#include "gen/yread.h"
 
 #define I32 2147483647.0
 #define ARRAY_END { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }

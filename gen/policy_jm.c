@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/str.h"
-#include "k8sname.h"
-#include "policy.h"
-#include "policy_int.h"
+#include "common/str.h"
+#include "gen/k8sname.h"
+#include "gen/policy.h"
+#include "gen/policy_int.h"
 
 #define JM_MIN_MINOR 18 /* Flink 1.18: resource requirements over REST */
 #define JM_MAX_MINOR 20 /* Flink 2 renamed the adaptive scheduler's keys */

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/str.h"
-#include "policy.h"
-#include "policy_int.h"
+#include "common/str.h"
+#include "gen/policy.h"
+#include "gen/policy_int.h"
 
 static const char *const type_names[] = { "cpu", "memory", "backlog",
 	"latency", "watermarkLag", "busyRatio", "custom", NULL };

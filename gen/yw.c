@@ -1,14 +1,14 @@
 /*
  * yw.c - writing YAML line by line (see yw.h).
  */
-#include "yw.h"
+#include "gen/yw.h"
 
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "../common/jsonw.h"
+#include "common/jsonw.h"
 
 void yw_line(struct yw *w, int ind, const char *fmt, ...)
 {

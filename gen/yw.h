@@ -8,8 +8,8 @@
 #ifndef FH_YW_H
 #define FH_YW_H
 
-#include "../common/buf.h"
-#include "../common/quantity.h"
+#include "common/buf.h"
+#include "common/quantity.h"
 
 struct yw {
 	struct buf *b;
