@@ -88,16 +88,35 @@ emu() { emu_state "$A_URL" "$1"; }
 ) >"$FH_TMP/kubelet.log" 2>&1 &
 BB_PIDS+=($!)
 
-# 2. the Service selects the JobManager's pod, on the configured ports
+# what the cluster holds in namespace $1, for a failure's message
+diag() {
+	echo "pods:"
+	kubectl -n "$1" get pods -o wide --show-labels 2>&1
+	kubectl -n "$1" get replicasets,endpoints 2>&1
+	echo "kubelet (harness):"
+	tail -n 5 "$FH_TMP/kubelet.log"
+	echo "kube-controller-manager:"
+	grep -i 'endpoint' "$FLINKHPA_CLUSTER_DIR/kcm.log" | tail -n 8
+}
+
+# 2. the Service selects the JobManager's pod, on the configured ports:
+# through the API's label selection, then as the endpoints controller
+# resolves it (named targetPorts against the pod's container ports)
 for c in $CASES; do
 	ns=${c%%:*}
 	svc=$(kubectl -n "$ns" get service -l flinkhpa.io/role=jobmanager -o jsonpath='{.items[0].metadata.name}')
 	[ -n "$svc" ] || fail "$ns: no Service"
+	sel=$(kubectl -n "$ns" get service "$svc" -o jsonpath='{.spec.selector}' |
+		python3 -c 'import json, sys; print(",".join("%s=%s" % kv for kv in json.load(sys.stdin).items()))')
 	deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
+	until [ "$(kubectl -n "$ns" get pods -l "$sel" -o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}')" = "127.0.3.1 " ]; do
+		[ $SECONDS -lt $deadline ] || fail "$ns: the Service's selector $sel picks [$(kubectl -n "$ns" get pods -l "$sel" -o name | tr '\n' ' ')], want the JobManager's pod: $(diag "$ns")"
+		sleep 1
+	done
 	until eps=$(kubectl -n "$ns" get endpoints "$svc" \
 		-o jsonpath='{range .subsets[*].addresses[*]}{.ip}{" "}{end}/{range .subsets[*].ports[*]}{.name}={.port}{" "}{end}' 2>/dev/null) &&
 		[ "${eps%%/*}" = "127.0.3.1 " ]; do
-		[ $SECONDS -lt $deadline ] || fail "$ns: endpoints of $svc: [$eps], want the JobManager's pod only"
+		[ $SECONDS -lt $deadline ] || fail "$ns: endpoints of $svc: [$eps], want the JobManager's pod only: $(diag "$ns")"
 		sleep 1
 	done
 	ports=$(tr ' ' '\n' <<<"${eps#*/}" | sort | tr '\n' ' ')
