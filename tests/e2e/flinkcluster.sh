@@ -7,9 +7,11 @@
 #   savepoint       tests/data/gen/jm/savepoint.yaml    (default)
 #   1. kubectl apply --validate=strict -k creates every object (and a
 #      misspelt field is refused, so the validation means something);
-#   2. the harness plays the kubelet (the JobManager's pod gets 127.0.3.1,
-#      the TaskManagers 127.0.1.k): kube-controller-manager's endpoints
-#      controller puts exactly the JobManager's pod behind the Service, on
+#   2. the harness plays the scheduler and the kubelet (the JobManager's
+#      pod gets a node and 192.0.2.10, the TaskManagers 127.0.1.k): the
+#      Service's selector picks exactly the JobManager's pod, and
+#      kube-controller-manager's endpoints controller puts it behind the
+#      Service, on
 #      the ports rpc 6123, blob-server 6124 and rest 8081 (the named
 #      targetPorts resolved against the JobManager's container);
 #   3. high availability: SubjectAccessReviews show the written
@@ -54,8 +56,20 @@ kubectl apply --validate=strict --dry-run=server -f "$FH_TMP/typo.yaml" >"$FH_TM
 	fail "an unknown field was accepted: the applies above proved nothing"
 grep -q mountpath "$FH_TMP/typo.log" || fail "typo refused for another reason: $(cat "$FH_TMP/typo.log")"
 
-# the kubelet's part: JobManager pods 127.0.3.1, TaskManager pods
-# 127.0.1.k; in finance the emulator runs one TaskManager per running one
+# the kubelet's part.  The JobManager's pods are bound to a node (the
+# scheduler's part) and get the address $JM_IP: the endpoints controller
+# takes a pod only with a node name, and Endpoints may not hold loopback
+# addresses.  192.0.2.0/24 is RFC 5737's documentation range: nothing here
+# connects to it (the JobManager's REST API is reached at the Service's
+# name through the harness, below), it is only data in the API.  The
+# TaskManagers get 127.0.1.k, where the adapter scrapes them; in finance
+# the emulator runs one TaskManager per running one.
+NODE=flink-node-1
+JM_IP=192.0.2.10
+# a Node object, or the pod garbage collector deletes pods bound to none
+kubectl create -f - >/dev/null <<EOF || fail "node"
+{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "$NODE"}}
+EOF
 start_emu A --taskmanagers 1 --slots 1 --restart-pause 2s --mode adaptive --parallelism 1 \
 	--job-name billing-aggregation
 emu() { emu_state "$A_URL" "$1"; }
@@ -64,9 +78,11 @@ emu() { emu_state "$A_URL" "$1"; }
 		for c in $CASES; do
 			ns=${c%%:*}
 			for p in $(kubectl -n "$ns" get pods -l flinkhpa.io/role=jobmanager \
-				--field-selector=status.phase=Pending -o name 2>/dev/null); do
-				kubectl -n "$ns" patch "$p" --subresource=status --type=merge -p \
-					'{"status":{"phase":"Running","podIP":"127.0.3.1","podIPs":[{"ip":"127.0.3.1"}],"conditions":[{"type":"Ready","status":"True"}]}}' >/dev/null 2>&1
+				--field-selector=status.phase=Pending -o jsonpath='{.items[*].metadata.name}' 2>/dev/null); do
+				printf '{"apiVersion":"v1","kind":"Binding","metadata":{"name":"%s"},"target":{"apiVersion":"v1","kind":"Node","name":"%s"}}' \
+					"$p" "$NODE" | kubectl create --raw "/api/v1/namespaces/$ns/pods/$p/binding" -f - >/dev/null 2>&1
+				kubectl -n "$ns" patch pod "$p" --subresource=status --type=merge -p \
+					"{\"status\":{\"phase\":\"Running\",\"podIP\":\"$JM_IP\",\"podIPs\":[{\"ip\":\"$JM_IP\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" >/dev/null 2>&1
 			done
 			used=" $(kubectl -n "$ns" get pods -l flinkhpa.io/role=taskmanager --field-selector=status.phase=Running \
 				-o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}' 2>/dev/null)"
@@ -109,13 +125,13 @@ for c in $CASES; do
 	sel=$(kubectl -n "$ns" get service "$svc" -o jsonpath='{.spec.selector}' |
 		python3 -c 'import json, sys; print(",".join("%s=%s" % kv for kv in json.load(sys.stdin).items()))')
 	deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-	until [ "$(kubectl -n "$ns" get pods -l "$sel" -o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}')" = "127.0.3.1 " ]; do
+	until [ "$(kubectl -n "$ns" get pods -l "$sel" -o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}')" = "$JM_IP " ]; do
 		[ $SECONDS -lt $deadline ] || fail "$ns: the Service's selector $sel picks [$(kubectl -n "$ns" get pods -l "$sel" -o name | tr '\n' ' ')], want the JobManager's pod: $(diag "$ns")"
 		sleep 1
 	done
 	until eps=$(kubectl -n "$ns" get endpoints "$svc" \
 		-o jsonpath='{range .subsets[*].addresses[*]}{.ip}{" "}{end}/{range .subsets[*].ports[*]}{.name}={.port}{" "}{end}' 2>/dev/null) &&
-		[ "${eps%%/*}" = "127.0.3.1 " ]; do
+		[ "${eps%%/*}" = "$JM_IP " ]; do
 		[ $SECONDS -lt $deadline ] || fail "$ns: endpoints of $svc: [$eps], want the JobManager's pod only: $(diag "$ns")"
 		sleep 1
 	done
