@@ -48,6 +48,9 @@ int store_upsert_pod(struct store *s, const struct store_pod_meta *m,
 /* Returns true when the pod was known. */
 bool store_remove_pod(struct store *s, const char *ns, const char *name);
 size_t store_pod_count(struct store *s);
+/* Samples of jobs beyond the EX_MAX_JOBS a page keeps, dropped so far
+ * (the first page that drops some is logged, once). */
+uint64_t store_jobs_dropped(struct store *s);
 
 /* Record the values of a parsed page of pod ns/name, observed at at_ms.
  * ERR_NOTFOUND when the pod is unknown (removed meanwhile). */
@@ -58,7 +61,10 @@ int store_put_page(struct store *s, const char *ns, const char *name,
 /* Job values read from the job's JobManager (jobmgr.c): Flink job `job`
  * run by Deployment ns/deployment (deployment "" when not known).  They
  * are served for a job metric when no fresh page has it.  Replaces what
- * an earlier call put for the same ns, deployment and job. */
+ * an earlier call put for the same ns, deployment and job, value by
+ * value: a value without has[] keeps the earlier one and its time, and so
+ * goes stale on its own (as when one vertex's aggregates could not be
+ * read this round). */
 int store_put_job(struct store *s, const char *ns, const char *deployment,
 		  const char *job, const double v[CAT_N], const bool has[CAT_N],
 		  int64_t at_ms, struct err *e);

@@ -119,5 +119,13 @@ int selfmetrics_write(struct selfmetrics *m, struct scraper *sc,
 		rc = buf_addf(out, "# HELP flinkhpa_pods TaskManager pods known.\n"
 				   "# TYPE flinkhpa_pods gauge\n"
 				   "flinkhpa_pods %zu\n", store_pod_count(st));
+	if (!rc && st)
+		rc = buf_addf(out, "# HELP flinkhpa_page_job_samples_dropped_total "
+				   "Samples of jobs beyond the %d a TaskManager page "
+				   "keeps, dropped.\n"
+				   "# TYPE flinkhpa_page_job_samples_dropped_total counter\n"
+				   "flinkhpa_page_job_samples_dropped_total %llu\n",
+			      EX_MAX_JOBS,
+			      (unsigned long long)store_jobs_dropped(st));
 	return rc;
 }

@@ -329,7 +329,7 @@ static bool dep_due(const struct sync *s, const struct dep *d, int64_t now,
 }
 
 static int dep_start(struct sync *s, struct dep *d, struct sf *f,
-		     const struct sf_job *j, struct err *e)
+		     const struct jmp_job *j, struct err *e)
 {
 	int rc;
 
@@ -338,7 +338,7 @@ static int dep_start(struct sync *s, struct dep *d, struct sf *f,
 		return rc;
 	if (d->mode == M_ADAPTIVE)
 		return sf_set_parallelism(f, j, d->target, e);
-	if (d->mode != M_SAVEPOINT || sf_at_target(j, d->target))
+	if (d->mode != M_SAVEPOINT || jmp_at_target(j, d->target))
 		return 0;
 	if (!d->sp_dir[0])
 		return err_set(e, ERR_INVAL, "no flinkhpa.io/savepoint-dir");
@@ -354,7 +354,7 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
 	int64_t target = sync_target(d->replicas, d->slots, d->max_par,
 				     d->align);
 	struct sf *f;
-	struct sf_job j;
+	struct jmp_job j;
 	int64_t tms = 0, slots = 0;
 	struct err e;
 
@@ -367,14 +367,14 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
 	}
 	if (strcmp(j.state, "RUNNING"))
 		return; /* restarting on its own: look again later */
-	if (d->applied < 0 && sf_at_target(&j, target)) {
+	if (d->applied < 0 && jmp_at_target(&j, target)) {
 		dep_adopt(s, d, target);
 		return;
 	}
-	if (target > sf_parallelism(&j) &&
+	if (target > jmp_parallelism(&j) &&
 	    (sf_slots(f, &tms, &slots, &e) || tms < d->replicas))
 		return; /* the new TaskManagers have not registered yet */
-	d->from = d->applied > 0 ? d->applied : sf_parallelism(&j);
+	d->from = d->applied > 0 ? d->applied : jmp_parallelism(&j);
 	d->target = target;
 	d->started_at = now;
 	d->ph = PH_VERIFY;
@@ -393,14 +393,13 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
  * directory knows where it is: said when the time is up. */
 static void dep_savepoint_unknown(struct sync *s, struct dep *d, int64_t now)
 {
-	struct sf_job j;
+	struct jmp_job j;
 	struct err e;
 	char why[1536];
 
 	err_clear(&e);
 	if (sf_find_job(d->flink, d->job_name, &j, &e) == 0 &&
-	    !strcmp(j.id, d->job) && strcmp(j.state, "FINISHED") &&
-	    strcmp(j.state, "CANCELED") && strcmp(j.state, "FAILED")) {
+	    !strcmp(j.id, d->job) && jmp_live(j.state)) {
 		snprintf(why, sizeof(why), "the JobManager lost the savepoint "
 			 "(it restarted?); the job was not stopped and keeps "
 			 "running at parallelism %lld", (long long)d->from);
@@ -451,7 +450,7 @@ static void step_savepoint(struct sync *s, struct dep *d, int64_t now)
 
 static void step_submit(struct sync *s, struct dep *d, int64_t now)
 {
-	struct sf_job j;
+	struct jmp_job j;
 	struct err e;
 
 	(void)now;
@@ -460,8 +459,7 @@ static void step_submit(struct sync *s, struct dep *d, int64_t now)
 		return;
 	/* a previous leader may have submitted it already */
 	if (sf_find_job(d->flink, d->job_name, &j, &e) == 0 &&
-	    strcmp(j.id, d->job) && strcmp(j.state, "FINISHED") &&
-	    strcmp(j.state, "CANCELED") && strcmp(j.state, "FAILED")) {
+	    strcmp(j.id, d->job) && jmp_live(j.state)) {
 		str_lcpy(d->job, j.id, sizeof(d->job));
 	} else if (sf_resubmit(d->flink, d->jar[0] ? d->jar : NULL, d->target,
 			       d->savepoint, d->job, sizeof(d->job), &e)) {
@@ -479,14 +477,14 @@ static void step_submit(struct sync *s, struct dep *d, int64_t now)
 
 static void step_verify(struct sync *s, struct dep *d, int64_t now)
 {
-	struct sf_job j;
+	struct jmp_job j;
 	struct err e;
 	char why[256];
 
 	err_clear(&e);
 	if (dep_flink(d, s) &&
 	    sf_find_job(d->flink, d->job_name, &j, &e) == 0 &&
-	    !strcmp(j.state, "RUNNING") && sf_at_target(&j, d->target)) {
+	    !strcmp(j.state, "RUNNING") && jmp_at_target(&j, d->target)) {
 		dep_done(s, d, now);
 		return;
 	}

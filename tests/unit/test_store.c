@@ -328,6 +328,31 @@ static void jobmanager__fills_in__pages_first(void **state)
 	assert_int_equal(s.n, 1);
 }
 
+/* A page of 20 jobs keeps 16: the others' samples are counted. */
+static void page_jobs__beyond_16__counted(void **state)
+{
+	struct fixture *f = *state;
+	char page[4096];
+	size_t n = 0;
+	double v[CAT_N];
+	bool has[CAT_N];
+	struct ex_cpu_state cpu = { 0, 0, false };
+
+	add_pod(f, "ns", "many", "d", "a");
+	assert_int_equal(store_jobs_dropped(f->st), 0);
+	for (int j = 0; j < 20; j++)
+		n += (size_t)snprintf(page + n, sizeof(page) - n,
+			"flink_taskmanager_job_task_busyTimeMsPerSecond"
+			"{job_name=\"j%d\",} 1\n", j);
+	ex_page_reset(f->pg);
+	assert_int_equal(pp_parse(page, n, NULL, ex_spec_filter(f->spec),
+				  ex_sample, f->pg, NULL), 0);
+	ex_pod_values(f->pg, 0, T0, &cpu, v, has);
+	assert_int_equal(store_put_page(f->st, "ns", "many", f->pg, v, has, T0,
+					NULL), 0);
+	assert_int_equal(store_jobs_dropped(f->st), 20 - EX_MAX_JOBS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +363,7 @@ int main(void)
 		cmocka_unit_test(upsert_remove__values_kept_then_gone),
 		cmocka_unit_test(job_names__as_flink_writes_them__matched),
 		cmocka_unit_test(jobmanager__fills_in__pages_first),
+		cmocka_unit_test(page_jobs__beyond_16__counted),
 	};
 
 	/* the tests build on each other's state, in this order */
