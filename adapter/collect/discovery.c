@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/names.h"
 #include "common/str.h"
 #include "adapter/kube/informer.h"
 #include "adapter/collect/targets.h"
@@ -108,10 +109,10 @@ int disc_pod_target(json_object *pod, struct pod_target *t)
 	json_object *meta = json_object_object_get(pod, "metadata");
 	const char *ns = js(meta, "namespace"), *name = js(meta, "name");
 	const char *ip = js(pod, "status.podIP"), *phase = js(pod, "status.phase");
-	const char *port = js_map(meta, "annotations", "flinkhpa.io/metrics-port");
-	const char *path = js_map(meta, "annotations", "flinkhpa.io/metrics-path");
-	const char *job = js_map(meta, "annotations", "flinkhpa.io/job-name");
-	const char *jm = js_map(meta, "annotations", "flinkhpa.io/jobmanager");
+	const char *port = js_map(meta, "annotations", FH_ANN_METRICS_PORT);
+	const char *path = js_map(meta, "annotations", FH_ANN_METRICS_PATH);
+	const char *job = js_map(meta, "annotations", FH_ANN_JOB_NAME);
+	const char *jm = js_map(meta, "annotations", FH_ANN_JOBMANAGER);
 
 	memset(t, 0, sizeof(*t));
 	if (!ns || !name)
@@ -269,7 +270,7 @@ struct discovery *discovery_new(struct kube_client *k,
 	struct discovery *d = calloc(1, sizeof(*d));
 	struct informer_opts io = {
 		"discovery", "/api/v1", "pods", o->ns,
-		o->selector ? o->selector : "flinkhpa.io/role=taskmanager",
+		o->selector ? o->selector : FH_DEFAULT_SELECTOR,
 		o->resync_s };
 	struct informer_handlers h = { d, disc_upsert, disc_remove,
 				       disc_changed };

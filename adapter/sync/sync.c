@@ -22,17 +22,14 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/names.h"
 #include "common/str.h"
 #include "adapter/kube/depcache.h"
 #include "adapter/sync/synckube.h"
 #include "adapter/sync/syncflink.h"
 
-#define A_PREFIX "flinkhpa.io/"
-#define A_APPLIED A_PREFIX "parallelism"
-#define A_RESCALE A_PREFIX "rescale"
 
 enum phase { PH_IDLE, PH_SAVEPOINT, PH_SUBMIT, PH_VERIFY };
-enum mode { M_REACTIVE, M_ADAPTIVE, M_SAVEPOINT };
 
 struct dep {
 	struct dep *next;
@@ -40,7 +37,10 @@ struct dep {
 	bool seen, restored;
 	/* from the Deployment's annotations */
 	char jm[512], job_name[256], sp_dir[1024], jar[512];
-	enum mode mode;
+	enum fh_mode mode;
+	bool mode_bad;       /* parallelism-mode names no mode: not rescaled */
+	char mode_raw[64];   /* the annotation as written */
+	char mode_told[64];  /* the bad name last reported ("" none) */
 	int64_t slots, max_par;
 	bool align;
 	/* observed */
@@ -122,23 +122,38 @@ static int64_t obj_int(json_object *o, const char *a, const char *b)
 	return json_object_get_int64(y);
 }
 
+/* The mode annotation: absent is reactive (the default); a name that is
+ * no mode marks the Deployment bad (reported once, in dep_check_mode). */
+static void dep_mode(struct dep *d, json_object *o)
+{
+	const char *m = sk_annotation(o, FH_ANN_MODE);
+
+	str_lcpy(d->mode_raw, m ? m : "", sizeof(d->mode_raw));
+	d->mode_bad = false;
+	if (!m || !*m) {
+		d->mode = FH_MODE_REACTIVE;
+		d->mode_told[0] = '\0';
+	} else if (fh_mode_parse(m, &d->mode)) {
+		d->mode_bad = true;
+		d->mode = FH_MODE_REACTIVE;
+	} else {
+		d->mode_told[0] = '\0';
+	}
+}
+
 static void dep_config(struct dep *d, json_object *o)
 {
-	char mode[32];
+	const char *align = sk_annotation(o, FH_ANN_ALIGN);
 
-	ann_str(o, A_PREFIX "jobmanager", d->jm, sizeof(d->jm));
-	ann_str(o, A_PREFIX "job-name", d->job_name, sizeof(d->job_name));
-	ann_str(o, A_PREFIX "savepoint-dir", d->sp_dir, sizeof(d->sp_dir));
-	ann_str(o, A_PREFIX "jar-id", d->jar, sizeof(d->jar));
-	ann_str(o, A_PREFIX "parallelism-mode", mode, sizeof(mode));
-	d->mode = !strcmp(mode, "adaptive") ? M_ADAPTIVE
-		  : !strcmp(mode, "savepoint") ? M_SAVEPOINT : M_REACTIVE;
-	d->slots = ann_int(o, A_PREFIX "slots-per-taskmanager", 1);
-	d->max_par = ann_int(o, A_PREFIX "max-parallelism", 0);
-	d->align = sk_annotation(o, A_PREFIX "align-parallelism") &&
-		   !strcmp(sk_annotation(o, A_PREFIX "align-parallelism"),
-			   "true");
-	d->applied = ann_int(o, A_APPLIED, -1);
+	ann_str(o, FH_ANN_JOBMANAGER, d->jm, sizeof(d->jm));
+	ann_str(o, FH_ANN_JOB_NAME, d->job_name, sizeof(d->job_name));
+	ann_str(o, FH_ANN_SAVEPOINT_DIR, d->sp_dir, sizeof(d->sp_dir));
+	ann_str(o, FH_ANN_JAR_ID, d->jar, sizeof(d->jar));
+	dep_mode(d, o);
+	d->slots = ann_int(o, FH_ANN_SLOTS, 1);
+	d->max_par = ann_int(o, FH_ANN_MAX_PARALLELISM, 0);
+	d->align = align && !strcmp(align, "true");
+	d->applied = ann_int(o, FH_ANN_APPLIED, -1);
 }
 
 /* "target=N job=ID trigger=T savepoint=P": a rescale a previous leader
@@ -182,7 +197,7 @@ static void dep_observe(struct dep *d, json_object *o, int64_t now)
 		d->changed_at = now;
 	d->replicas = replicas;
 	if (!d->restored) {
-		const char *r = sk_annotation(o, A_RESCALE);
+		const char *r = sk_annotation(o, FH_ANN_RESCALE);
 		d->restored = true;
 		if (r)
 			dep_restore(d, r, now);
@@ -218,7 +233,7 @@ static void dep_event(struct sync *s, struct dep *d, bool ok, const char *fmt,
 static int dep_mark(struct sync *s, struct dep *d, struct err *e)
 {
 	char v[2048];
-	const char *keys[] = { A_RESCALE };
+	const char *keys[] = { FH_ANN_RESCALE };
 	const char *vals[] = { v };
 
 	snprintf(v, sizeof(v), "target=%lld from=%lld job=%s%s%s%s%s",
@@ -238,7 +253,7 @@ static void dep_reset(struct dep *d, int64_t now)
 
 static void dep_done(struct sync *s, struct dep *d, int64_t now)
 {
-	const char *keys[] = { A_APPLIED, A_RESCALE };
+	const char *keys[] = { FH_ANN_APPLIED, FH_ANN_RESCALE };
 	char num[32];
 	const char *vals[] = { num, NULL };
 	struct err e;
@@ -253,8 +268,7 @@ static void dep_done(struct sync *s, struct dep *d, int64_t now)
 		  "%lld TaskManagers x %lld slots, %s mode, in %.1f s",
 		  d->job_name, (long long)d->target, (long long)d->from,
 		  (long long)d->replicas, (long long)d->slots,
-		  d->mode == M_ADAPTIVE ? "adaptive" : d->mode == M_SAVEPOINT
-		  ? "savepoint" : "reactive", (now - d->started_at) / 1000.0);
+		  fh_mode_name(d->mode), (now - d->started_at) / 1000.0);
 	pthread_mutex_lock(&s->mu);
 	s->st.rescales++;
 	s->st.last_duration_ms = now - d->started_at;
@@ -267,7 +281,7 @@ static void dep_done(struct sync *s, struct dep *d, int64_t now)
 static void dep_failed(struct sync *s, struct dep *d, int64_t now,
 		       const char *why)
 {
-	const char *keys[] = { A_RESCALE };
+	const char *keys[] = { FH_ANN_RESCALE };
 	const char *vals[] = { NULL };
 	struct err e;
 
@@ -287,7 +301,7 @@ static void dep_failed(struct sync *s, struct dep *d, int64_t now,
  * target: record it, without an event (nothing was rescaled). */
 static void dep_adopt(struct sync *s, struct dep *d, int64_t target)
 {
-	const char *keys[] = { A_APPLIED };
+	const char *keys[] = { FH_ANN_APPLIED };
 	char num[32];
 	const char *vals[] = { num };
 	struct err e;
@@ -336,12 +350,12 @@ static int dep_start(struct sync *s, struct dep *d, struct sf *f,
 	str_lcpy(d->job, j->id, sizeof(d->job));
 	if ((rc = dep_mark(s, d, e)))
 		return rc;
-	if (d->mode == M_ADAPTIVE)
+	if (d->mode == FH_MODE_ADAPTIVE)
 		return sf_set_parallelism(f, j, d->target, e);
-	if (d->mode != M_SAVEPOINT || jmp_at_target(j, d->target))
+	if (d->mode != FH_MODE_SAVEPOINT || jmp_at_target(j, d->target))
 		return 0;
 	if (!d->sp_dir[0])
-		return err_set(e, ERR_INVAL, "no flinkhpa.io/savepoint-dir");
+		return err_set(e, ERR_INVAL, "no " FH_ANN_SAVEPOINT_DIR);
 	if ((rc = sf_stop_with_savepoint(f, j->id, d->sp_dir, d->trigger,
 					 sizeof(d->trigger), e)))
 		return rc;
@@ -495,11 +509,29 @@ static void step_verify(struct sync *s, struct dep *d, int64_t now)
 	dep_failed(s, d, now, why);
 }
 
+/* A Deployment whose mode names no mode is not rescaled: said once per
+ * bad name, as a Warning Event on it and in the log. */
+static bool dep_check_mode(struct sync *s, struct dep *d)
+{
+	if (!d->mode_bad)
+		return true;
+	if (strcmp(d->mode_told, d->mode_raw)) {
+		dep_event(s, d, false, "unknown %s \"%s\" (want %s, %s or %s): "
+			  "job %s is not rescaled", FH_ANN_MODE, d->mode_raw,
+			  fh_mode_name(FH_MODE_REACTIVE),
+			  fh_mode_name(FH_MODE_ADAPTIVE),
+			  fh_mode_name(FH_MODE_SAVEPOINT), d->job_name);
+		str_lcpy(d->mode_told, d->mode_raw, sizeof(d->mode_told));
+	}
+	return false;
+}
+
 static void dep_step(struct sync *s, struct dep *d, int64_t now)
 {
 	switch (d->ph) {
 	case PH_IDLE:
-		step_idle(s, d, now);
+		if (dep_check_mode(s, d))
+			step_idle(s, d, now);
 		break;
 	case PH_SAVEPOINT:
 		step_savepoint(s, d, now);
@@ -622,7 +654,7 @@ struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
 							: 5000;
 	s->ns = str_dup(o->ns);
 	s->selector = str_dup(o->selector ? o->selector
-					  : "flinkhpa.io/role=taskmanager");
+					  : FH_DEFAULT_SELECTOR);
 	pthread_mutex_init(&s->mu, NULL);
 	atomic_init(&s->stop, false);
 	if (!s->selector || (o->ns && !s->ns)) {
