@@ -521,20 +521,30 @@ struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
 	z->ttl_ms = ttl_ms;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
-	if ((k || z->tk) && pthread_create(&z->th, NULL, az_main, z) == 0)
-		z->running = true;
-	else if (k || z->tk) {
-		authz_free(z);
-		err_set(e, ERR_IO, "cannot start the authorization thread");
-		return NULL;
-	}
 	return z;
 }
 
-void authz_shutdown(struct authz *z)
+int authz_start(struct authz *z, struct err *e)
+{
+	if (z->running)
+		return err_set(e, ERR_STATE, "authorization thread already "
+			       "running");
+	if (!z->k && !z->tk)
+		return 0; /* nothing to ask: no thread */
+	z->stop = false;
+	if (pthread_create(&z->th, NULL, az_main, z))
+		return err_set(e, ERR_IO, "cannot start the authorization "
+			       "thread");
+	z->running = true;
+	return 0;
+}
+
+void authz_stop(struct authz *z)
 {
 	struct az_waiter *all = NULL;
 
+	if (!z)
+		return;
 	pthread_mutex_lock(&z->mu);
 	z->stop = true;
 	pthread_cond_broadcast(&z->cv);
@@ -562,7 +572,7 @@ void authz_free(struct authz *z)
 {
 	if (!z)
 		return;
-	authz_shutdown(z);
+	authz_stop(z);
 	for (size_t i = 0; i < AZ_SLOTS; i++) {
 		free(z->cache[i].key);
 		free(z->tokens[i].key);

@@ -271,7 +271,7 @@ struct discovery *discovery_new(struct kube_client *k,
 	struct informer_opts io = {
 		"discovery", "/api/v1", "pods", o->ns,
 		o->selector ? o->selector : FH_DEFAULT_SELECTOR,
-		o->resync_s };
+		o->resync_s, NULL };
 	struct informer_handlers h = { d, disc_upsert, disc_remove,
 				       disc_changed };
 
@@ -294,6 +294,12 @@ int discovery_start(struct discovery *d, struct err *e)
 	return informer_start(d->inf, e);
 }
 
+void discovery_stop(struct discovery *d)
+{
+	if (d)
+		informer_stop(d->inf);
+}
+
 int64_t discovery_synced_at(struct discovery *d)
 {
 	return informer_synced_at(d->inf);
@@ -303,7 +309,8 @@ void discovery_free(struct discovery *d)
 {
 	if (!d)
 		return;
-	informer_free(d->inf); /* stops the thread first */
+	discovery_stop(d);
+	informer_free(d->inf);
 	while (d->pods) {
 		struct dpod *p = d->pods;
 		d->pods = p->next;

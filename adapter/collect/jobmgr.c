@@ -625,18 +625,25 @@ int jobmgr_start(struct jobmgr *m, struct err *e)
 	return 0;
 }
 
+void jobmgr_stop(struct jobmgr *m)
+{
+	if (!m || !m->running)
+		return;
+	pthread_mutex_lock(&m->mu);
+	atomic_store(&m->stop, true);
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	fetcher_wakeup(m->f);
+	pthread_join(m->th, NULL);
+	m->running = false;
+	atomic_store(&m->stop, false);
+}
+
 void jobmgr_free(struct jobmgr *m)
 {
 	if (!m)
 		return;
-	if (m->running) {
-		pthread_mutex_lock(&m->mu);
-		atomic_store(&m->stop, true);
-		pthread_cond_broadcast(&m->cv);
-		pthread_mutex_unlock(&m->mu);
-		fetcher_wakeup(m->f);
-		pthread_join(m->th, NULL);
-	}
+	jobmgr_stop(m);
 	for (size_t i = 0; i < m->n; i++)
 		jt_free(m->t[i]);
 	free(m->t);

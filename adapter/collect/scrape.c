@@ -547,7 +547,7 @@ int scraper_start(struct scraper *s, struct err *e)
 
 void scraper_stop(struct scraper *s)
 {
-	if (!s->running)
+	if (!s || !s->running)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->stop = true;

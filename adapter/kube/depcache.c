@@ -102,7 +102,7 @@ struct depcache *dc_new(struct kube_client *k, const char *ns,
 	struct depcache *c = calloc(1, sizeof(*c));
 	struct informer_opts o = { "sync: TaskManager Deployments",
 				   "/apis/apps/v1", "deployments", ns,
-				   selector, 300 };
+				   selector, 300, NULL };
 	struct informer_handlers h = { c, dc_upsert, dc_remove, dc_changed };
 
 	if (!c) {
@@ -123,11 +123,18 @@ int dc_start(struct depcache *c, struct err *e)
 	return informer_start(c->inf, e);
 }
 
+void dc_stop(struct depcache *c)
+{
+	if (c)
+		informer_stop(c->inf);
+}
+
 void dc_free(struct depcache *c)
 {
 	if (!c)
 		return;
-	informer_free(c->inf); /* stops its thread: no handler runs after */
+	dc_stop(c); /* no handler runs after */
+	informer_free(c->inf);
 	while (c->head) {
 		struct dc_entry *n = c->head;
 		c->head = n->next;

@@ -25,7 +25,7 @@ struct inf_key {
 struct informer {
 	struct kube_client *k;
 	struct informer_handlers h;
-	char *what, *api, *resource, *ns, *selector;
+	char *what, *api, *resource, *ns, *selector, *field;
 	int resync_s;
 	struct inf_key *keys;
 	size_t nkeys, cap;
@@ -139,26 +139,34 @@ static int inf_event(void *ud, const char *type, json_object *obj)
 	return 0;
 }
 
+/* s escaped for a query into out. */
+static void inf_escape(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; s && *s && k + 4 < n; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
+			out[k++] = *s;
+		else
+			k += (size_t)snprintf(out + k, 4, "%%%02X",
+					      (unsigned char)*s);
+	}
+	out[k] = '\0';
+}
+
 /* The collection's path; with watch, from the last resourceVersion. */
 static void inf_path(const struct informer *inf, char *out, size_t n,
 		     bool watch)
 {
-	char sel[1024];
-	size_t k = 0;
+	char sel[1024], field[1024];
 
-	for (const char *s = inf->selector ? inf->selector : "";
-	     *s && k + 4 < sizeof(sel); s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
-			sel[k++] = *s;
-		else
-			k += (size_t)snprintf(sel + k, 4, "%%%02X",
-					      (unsigned char)*s);
-	}
-	sel[k] = '\0';
-	snprintf(out, n, "%s/%s%s%s%s?labelSelector=%s%s%s", inf->api,
+	inf_escape(inf->selector, sel, sizeof(sel));
+	inf_escape(inf->field, field, sizeof(field));
+	snprintf(out, n, "%s/%s%s%s%s?labelSelector=%s%s%s%s%s", inf->api,
 		 inf->ns ? "namespaces/" : "", inf->ns ? inf->ns : "",
 		 inf->ns ? "/" : "", inf->resource, sel,
+		 field[0] ? "&fieldSelector=" : "", field,
 		 watch ? "&watch=1&allowWatchBookmarks=true&resourceVersion="
 		       : "",
 		 watch ? inf->rv : "");
@@ -191,7 +199,7 @@ static void inf_mark_synced(struct informer *inf)
 
 static int inf_list(struct informer *inf, struct err *e)
 {
-	char path[2048];
+	char path[4096];
 	json_object *out = NULL, *items = NULL;
 	const char *msg, *rv;
 	long status;
@@ -230,7 +238,7 @@ static void inf_sleep(struct informer *inf, int seconds)
 /* One list and the watch after it; 0 when the watch ended normally. */
 static int inf_cycle(struct informer *inf, struct err *e)
 {
-	char path[2048];
+	char path[4096];
 	long status = 0;
 	int rc = inf_list(inf, e);
 
@@ -289,11 +297,13 @@ struct informer *informer_new(struct kube_client *k,
 	inf->resource = str_dup(o->resource);
 	inf->ns = str_dup(o->ns);
 	inf->selector = str_dup(o->selector);
+	inf->field = str_dup(o->field);
 	inf->resync_s = o->resync_s > 0 ? o->resync_s : 300;
 	atomic_init(&inf->stop, false);
 	pthread_mutex_init(&inf->mu, NULL);
 	if (!inf->what || !inf->api || !inf->resource ||
-	    (o->ns && !inf->ns) || (o->selector && !inf->selector)) {
+	    (o->ns && !inf->ns) || (o->selector && !inf->selector) ||
+	    (o->field && !inf->field)) {
 		informer_free(inf);
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
@@ -321,14 +331,21 @@ int64_t informer_synced_at(struct informer *inf)
 	return t;
 }
 
+void informer_stop(struct informer *inf)
+{
+	if (!inf || !inf->running)
+		return;
+	atomic_store(&inf->stop, true);
+	pthread_join(inf->th, NULL);
+	inf->running = false;
+	atomic_store(&inf->stop, false);
+}
+
 void informer_free(struct informer *inf)
 {
 	if (!inf)
 		return;
-	if (inf->running) {
-		atomic_store(&inf->stop, true);
-		pthread_join(inf->th, NULL);
-	}
+	informer_stop(inf);
 	for (size_t i = 0; i < inf->nkeys; i++) {
 		free(inf->keys[i].ns);
 		free(inf->keys[i].name);
@@ -339,6 +356,7 @@ void informer_free(struct informer *inf)
 	free(inf->resource);
 	free(inf->ns);
 	free(inf->selector);
+	free(inf->field);
 	pthread_mutex_destroy(&inf->mu);
 	free(inf);
 }

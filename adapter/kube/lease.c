@@ -256,6 +256,8 @@ static void *lease_main(void *arg)
 
 int lease_start(struct lease *l, struct err *e)
 {
+	if (l->running)
+		return err_set(e, ERR_STATE, "lease %s already running", l->name);
 	if (pthread_create(&l->th, NULL, lease_main, l))
 		return err_set(e, ERR_IO, "cannot start the lease thread");
 	l->running = true;
@@ -297,14 +299,25 @@ out:
 	json_object_put(lease);
 }
 
+void lease_stop(struct lease *l)
+{
+	if (!l || !l->running)
+		return;
+	atomic_store(&l->stop, true);
+	pthread_join(l->th, NULL);
+	l->running = false;
+	atomic_store(&l->stop, false);
+	if (atomic_load(&l->leader))
+		lease_release(l);
+	atomic_store(&l->leader, false);
+}
+
 void lease_free(struct lease *l)
 {
 	if (!l)
 		return;
-	atomic_store(&l->stop, true);
-	if (l->running)
-		pthread_join(l->th, NULL);
-	if (atomic_load(&l->leader))
+	lease_stop(l);
+	if (atomic_load(&l->leader)) /* lease_try without the thread */
 		lease_release(l);
 	free(l->ns);
 	free(l->name);

@@ -635,9 +635,8 @@ static void *sync_main(void *arg)
 	return NULL;
 }
 
-struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
-		      struct lease *lease, const struct sync_opts *o,
-		      struct err *e)
+struct sync *sync_new(struct kube_client *k, struct lease *lease,
+		      const struct sync_opts *o, struct err *e)
 {
 	struct sync *s = calloc(1, sizeof(*s));
 
@@ -662,7 +661,7 @@ struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (!(s->dc = dc_new(wk, s->ns, s->selector, e))) {
+	if (!(s->dc = dc_new(k, s->ns, s->selector, e))) {
 		sync_free(s);
 		return NULL;
 	}
@@ -671,12 +670,30 @@ struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
 
 int sync_start(struct sync *s, struct err *e)
 {
-	if (dc_start(s->dc, e))
-		return e ? e->code : ERR_IO;
-	if (pthread_create(&s->th, NULL, sync_main, s))
+	int rc;
+
+	if (s->running)
+		return err_set(e, ERR_STATE, "sync controller already running");
+	if ((rc = dc_start(s->dc, e)))
+		return rc;
+	if (pthread_create(&s->th, NULL, sync_main, s)) {
+		dc_stop(s->dc);
 		return err_set(e, ERR_IO, "cannot start the sync thread");
+	}
 	s->running = true;
 	return 0;
+}
+
+void sync_stop(struct sync *s)
+{
+	if (!s || !s->running)
+		return;
+	atomic_store(&s->stop, true);
+	dc_wake(s->dc);
+	pthread_join(s->th, NULL);
+	dc_stop(s->dc);
+	s->running = false;
+	atomic_store(&s->stop, false);
 }
 
 void sync_stats(struct sync *s, struct sync_stats *out)
@@ -719,11 +736,7 @@ void sync_free(struct sync *s)
 {
 	if (!s)
 		return;
-	atomic_store(&s->stop, true);
-	if (s->dc)
-		dc_wake(s->dc);
-	if (s->running)
-		pthread_join(s->th, NULL);
+	sync_stop(s);
 	dc_free(s->dc);
 	while (s->deps) {
 		struct dep *d = s->deps;

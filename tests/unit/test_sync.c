@@ -55,7 +55,7 @@ static void at_target(void **state)
 static void metrics_text(void **state)
 {
 	struct sync_opts o = { 0 };
-	struct sync *s = sync_new(NULL, NULL, NULL, &o, NULL);
+	struct sync *s = sync_new(NULL, NULL, &o, NULL);
 	struct buf b = BUF_INIT(1 << 16);
 
 	(void)state;
