@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/jget.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "adapter/serve/api.h"
@@ -252,51 +253,71 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 
 /* ---- authentication and authorization ---- */
 
-/* A ConfigMap key holding a JSON list of strings, as a comma list. */
-static char *d_json_list(const char *text)
+/* A ConfigMap key holding a JSON list of strings, as a comma list into
+ * *out (caller frees); ERR_LIMIT past 64 KiB. */
+static int d_json_list(const char *text, char **out, struct err *e)
 {
 	json_object *a = text ? json_tokener_parse(text) : NULL;
 	struct buf b = BUF_INIT(64 * 1024);
-	char *out;
+	int rc = 0;
 
-	for (size_t i = 0; a && json_object_is_type(a, json_type_array) &&
+	for (size_t i = 0; !rc && a && json_object_is_type(a, json_type_array) &&
 			   i < json_object_array_length(a); i++)
-		buf_addf(&b, "%s%s", i ? "," : "",
-			 json_object_get_string(json_object_array_get_idx(a, i)));
+		rc = buf_addf(&b, "%s%s", i ? "," : "", json_object_get_string(
+				      json_object_array_get_idx(a, i)));
 	json_object_put(a);
-	out = buf_detach(&b, NULL);
-	return out;
-}
-
-static const char *d_cm(json_object *data, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(data, key, &v)
-		       ? json_object_get_string(v) : NULL;
+	if (!rc && !(*out = buf_detach(&b, NULL)))
+		rc = ERR_NOMEM;
+	buf_release(&b);
+	return rc ? err_set(e, rc, "requestheader-allowed-names: %s",
+			    err_code_name(rc)) : 0;
 }
 
 #define AUTH_CM_NAME "extension-apiserver-authentication"
 #define AUTH_CM "/api/v1/namespaces/kube-system/configmaps/" AUTH_CM_NAME
 
-/* The CAs as the ConfigMap's data gives them, where no flag set them. */
-static void d_auth_from_data(struct daemon *d, json_object *data,
-			     struct buf *rh, struct buf *client,
-			     char **allowed)
+/* from, or else the ConfigMap's key, into out. */
+static int d_ca(const struct buf *from, bool flag, json_object *data,
+		const char *key, struct buf *out, struct err *e)
 {
-	const char *v;
+	const char *v = jget_str(data, key);
+	int rc = flag ? buf_add(out, from->p ? from->p : "", from->len)
+		      : v ? buf_adds(out, v) : 0;
 
-	if (d->o->rh_ca_file)
-		buf_add(rh, d->rh_ca.p ? d->rh_ca.p : "", d->rh_ca.len);
-	else if ((v = d_cm(data, "requestheader-client-ca-file")))
-		buf_adds(rh, v);
-	if (d->o->client_ca_file)
-		buf_add(client, d->client_ca.p ? d->client_ca.p : "", d->client_ca.len);
-	else if ((v = d_cm(data, "client-ca-file")))
-		buf_adds(client, v);
-	*allowed = d->o->rh_allowed
-			   ? str_dup(d->o->rh_allowed)
-			   : d_json_list(d_cm(data, "requestheader-allowed-names"));
+	return rc ? err_set(e, rc, "%s: %s", key, err_code_name(rc)) : 0;
+}
+
+/* The CAs as the ConfigMap's data gives them, where no flag set them
+ * (*allowed NULL: any name). */
+static int d_auth_from_data(struct daemon *d, json_object *data,
+			    struct buf *rh, struct buf *client,
+			    char **allowed, struct err *e)
+{
+	int rc;
+
+	*allowed = NULL;
+	if ((rc = d_ca(&d->rh_ca, d->o->rh_ca_file, data,
+		       "requestheader-client-ca-file", rh, e)) ||
+	    (rc = d_ca(&d->client_ca, d->o->client_ca_file, data,
+		       "client-ca-file", client, e)))
+		return rc;
+	if (!d->o->rh_allowed)
+		return d_json_list(jget_str(data, "requestheader-allowed-names"),
+				   allowed, e);
+	if (!(*allowed = str_dup(d->o->rh_allowed)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* rh and client, one after the other, into trust. */
+static int d_trust(const struct buf *rh, const struct buf *client,
+		   struct buf *trust, struct err *e)
+{
+	int rc = buf_add(trust, rh->p ? rh->p : "", rh->len);
+
+	if (!rc)
+		rc = buf_add(trust, client->p ? client->p : "", client->len);
+	return rc ? err_set(e, rc, "the CAs: %s", err_code_name(rc)) : 0;
 }
 
 /* kube-system/extension-apiserver-authentication, as kube-apiserver
@@ -319,7 +340,16 @@ static void d_auth_lookup(struct daemon *d, struct kube_client *k)
 		json_object_put(cm);
 		return;
 	}
-	d_auth_from_data(d, data, &rh, &client, &allowed);
+	if (d_auth_from_data(d, data, &rh, &client, &allowed, &e)) {
+		log_warn("kube-system/extension-apiserver-authentication: %s: "
+			 "front-proxy requests will be anonymous until it can "
+			 "be read", e.msg);
+		buf_release(&rh);
+		buf_release(&client);
+		free(allowed);
+		json_object_put(cm);
+		return;
+	}
 	buf_release(&d->rh_ca);
 	buf_release(&d->client_ca);
 	d->rh_ca = rh;
@@ -346,7 +376,13 @@ static void d_auth_update(struct daemon *d, json_object *cm)
 	err_clear(&e);
 	if (!json_object_object_get_ex(cm, "data", &data))
 		return;
-	d_auth_from_data(d, data, &rh, &client, &allowed);
+	if (d_auth_from_data(d, data, &rh, &client, &allowed, &e) ||
+	    d_trust(&rh, &client, &trust, &e)) {
+		log_error("new authentication CAs not read, keeping the old "
+			  "ones: %s", e.msg);
+		free(allowed);
+		goto out;
+	}
 	if (d_same(&rh, &d->rh_ca) && d_same(&client, &d->client_ca) &&
 	    !strcmp(allowed ? allowed : "", d->allowed ? d->allowed : "")) {
 		free(allowed);
@@ -359,8 +395,6 @@ static void d_auth_update(struct daemon *d, json_object *cm)
 		free(allowed);
 		goto out;
 	}
-	buf_add(&trust, rh.p ? rh.p : "", rh.len);
-	buf_add(&trust, client.p ? client.p : "", client.len);
 	pthread_mutex_lock(&d->tls_mu);
 	if (!d_same(&trust, &d->trust) && httpd_set_trust(d->httpd, buf_str(&trust), &e))
 		log_error("TLS layer keeps the old CAs: %s", e.msg);
@@ -444,7 +478,8 @@ static int d_auth(struct daemon *d, struct err *e)
 		rc = buf_add_file(&d->client_ca, o->client_ca_file, e);
 	if (rc)
 		return rc;
-	d->allowed = o->rh_allowed ? str_dup(o->rh_allowed) : NULL;
+	if (o->rh_allowed && !(d->allowed = str_dup(o->rh_allowed)))
+		return err_set(e, ERR_NOMEM, "out of memory");
 	k = d_authz_client(d, e);
 	if (!k && e->code)
 		return e->code;
@@ -457,8 +492,8 @@ static int d_auth(struct daemon *d, struct err *e)
 						  d->allowed }, e);
 	if (!d->authn)
 		return e->code;
-	buf_add(&d->trust, d->rh_ca.p ? d->rh_ca.p : "", d->rh_ca.len);
-	buf_add(&d->trust, d->client_ca.p ? d->client_ca.p : "", d->client_ca.len);
+	if ((rc = d_trust(&d->rh_ca, &d->client_ca, &d->trust, e)))
+		return rc;
 	if (o->authn_kubeconfig &&
 	    (kube_config_load(o->authn_kubeconfig, &d->tcfg, e) ||
 	     !(d->tkube = kube_client_new(&d->tcfg, e))))

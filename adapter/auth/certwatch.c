@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/str.h"
 
@@ -71,16 +72,9 @@ struct certwatch *certwatch_new(const char *cert_file, const char *key_file,
 /* Wait ms, or until stopped: true when stopped. */
 static bool cw_wait(struct certwatch *w, int64_t ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(ms);
 	bool stop;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) == 0)
 		;

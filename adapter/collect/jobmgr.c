@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "adapter/collect/fetch.h"
@@ -52,14 +53,6 @@ struct jobmgr {
 	pthread_t th;
 	bool running;
 };
-
-static int64_t jm_now(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- targets ---- */
 
@@ -504,7 +497,7 @@ static void jt_log(const struct jt *t, bool failed)
 /* Store what each target got; count and log. */
 static void jm_finish(struct jobmgr *m, size_t *ok, size_t *failed)
 {
-	int64_t now = jm_now(CLOCK_REALTIME);
+	int64_t now = clock_ms(CLOCK_REALTIME);
 	double v[CAT_N];
 	bool has[CAT_N];
 
@@ -535,7 +528,7 @@ static void jm_finish(struct jobmgr *m, size_t *ok, size_t *failed)
 
 int jobmgr_round(struct jobmgr *m, struct err *e)
 {
-	int64_t t0 = jm_now(CLOCK_MONOTONIC);
+	int64_t t0 = clock_ms(CLOCK_MONOTONIC);
 	struct jm_batch b = { NULL, 0, 0 };
 	size_t ok = 0, failed = 0;
 	int rc;
@@ -561,7 +554,7 @@ int jobmgr_round(struct jobmgr *m, struct err *e)
 	m->stats.failed += failed;
 	m->stats.targets = m->n;
 	m->stats.failing = failed;
-	m->stats.last_round_ms = jm_now(CLOCK_MONOTONIC) - t0;
+	m->stats.last_round_ms = clock_ms(CLOCK_MONOTONIC) - t0;
 	pthread_mutex_unlock(&m->mu);
 	return rc;
 }
@@ -574,8 +567,7 @@ static void *jm_main(void *arg)
 	struct err e;
 
 	while (!atomic_load(&m->stop)) {
-		int64_t next = jm_now(CLOCK_REALTIME) + m->o.interval_ms;
-		struct timespec ts = { next / 1000, (next % 1000) * 1000000 };
+		struct timespec ts = clock_deadline(m->o.interval_ms);
 
 		err_clear(&e);
 		if (jobmgr_round(m, &e) && !atomic_load(&m->stop))

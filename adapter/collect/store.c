@@ -276,24 +276,12 @@ bool store_remove_pod(struct store *s, const char *ns, const char *name)
 	return p != NULL;
 }
 
-uint64_t store_jobs_dropped(struct store *s)
+void store_get_counts(struct store *s, struct store_counts *out)
 {
-	uint64_t n;
-
 	pthread_rwlock_rdlock(&s->lock);
-	n = s->jobs_dropped;
+	out->pods = s->npods;
+	out->jobs_dropped = s->jobs_dropped;
 	pthread_rwlock_unlock(&s->lock);
-	return n;
-}
-
-size_t store_pod_count(struct store *s)
-{
-	size_t n;
-
-	pthread_rwlock_rdlock(&s->lock);
-	n = s->npods;
-	pthread_rwlock_unlock(&s->lock);
-	return n;
 }
 
 static void store_copy_custom(struct ex_acc *to, size_t nrules,

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/http.h"
 #include "common/str.h"
 #include "adapter/flink/jmparse_int.h"
 
@@ -114,32 +115,32 @@ static size_t fr_write(char *d, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-static void fr_prepare(struct fr_client *c, const char *method,
-		       const char *url, const char *body)
+static int fr_prepare(struct fr_client *c, const char *method,
+		      const char *url, const char *body, struct err *e)
 {
 	CURL *h = c->h;
+	struct http_opts o = {
+		url, c->timeout_ms,
+		c->timeout_ms < 10000 ? c->timeout_ms : 10000L,
+		(curl_off_t)FR_MAX_BODY, c->headers, fr_write, c
+	};
+	int rc;
 
 	curl_easy_reset(h);
 	buf_reset(&c->resp);
 	c->write_err = 0;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "flinkhpa-adapter/" FH_VERSION);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fr_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FR_MAX_BODY);
-	if (body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	} else {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	}
+	if ((rc = http_setopts(h, &o, e)))
+		return rc;
+	if (!body)
+		return curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) == CURLE_OK ? 0
+			: err_set(e, ERR_INVAL, "%s: curl refused GET", c->what);
+	if (curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) !=
+		    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)
+		return err_set(e, ERR_NOMEM, "%s: curl refused the body",
+			       c->what);
+	return 0;
 }
 
 static int fr_http_error(struct fr_client *c, long status, struct err *e)
@@ -161,6 +162,7 @@ static int fr_request(struct fr_client *c, const char *method,
 	char url[FR_MAX_URL + 512];
 	long status = 0;
 	CURLcode rc;
+	int prc;
 
 	snprintf(c->what, sizeof(c->what), "%s %s", method, path);
 	if (snprintf(url, sizeof(url), "%s%s", c->base, path) >= (int)sizeof(url))
@@ -169,7 +171,8 @@ static int fr_request(struct fr_client *c, const char *method,
 			      body, JSON_C_TO_STRING_PLAIN |
 					    JSON_C_TO_STRING_NOSLASHESCAPE)))
 		return err_set(e, ERR_NOMEM, "%s: out of memory", c->what);
-	fr_prepare(c, method, url, req);
+	if ((prc = fr_prepare(c, method, url, req, e)))
+		return prc;
 	rc = curl_easy_perform(c->h);
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 	if (c->write_err == ERR_LIMIT || rc == CURLE_FILESIZE_EXCEEDED)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jget.h"
 #include "common/str.h"
 
 /* ---- the readers (jmparse_int.h) ---- */
@@ -140,17 +141,6 @@ int jmp_get_strdup(json_object *o, const char *key, char **out,
 	if (!(*out = str_dup(json_object_get_string(v))))
 		return err_set(e, ERR_NOMEM, "%s: out of memory", what);
 	return 0;
-}
-
-/* A string member or NULL, for the lenient metric readers. */
-static const char *jmp_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 /* A number, or a string holding one (Jackson quotes NaN and Infinity);
@@ -501,7 +491,7 @@ int jmp_metric_ids(const char *body, size_t len, struct buf *get,
 	if (!a)
 		return ERR_INVAL;
 	for (size_t i = 0; !rc && i < json_object_array_length(a); i++) {
-		const char *id = jmp_str(json_object_array_get_idx(a, i), "id");
+		const char *id = jget_str(json_object_array_get_idx(a, i), "id");
 
 		if (!id || !jmp_kind(id) || strchr(id, ','))
 			continue;
@@ -562,7 +552,7 @@ int jmp_aggregates(const char *body, size_t len, struct jmp_values *v,
 	}
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *m = json_object_array_get_idx(a, i);
-		const char *id = jmp_str(m, "id");
+		const char *id = jget_str(m, "id");
 
 		if (id)
 			jmp_fold(v, jmp_kind(id), m);

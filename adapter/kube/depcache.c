@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+#include "common/jget.h"
 #include "adapter/kube/informer.h"
 
 struct dc_entry {
@@ -25,12 +27,9 @@ struct depcache {
 
 static const char *dc_meta(json_object *o, const char *key)
 {
-	json_object *m, *v;
+	const char *v = jget_str(o, "metadata", key);
 
-	if (!json_object_object_get_ex(o, "metadata", &m) ||
-	    !json_object_object_get_ex(m, key, &v))
-		return "";
-	return json_object_get_string(v);
+	return v ? v : "";
 }
 
 /* The entry of ns/name (mutex held). */
@@ -166,15 +165,8 @@ json_object *dc_snapshot(struct depcache *c)
 
 void dc_wait(struct depcache *c, int64_t ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&c->mu);
 	while (!c->changed &&
 	       pthread_cond_timedwait(&c->cv, &c->mu, &ts) == 0)

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+#include "common/jget.h"
 #include "common/log.h"
 #include "common/str.h"
 
@@ -36,17 +38,6 @@ struct informer {
 	pthread_mutex_t mu; /* guards synced_at */
 	int64_t synced_at;
 };
-
-static const char *inf_str(json_object *o, const char *a, const char *b)
-{
-	json_object *m, *v;
-
-	if (!json_object_object_get_ex(o, a, &m) ||
-	    !json_object_object_get_ex(m, b, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 static struct inf_key *inf_find(struct informer *inf, const char *ns,
 				const char *name)
@@ -100,8 +91,8 @@ static void inf_forget(struct informer *inf, size_t i)
 
 static void inf_upsert(struct informer *inf, json_object *obj)
 {
-	const char *ns = inf_str(obj, "metadata", "namespace");
-	const char *name = inf_str(obj, "metadata", "name");
+	const char *ns = jget_str(obj, "metadata", "namespace");
+	const char *name = jget_str(obj, "metadata", "name");
 
 	if (!name)
 		return;
@@ -113,9 +104,9 @@ static void inf_upsert(struct informer *inf, json_object *obj)
 static int inf_event(void *ud, const char *type, json_object *obj)
 {
 	struct informer *inf = ud;
-	const char *rv = inf_str(obj, "metadata", "resourceVersion");
-	const char *ns = inf_str(obj, "metadata", "namespace");
-	const char *name = inf_str(obj, "metadata", "name");
+	const char *rv = jget_str(obj, "metadata", "resourceVersion");
+	const char *ns = jget_str(obj, "metadata", "namespace");
+	const char *name = jget_str(obj, "metadata", "name");
 	struct inf_key *k;
 
 	if (strcmp(type, "ERROR") == 0) {
@@ -188,12 +179,11 @@ static void inf_apply(struct informer *inf, json_object *items)
 
 static void inf_mark_synced(struct informer *inf)
 {
-	struct timespec ts;
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&inf->mu);
 	if (!inf->synced_at)
-		inf->synced_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		inf->synced_at = now;
 	pthread_mutex_unlock(&inf->mu);
 }
 
@@ -218,7 +208,7 @@ static int inf_list(struct informer *inf, struct err *e)
 			     inf->resource);
 	if (!rc) {
 		inf_apply(inf, items);
-		rv = inf_str(out, "metadata", "resourceVersion");
+		rv = jget_str(out, "metadata", "resourceVersion");
 		str_lcpy(inf->rv, rv ? rv : "", sizeof(inf->rv));
 		inf_mark_synced(inf);
 		if (inf->h.changed)

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+#include "common/jget.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/str.h"
@@ -68,14 +70,6 @@ struct sync {
 	bool running;
 };
 
-static int64_t sync_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t sync_target(int64_t replicas, int64_t slots, int64_t max_par,
 		    bool align)
 {
@@ -110,16 +104,6 @@ static void ann_str(json_object *d, const char *key, char *out, size_t n)
 	const char *v = sk_annotation(d, key);
 
 	str_lcpy(out, v ? v : "", n);
-}
-
-static int64_t obj_int(json_object *o, const char *a, const char *b)
-{
-	json_object *x, *y;
-
-	if (!json_object_object_get_ex(o, a, &x) ||
-	    !json_object_object_get_ex(x, b, &y))
-		return 0;
-	return json_object_get_int64(y);
 }
 
 /* The mode annotation: absent is reactive (the default); a name that is
@@ -187,12 +171,12 @@ static void dep_restore(struct dep *d, const char *v, int64_t now)
 
 static void dep_observe(struct dep *d, json_object *o, int64_t now)
 {
-	int64_t replicas = obj_int(o, "spec", "replicas");
-	const char *uid = sk_str(o, "metadata", "uid", (const char *)NULL);
+	int64_t replicas = jget_int(o, 0, "spec", "replicas");
+	const char *uid = jget_str(o, "metadata", "uid");
 
 	dep_config(d, o);
 	str_lcpy(d->uid, uid ? uid : "", sizeof(d->uid));
-	d->ready = obj_int(o, "status", "readyReplicas");
+	d->ready = jget_int(o, 0, "status", "readyReplicas");
 	if (replicas != d->replicas || !d->restored)
 		d->changed_at = now;
 	d->replicas = replicas;
@@ -590,10 +574,8 @@ static void sync_round(struct sync *s, int64_t now)
 		return; /* not listed yet */
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		json_object *o = json_object_array_get_idx(items, i);
-		const char *ns = sk_str(o, "metadata", "namespace",
-					(const char *)NULL);
-		const char *name = sk_str(o, "metadata", "name",
-					  (const char *)NULL);
+		const char *ns = jget_str(o, "metadata", "namespace");
+		const char *name = jget_str(o, "metadata", "name");
 		struct dep *d = ns && name ? dep_get(s, ns, name) : NULL;
 
 		if (!d)
@@ -628,7 +610,7 @@ static void *sync_main(void *arg)
 			leading = now_leading;
 		}
 		if (leading)
-			sync_round(s, sync_now());
+			sync_round(s, clock_ms(CLOCK_MONOTONIC));
 		if (!atomic_load(&s->stop))
 			dc_wait(s->dc, s->o.period_ms); /* or a Deployment changed */
 	}
