@@ -531,7 +531,9 @@ int authz_start(struct authz *z, struct err *e)
 			       "running");
 	if (!z->k && !z->tk)
 		return 0; /* nothing to ask: no thread */
-	z->stop = false;
+	pthread_mutex_lock(&z->mu);
+	z->stop = false; /* after an authz_stop: park requests again */
+	pthread_mutex_unlock(&z->mu);
 	if (pthread_create(&z->th, NULL, az_main, z))
 		return err_set(e, ERR_IO, "cannot start the authorization "
 			       "thread");
