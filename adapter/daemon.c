@@ -8,21 +8,23 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/jget.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "adapter/serve/api.h"
 #include "adapter/auth/authn.h"
 #include "adapter/auth/authz.h"
+#include "adapter/auth/certwatch.h"
 #include "adapter/collect/config.h"
 #include "adapter/collect/discovery.h"
 #include "adapter/collect/jobmgr.h"
+#include "adapter/kube/informer.h"
 #include "adapter/kube/kube.h"
 #include "adapter/serve/httpd.h"
 #include "adapter/collect/scrape.h"
@@ -37,28 +39,27 @@ struct daemon {
 	const struct adapter_opts *o;
 	struct adapter_config config;
 	struct target_list targets;
+	/* one Kubernetes client per kubeconfig (a client serves any number
+	 * of threads): --kubeconfig or in-cluster for discovery, the sync
+	 * controller, the Lease and the CA ConfigMap (and the reviews,
+	 * unless they have their own) */
 	struct kube_config kcfg;
 	struct kube_client *kube;
+	struct kube_config acfg; /* reviews: --authorization-kubeconfig, or */
+	struct kube_client *akube; /* the cluster's without discovery */
+	struct kube_config tcfg; /* TokenReviews: --authentication-kubeconfig */
+	struct kube_client *tkube;
 	struct discovery *disc;
-	struct kube_client *skube; /* the sync controller's steps */
-	struct kube_client *wkube; /* its watch on the Deployments */
-	struct kube_client *lkube; /* the lease's */
 	struct lease *lease;
 	struct sync *sync;
-	struct kube_config acfg; /* for reviews, when not kcfg */
-	struct kube_client *akube;
-	struct kube_config tcfg; /* for TokenReviews, when its own */
-	struct kube_client *tkube;
 	struct authn *authn;
 	struct authz *authz;
 	struct buf rh_ca, client_ca, trust;
 	char *allowed;
-	pthread_t cert_thread;       /* reloads --tls-cert-file on change */
-	bool cert_running;
-	struct kube_client *cm_kube; /* watches the CA ConfigMap; NULL: not */
-	pthread_t cm_thread;
-	bool cm_running;
-	atomic_bool cm_stop;
+	struct kube_client *cm_kube; /* reads the CA ConfigMap; NULL: not */
+	struct informer *cm_inf;     /* and watches it */
+	struct certwatch *certw;     /* reloads --tls-cert-file on change */
+	pthread_mutex_t tls_mu;      /* one httpd_set_cert / _trust at once */
 	struct ex_spec *spec;
 	struct store *store;
 	struct scraper *scraper;
@@ -207,18 +208,14 @@ static int d_sync(struct daemon *d, struct err *e)
 		str_lcpy(id, o->leader_id, sizeof(id));
 	else
 		d_identity(id, sizeof(id));
-	if (!(d->skube = kube_client_new(&d->kcfg, e)) ||
-	    !(d->wkube = kube_client_new(&d->kcfg, e)))
-		return e->code;
 	if (o->leader_elect) {
-		if (!(d->lkube = kube_client_new(&d->kcfg, e)) ||
-		    !(d->lease = lease_new(d->lkube, &lo, e)) ||
+		if (!(d->lease = lease_new(d->kube, &lo, e)) ||
 		    lease_start(d->lease, e))
 			return e->code;
 		log_info("sync controller: leader election on Lease %s/%s as %s",
 			 lo.ns, lo.name, id);
 	}
-	if (!(d->sync = sync_new(d->skube, d->wkube, d->lease, &so, e)))
+	if (!(d->sync = sync_new(d->kube, d->lease, &so, e)))
 		return e->code;
 	return sync_start(d->sync, e);
 }
@@ -259,51 +256,71 @@ static int d_start_scraping(struct daemon *d, struct err *e)
 
 /* ---- authentication and authorization ---- */
 
-/* A ConfigMap key holding a JSON list of strings, as a comma list. */
-static char *d_json_list(const char *text)
+/* A ConfigMap key holding a JSON list of strings, as a comma list into
+ * *out (caller frees); ERR_LIMIT past 64 KiB. */
+static int d_json_list(const char *text, char **out, struct err *e)
 {
 	json_object *a = text ? json_tokener_parse(text) : NULL;
 	struct buf b = BUF_INIT(64 * 1024);
-	char *out;
+	int rc = 0;
 
-	for (size_t i = 0; a && json_object_is_type(a, json_type_array) &&
+	for (size_t i = 0; !rc && a && json_object_is_type(a, json_type_array) &&
 			   i < json_object_array_length(a); i++)
-		buf_addf(&b, "%s%s", i ? "," : "",
-			 json_object_get_string(json_object_array_get_idx(a, i)));
+		rc = buf_addf(&b, "%s%s", i ? "," : "", json_object_get_string(
+				      json_object_array_get_idx(a, i)));
 	json_object_put(a);
-	out = buf_detach(&b, NULL);
-	return out;
+	if (!rc && !(*out = buf_detach(&b, NULL)))
+		rc = ERR_NOMEM;
+	buf_release(&b);
+	return rc ? err_set(e, rc, "requestheader-allowed-names: %s",
+			    err_code_name(rc)) : 0;
 }
 
-static const char *d_cm(json_object *data, const char *key)
-{
-	json_object *v;
+#define AUTH_CM_NAME "extension-apiserver-authentication"
+#define AUTH_CM "/api/v1/namespaces/kube-system/configmaps/" AUTH_CM_NAME
 
-	return json_object_object_get_ex(data, key, &v)
-		       ? json_object_get_string(v) : NULL;
+/* from, or else the ConfigMap's key, into out. */
+static int d_ca(const struct buf *from, bool flag, json_object *data,
+		const char *key, struct buf *out, struct err *e)
+{
+	const char *v = jget_str(data, key);
+	int rc = flag ? buf_add(out, from->p ? from->p : "", from->len)
+		      : v ? buf_adds(out, v) : 0;
+
+	return rc ? err_set(e, rc, "%s: %s", key, err_code_name(rc)) : 0;
 }
 
-#define AUTH_CM "/api/v1/namespaces/kube-system/configmaps/" \
-	"extension-apiserver-authentication"
-
-/* The CAs as the ConfigMap's data gives them, where no flag set them. */
-static void d_auth_from_data(struct daemon *d, json_object *data,
-			     struct buf *rh, struct buf *client,
-			     char **allowed)
+/* The CAs as the ConfigMap's data gives them, where no flag set them
+ * (*allowed NULL: any name). */
+static int d_auth_from_data(struct daemon *d, json_object *data,
+			    struct buf *rh, struct buf *client,
+			    char **allowed, struct err *e)
 {
-	const char *v;
+	int rc;
 
-	if (d->o->rh_ca_file)
-		buf_add(rh, d->rh_ca.p ? d->rh_ca.p : "", d->rh_ca.len);
-	else if ((v = d_cm(data, "requestheader-client-ca-file")))
-		buf_adds(rh, v);
-	if (d->o->client_ca_file)
-		buf_add(client, d->client_ca.p ? d->client_ca.p : "", d->client_ca.len);
-	else if ((v = d_cm(data, "client-ca-file")))
-		buf_adds(client, v);
-	*allowed = d->o->rh_allowed
-			   ? str_dup(d->o->rh_allowed)
-			   : d_json_list(d_cm(data, "requestheader-allowed-names"));
+	*allowed = NULL;
+	if ((rc = d_ca(&d->rh_ca, d->o->rh_ca_file, data,
+		       "requestheader-client-ca-file", rh, e)) ||
+	    (rc = d_ca(&d->client_ca, d->o->client_ca_file, data,
+		       "client-ca-file", client, e)))
+		return rc;
+	if (!d->o->rh_allowed)
+		return d_json_list(jget_str(data, "requestheader-allowed-names"),
+				   allowed, e);
+	if (!(*allowed = str_dup(d->o->rh_allowed)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* rh and client, one after the other, into trust. */
+static int d_trust(const struct buf *rh, const struct buf *client,
+		   struct buf *trust, struct err *e)
+{
+	int rc = buf_add(trust, rh->p ? rh->p : "", rh->len);
+
+	if (!rc)
+		rc = buf_add(trust, client->p ? client->p : "", client->len);
+	return rc ? err_set(e, rc, "the CAs: %s", err_code_name(rc)) : 0;
 }
 
 /* kube-system/extension-apiserver-authentication, as kube-apiserver
@@ -326,7 +343,16 @@ static void d_auth_lookup(struct daemon *d, struct kube_client *k)
 		json_object_put(cm);
 		return;
 	}
-	d_auth_from_data(d, data, &rh, &client, &allowed);
+	if (d_auth_from_data(d, data, &rh, &client, &allowed, &e)) {
+		log_warn("kube-system/extension-apiserver-authentication: %s: "
+			 "front-proxy requests will be anonymous until it can "
+			 "be read", e.msg);
+		buf_release(&rh);
+		buf_release(&client);
+		free(allowed);
+		json_object_put(cm);
+		return;
+	}
 	buf_release(&d->rh_ca);
 	buf_release(&d->client_ca);
 	d->rh_ca = rh;
@@ -342,7 +368,7 @@ static bool d_same(const struct buf *a, const struct buf *b)
 }
 
 /* The ConfigMap changed (or was read again): apply new CAs, if any. */
-static int d_auth_update(struct daemon *d, json_object *cm)
+static void d_auth_update(struct daemon *d, json_object *cm)
 {
 	struct buf rh = BUF_INIT(1 << 20), client = BUF_INIT(1 << 20);
 	struct buf trust = BUF_INIT(2 << 20);
@@ -352,8 +378,14 @@ static int d_auth_update(struct daemon *d, json_object *cm)
 
 	err_clear(&e);
 	if (!json_object_object_get_ex(cm, "data", &data))
-		return 0;
-	d_auth_from_data(d, data, &rh, &client, &allowed);
+		return;
+	if (d_auth_from_data(d, data, &rh, &client, &allowed, &e) ||
+	    d_trust(&rh, &client, &trust, &e)) {
+		log_error("new authentication CAs not read, keeping the old "
+			  "ones: %s", e.msg);
+		free(allowed);
+		goto out;
+	}
 	if (d_same(&rh, &d->rh_ca) && d_same(&client, &d->client_ca) &&
 	    !strcmp(allowed ? allowed : "", d->allowed ? d->allowed : "")) {
 		free(allowed);
@@ -366,10 +398,10 @@ static int d_auth_update(struct daemon *d, json_object *cm)
 		free(allowed);
 		goto out;
 	}
-	buf_add(&trust, rh.p ? rh.p : "", rh.len);
-	buf_add(&trust, client.p ? client.p : "", client.len);
+	pthread_mutex_lock(&d->tls_mu);
 	if (!d_same(&trust, &d->trust) && httpd_set_trust(d->httpd, buf_str(&trust), &e))
 		log_error("TLS layer keeps the old CAs: %s", e.msg);
+	pthread_mutex_unlock(&d->tls_mu);
 	log_info("extension-apiserver-authentication changed: front-proxy "
 		 "and client CAs reloaded");
 	buf_release(&d->rh_ca);
@@ -380,53 +412,38 @@ static int d_auth_update(struct daemon *d, json_object *cm)
 	d->trust = trust;
 	free(d->allowed);
 	d->allowed = allowed;
-	return 0;
+	return;
 out:
 	buf_release(&rh);
 	buf_release(&client);
 	buf_release(&trust);
-	return 0;
 }
 
-static int d_cm_event(void *ud, const char *type, json_object *obj)
+static void d_cm_upsert(void *ud, json_object *cm)
 {
-	if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0)
-		return d_auth_update(ud, obj);
-	return 0;
+	d_auth_update(ud, cm);
 }
 
-/* Watch the ConfigMap; re-read and watch again when a watch ends. */
-static void *d_cm_main(void *arg)
+static void d_cm_remove(void *ud, const char *ns, const char *name)
 {
-	struct daemon *d = arg;
+	(void)ud;
+	log_warn("%s/%s deleted: the CAs read last stay", ns, name);
+}
 
-	while (!atomic_load(&d->cm_stop)) {
-		json_object *cm = NULL;
-		struct err e;
-		long status = 0;
-		char path[512];
-		const char *rv;
+/* Watch the ConfigMap with an informer (list, then watch, again when a
+ * watch ends), once the server runs. */
+static int d_cm_watch(struct daemon *d, struct err *e)
+{
+	struct informer_opts io = { "the authentication ConfigMap", "/api/v1",
+				    "configmaps", "kube-system", NULL, 300,
+				    "metadata.name=" AUTH_CM_NAME };
+	struct informer_handlers h = { d, d_cm_upsert, d_cm_remove, NULL };
 
-		err_clear(&e);
-		if (kube_request(d->cm_kube, "GET", AUTH_CM, NULL, &status, &cm, &e) == 0 &&
-		    status == 200) {
-			d_auth_update(d, cm);
-			rv = json_object_get_string(json_object_object_get(
-				json_object_object_get(cm, "metadata"), "resourceVersion"));
-			snprintf(path, sizeof(path), "/api/v1/namespaces/kube-system/"
-				 "configmaps?fieldSelector=metadata.name%%3D"
-				 "extension-apiserver-authentication&watch=1&"
-				 "resourceVersion=%s", rv ? rv : "0");
-			json_object_put(cm);
-			kube_watch(d->cm_kube, path, d_cm_event, d, &d->cm_stop,
-				   300, &status, &e);
-			continue;
-		}
-		json_object_put(cm);
-		for (int i = 0; i < 50 && !atomic_load(&d->cm_stop); i++)
-			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-	}
-	return NULL;
+	if (!d->cm_kube)
+		return 0;
+	if (!(d->cm_inf = informer_new(d->cm_kube, &io, &h, e)))
+		return e->code;
+	return informer_start(d->cm_inf, e);
 }
 
 /* The client for reviews: its own kubeconfig, else discovery's, else
@@ -464,7 +481,8 @@ static int d_auth(struct daemon *d, struct err *e)
 		rc = buf_add_file(&d->client_ca, o->client_ca_file, e);
 	if (rc)
 		return rc;
-	d->allowed = o->rh_allowed ? str_dup(o->rh_allowed) : NULL;
+	if (o->rh_allowed && !(d->allowed = str_dup(o->rh_allowed)))
+		return err_set(e, ERR_NOMEM, "out of memory");
 	k = d_authz_client(d, e);
 	if (!k && e->code)
 		return e->code;
@@ -477,14 +495,14 @@ static int d_auth(struct daemon *d, struct err *e)
 						  d->allowed }, e);
 	if (!d->authn)
 		return e->code;
-	buf_add(&d->trust, d->rh_ca.p ? d->rh_ca.p : "", d->rh_ca.len);
-	buf_add(&d->trust, d->client_ca.p ? d->client_ca.p : "", d->client_ca.len);
+	if ((rc = d_trust(&d->rh_ca, &d->client_ca, &d->trust, e)))
+		return rc;
 	if (o->authn_kubeconfig &&
 	    (kube_config_load(o->authn_kubeconfig, &d->tcfg, e) ||
 	     !(d->tkube = kube_client_new(&d->tcfg, e))))
 		return e->code;
 	d->authz = authz_new(k, d->tkube, o->authz_ttl_ms, e);
-	if (!d->authz)
+	if (!d->authz || authz_start(d->authz, e))
 		return e->code;
 	log_info("authentication: front-proxy CA %s (allowed names: %s), "
 		 "client CA %s; authorization: %s", d->rh_ca.len ? "set" : "none",
@@ -496,55 +514,29 @@ static int d_auth(struct daemon *d, struct err *e)
 
 /* ---- serving certificate files ---- */
 
-static int64_t d_mtime(const char *path)
+static int d_set_cert(void *ud, const char *cert, const char *key,
+		      struct err *e)
 {
-	struct stat st;
+	struct daemon *d = ud;
+	int rc;
 
-	return stat(path, &st) == 0 ? (int64_t)st.st_mtim.tv_sec * 1000000000 +
-					      st.st_mtim.tv_nsec
-				    : -1;
+	pthread_mutex_lock(&d->tls_mu);
+	rc = httpd_set_cert(d->httpd, cert, key, e);
+	pthread_mutex_unlock(&d->tls_mu);
+	return rc;
 }
 
-/* Load the certificate and key again and serve with them. */
-static void d_cert_reload(struct daemon *d)
+/* Reload --tls-cert-file and its key when they change. */
+static int d_cert_watch(struct daemon *d, struct err *e)
 {
-	struct buf cert = BUF_INIT(1 << 20), key = BUF_INIT(1 << 20);
-	struct err e;
+	const struct adapter_opts *o = d->o;
 
-	err_clear(&e);
-	if (buf_add_file(&cert, d->o->cert_file, &e) ||
-	    buf_add_file(&key, d->o->key_file, &e) ||
-	    httpd_set_cert(d->httpd, buf_str(&cert), buf_str(&key), &e))
-		log_error("serving certificate not reloaded, the old one "
-			  "stays: %s", e.msg);
-	else
-		log_info("serving certificate reloaded from %s",
-			 d->o->cert_file);
-	buf_release(&cert);
-	buf_release(&key);
-}
-
-/* Every 10 s, look whether the certificate or key file changed. */
-static void *d_cert_main(void *arg)
-{
-	struct daemon *d = arg;
-	int64_t c0 = d_mtime(d->o->cert_file), k0 = d_mtime(d->o->key_file);
-
-	while (!atomic_load(&d->cm_stop)) {
-		int64_t c, k;
-
-		for (int i = 0; i < 100 && !atomic_load(&d->cm_stop); i++)
-			nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
-		c = d_mtime(d->o->cert_file);
-		k = d_mtime(d->o->key_file);
-		if (atomic_load(&d->cm_stop) || (c == c0 && k == k0) || c < 0 || k < 0)
-			continue;
-		nanosleep(&(struct timespec){ 0, 200000000 }, NULL); /* both written */
-		d_cert_reload(d);
-		c0 = c;
-		k0 = k;
-	}
-	return NULL;
+	if (!o->cert_file || o->insecure)
+		return 0;
+	if (!(d->certw = certwatch_new(o->cert_file, o->key_file, 10000,
+				       d_set_cert, d, e)))
+		return e->code;
+	return certwatch_start(d->certw, e);
 }
 
 static int d_serve(struct daemon *d, struct err *e)
@@ -568,11 +560,8 @@ static int d_serve(struct daemon *d, struct err *e)
 	d->httpd = httpd_start(&ho, &d->api, d->sm, e);
 	if (!d->httpd)
 		return e->code;
-	if (d->cm_kube && pthread_create(&d->cm_thread, NULL, d_cm_main, d) == 0)
-		d->cm_running = true;
-	if (o->cert_file && !o->insecure &&
-	    pthread_create(&d->cert_thread, NULL, d_cert_main, d) == 0)
-		d->cert_running = true;
+	if (d_cm_watch(d, e) || d_cert_watch(d, e))
+		return e->code;
 	if (o->insecure)
 		log_warn("INSECURE DEMO MODE: plain HTTP on %s:%d, no TLS, no "
 			 "authentication, no authorization. Never use "
@@ -585,17 +574,28 @@ static int d_serve(struct daemon *d, struct err *e)
 	return 0;
 }
 
+/* Every thread, in the reverse order of their start (HACKING.md,
+ * "Threads"): nothing acts on the cluster or the store after this. */
+static void d_stop_threads(struct daemon *d)
+{
+	sync_stop(d->sync);   /* before the Lease is handed back */
+	lease_stop(d->lease);
+	certwatch_stop(d->certw);
+	informer_stop(d->cm_inf);
+	authz_stop(d->authz); /* resumes parked requests, denied */
+	delegate_stop(d->delegate); /* resumes forwarded requests, 503 */
+	httpd_stop(d->httpd);
+	d->httpd = NULL;
+	discovery_stop(d->disc); /* feeds the two below */
+	jobmgr_stop(d->jm);
+	scraper_stop(d->scraper);
+}
+
 static void d_stop(struct daemon *d)
 {
-	atomic_store(&d->cm_stop, true);
-	if (d->cm_running)
-		pthread_join(d->cm_thread, NULL);
-	if (d->cert_running)
-		pthread_join(d->cert_thread, NULL);
-	if (d->authz)
-		authz_shutdown(d->authz); /* resumes parked requests */
-	delegate_stop(d->delegate); /* the same */
-	httpd_stop(d->httpd);
+	d_stop_threads(d);
+	certwatch_free(d->certw);
+	informer_free(d->cm_inf);
 	delegate_free(d->delegate);
 	authz_free(d->authz);
 	authn_free(d->authn);
@@ -609,9 +609,6 @@ static void d_stop(struct daemon *d)
 	free(d->allowed);
 	sync_free(d->sync);
 	lease_free(d->lease);
-	kube_client_free(d->skube);
-	kube_client_free(d->wkube);
-	kube_client_free(d->lkube);
 	discovery_free(d->disc);
 	jobmgr_free(d->jm);
 	scraper_free(d->scraper);
@@ -657,10 +654,12 @@ int daemon_run(const struct adapter_opts *o, const char **file,
 
 	memset(&d, 0, sizeof(d));
 	d.o = o;
+	pthread_mutex_init(&d.tls_mu, NULL);
 	*file = NULL;
 	rc = d_files(&d, file, e);
 	if (rc) {
 		d_stop(&d);
+		pthread_mutex_destroy(&d.tls_mu);
 		return rc;
 	}
 	sigemptyset(&set);
@@ -682,5 +681,6 @@ int daemon_run(const struct adapter_opts *o, const char **file,
 		log_info("signal %d: shutting down", sig);
 	}
 	d_stop(&d);
+	pthread_mutex_destroy(&d.tls_mu);
 	return rc;
 }

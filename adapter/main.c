@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/conf.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "adapter/collect/catalog.h"
 #include "adapter/daemon.h"
 #include "adapter/collect/dump.h"
@@ -47,7 +48,7 @@ static const struct conf_def adapter_flags[] = {
 	  NULL, "discover TaskManager pods in this namespace only (default: "
 	  "all namespaces)", 0 },
 	{ "pod-selector", CONF_STRING, OPT(pod_selector), 1, 1024,
-	  "flinkhpa.io/role=taskmanager", NULL, NULL,
+	  FH_DEFAULT_SELECTOR, NULL, NULL,
 	  "label selector of the TaskManager pods to scrape", 0 },
 	{ "requestheader-client-ca-file", CONF_STRING, OPT(rh_ca_file), 1,
 	  4096, NULL, NULL, NULL, "CA of the front proxy (kube-apiserver's "

@@ -42,6 +42,7 @@ int ydoc_load(struct ydoc *d, const char *path, struct err *e)
 				p.problem ? p.problem : "invalid YAML");
 	else
 		d->loaded = true;
+	d->budget = YDOC_BUDGET;
 	if (!rc && !yaml_document_get_root_node(&d->doc))
 		rc = err_set_at(e, ERR_INVAL, 1, 1, "the file is empty");
 	yaml_parser_delete(&p);
@@ -60,12 +61,26 @@ void ydoc_release(struct ydoc *d)
 
 yaml_node_t *ydoc_root(struct ydoc *d)
 {
+	if (!d->budget)
+		return NULL;
+	d->budget--;
 	return yaml_document_get_root_node(&d->doc);
 }
 
 yaml_node_t *ydoc_node(struct ydoc *d, int index)
 {
+	if (!d->budget)
+		return NULL;
+	d->budget--;
 	return yaml_document_get_node(&d->doc, index);
+}
+
+int ydoc_budget_check(const struct ydoc *d, struct err *e)
+{
+	if (d->budget)
+		return 0;
+	return err_set(e, ERR_LIMIT, "the document is too large (more than "
+		       "%d nodes, counting aliases)", YDOC_BUDGET);
 }
 
 const char *ydoc_scalar(const yaml_node_t *n)
@@ -108,6 +123,8 @@ int ydoc_map(struct ydoc *d, yaml_node_t *map, const char *what,
 	size_t nkeys = 0;
 	int rc = 0;
 
+	if ((rc = ydoc_budget_check(d, e)))
+		return rc;
 	if (!map || map->type != YAML_MAPPING_NODE)
 		return ydoc_fail(e, map, "%s: expected a mapping", what);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
@@ -115,6 +132,8 @@ int ydoc_map(struct ydoc *d, yaml_node_t *map, const char *what,
 		yaml_node_t *k = ydoc_node(d, p->key), *v = ydoc_node(d, p->value);
 		const char *key = ydoc_scalar(k);
 
+		if ((!k || !v) && (rc = ydoc_budget_check(d, e)))
+			return rc;
 		if (!key)
 			return ydoc_fail(e, k, "%s: keys must be strings", what);
 		if (ydoc_dup(keys, nkeys, key))

@@ -13,9 +13,16 @@
 #include "common/conf.h"
 #include "common/err.h"
 
+#define YDOC_BUDGET 200000 /* node visits per document, counting aliases */
+
+/* A loaded document.  Every ydoc_root / ydoc_node call spends one node of
+ * the document's budget; once it is spent they return NULL and ydoc_map
+ * fails with ERR_LIMIT, so aliases (which libyaml keeps as shared nodes)
+ * cannot make a walk exponential ("billion laughs"). */
 struct ydoc {
 	yaml_document_t doc;
 	bool loaded;
+	unsigned long budget;
 };
 
 /* Parse path; syntax errors carry line and column. */
@@ -23,6 +30,8 @@ int ydoc_load(struct ydoc *d, const char *path, struct err *e);
 void ydoc_release(struct ydoc *d);
 yaml_node_t *ydoc_root(struct ydoc *d);
 yaml_node_t *ydoc_node(struct ydoc *d, int index);
+/* ERR_LIMIT with a message when the budget is spent, else 0. */
+int ydoc_budget_check(const struct ydoc *d, struct err *e);
 /* The text of a scalar node, NULL for other nodes. */
 const char *ydoc_scalar(const yaml_node_t *n);
 

@@ -555,21 +555,36 @@ struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
 	z->ttl_ms = ttl_ms;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
-	while ((k || z->tk) && z->running < AZ_WORKERS) {
-		if (pthread_create(&z->th[z->running], NULL, az_main, z)) {
-			authz_free(z);
-			err_set(e, ERR_IO, "cannot start the authorization threads");
-			return NULL;
-		}
-		z->running++;
-	}
 	return z;
 }
 
-void authz_shutdown(struct authz *z)
+int authz_start(struct authz *z, struct err *e)
+{
+	if (z->running)
+		return err_set(e, ERR_STATE, "authorization threads already "
+			       "running");
+	if (!z->k && !z->tk)
+		return 0; /* nothing to ask: no thread */
+	pthread_mutex_lock(&z->mu);
+	z->stop = false; /* after an authz_stop: park requests again */
+	pthread_mutex_unlock(&z->mu);
+	while (z->running < AZ_WORKERS) {
+		if (pthread_create(&z->th[z->running], NULL, az_main, z)) {
+			authz_stop(z); /* the ones started, and parked requests */
+			return err_set(e, ERR_IO, "cannot start the "
+				       "authorization threads");
+		}
+		z->running++;
+	}
+	return 0;
+}
+
+void authz_stop(struct authz *z)
 {
 	struct az_waiter *all = NULL;
 
+	if (!z)
+		return;
 	pthread_mutex_lock(&z->mu);
 	z->stop = true;
 	pthread_cond_broadcast(&z->cv);
@@ -596,7 +611,7 @@ void authz_free(struct authz *z)
 {
 	if (!z)
 		return;
-	authz_shutdown(z);
+	authz_stop(z);
 	for (size_t i = 0; i < AZ_SLOTS; i++) {
 		free(z->cache[i].key);
 		free(z->tokens[i].key);

@@ -42,9 +42,14 @@ struct authz;
  * NULL: tokens are not accepted). */
 struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
 			int64_t ttl_ms, struct err *e);
-/* Answer every parked request (denied) and stop the review thread. */
-void authz_shutdown(struct authz *z);
-void authz_free(struct authz *z); /* shuts down first; accepts NULL */
+/* The review thread, which asks kube-apiserver the parked questions:
+ * authz_start starts it when there is a client (ERR_STATE when running,
+ * ERR_IO when it cannot); authz_stop answers every parked request
+ * (denied) and joins it (accepts NULL and a stopped authz).  Requests
+ * that need a review must not come before authz_start. */
+int authz_start(struct authz *z, struct err *e);
+void authz_stop(struct authz *z);
+void authz_free(struct authz *z); /* stops first; accepts NULL */
 
 /* From the rules and the cache; AUTHZ_UNKNOWN: ask with authz_request.
  * reason (n bytes) gets the reviewer's words when denied. */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/names.h"
 #include "common/str.h"
 #include "adapter/collect/catalog.h"
 #include "common/yamlconf.h"
@@ -63,8 +64,8 @@ static const struct conf_def rule_tab[] = {
 
 static int check_api_version(const void *field, struct err *e)
 {
-	return strcmp(*(char *const *)field, "flinkhpa.io/v1")
-		       ? err_set(e, ERR_INVAL, "apiVersion: must be flinkhpa.io/v1")
+	return strcmp(*(char *const *)field, FH_API_VERSION)
+		       ? err_set(e, ERR_INVAL, "apiVersion: must be " FH_API_VERSION)
 		       : 0;
 }
 
@@ -78,7 +79,7 @@ static int check_kind(const void *field, struct err *e)
 #define C(f) offsetof(struct adapter_config, f)
 static const struct conf_def root_tab[] = {
 	{ "apiVersion", CONF_STRING, C(api_version), 1, 100, NULL, NULL,
-	  check_api_version, "flinkhpa.io/v1", CONF_REQUIRED },
+	  check_api_version, FH_API_VERSION, CONF_REQUIRED },
 	{ "kind", CONF_STRING, C(kind), 1, 100, NULL, NULL, check_kind,
 	  "AdapterConfig", CONF_REQUIRED },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },

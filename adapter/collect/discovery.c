@@ -13,51 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jget.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/str.h"
 #include "adapter/kube/informer.h"
 #include "adapter/collect/targets.h"
 
-static const char *js(json_object *o, const char *path)
-{
-	char key[128];
-	const char *dot;
-
-	while (o && (dot = strchr(path, '.'))) {
-		size_t n = (size_t)(dot - path);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, path, n);
-		key[n] = '\0';
-		o = json_object_object_get(o, key);
-		path = dot + 1;
-	}
-	o = o ? json_object_object_get(o, path) : NULL;
-	return o && json_object_is_type(o, json_type_string)
-		       ? json_object_get_string(o) : NULL;
-}
-
-static const char *js_map(json_object *meta, const char *map, const char *k)
-{
-	json_object *m = json_object_object_get(meta, map);
-	json_object *v = m ? json_object_object_get(m, k) : NULL;
-
-	return v && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v) : NULL;
-}
-
 /* Deployment owning the pod's ReplicaSet: the ReplicaSet's name without
  * the pod-template-hash suffix. */
 static void disc_owner(json_object *meta, char *out, size_t n)
 {
 	json_object *refs = json_object_object_get(meta, "ownerReferences");
-	const char *hash = js_map(meta, "labels", "pod-template-hash");
+	const char *hash = jget_str(meta, "labels", "pod-template-hash");
 
 	out[0] = '\0';
 	for (size_t i = 0; refs && i < json_object_array_length(refs); i++) {
 		json_object *r = json_object_array_get_idx(refs, i);
-		const char *kind = js(r, "kind"), *name = js(r, "name");
+		const char *kind = jget_str(r, "kind");
+		const char *name = jget_str(r, "name");
 		size_t len, hl;
 
 		if (!kind || !name || strcmp(kind, "ReplicaSet") != 0)
@@ -79,8 +53,8 @@ static double disc_cpu(json_object *pod)
 	double total = 0, c;
 
 	for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
-		const char *q = js(json_object_array_get_idx(cs, i),
-				   "resources.requests.cpu");
+		const char *q = jget_str(json_object_array_get_idx(cs, i),
+					 "resources", "requests", "cpu");
 		if (q && targets_parse_cpu(q, &c) == 0)
 			total += c;
 	}
@@ -164,12 +138,14 @@ static bool disc_annotations_ok(const char *port, const char *path,
 int disc_pod_target(json_object *pod, struct pod_target *t)
 {
 	json_object *meta = json_object_object_get(pod, "metadata");
-	const char *ns = js(meta, "namespace"), *name = js(meta, "name");
-	const char *ip = js(pod, "status.podIP"), *phase = js(pod, "status.phase");
-	const char *port = js_map(meta, "annotations", "flinkhpa.io/metrics-port");
-	const char *path = js_map(meta, "annotations", "flinkhpa.io/metrics-path");
-	const char *job = js_map(meta, "annotations", "flinkhpa.io/job-name");
-	const char *jm = js_map(meta, "annotations", "flinkhpa.io/jobmanager");
+	const char *ns = jget_str(meta, "namespace");
+	const char *name = jget_str(meta, "name");
+	const char *ip = jget_str(pod, "status", "podIP");
+	const char *phase = jget_str(pod, "status", "phase");
+	const char *port = jget_str(meta, "annotations", FH_ANN_METRICS_PORT);
+	const char *path = jget_str(meta, "annotations", FH_ANN_METRICS_PATH);
+	const char *job = jget_str(meta, "annotations", FH_ANN_JOB_NAME);
+	const char *jm = jget_str(meta, "annotations", FH_ANN_JOBMANAGER);
 
 	memset(t, 0, sizeof(*t));
 	if (!ns || !name)
@@ -357,8 +333,8 @@ struct discovery *discovery_new(struct kube_client *k,
 	struct discovery *d = calloc(1, sizeof(*d));
 	struct informer_opts io = {
 		"discovery", "/api/v1", "pods", o->ns,
-		o->selector ? o->selector : "flinkhpa.io/role=taskmanager",
-		o->resync_s };
+		o->selector ? o->selector : FH_DEFAULT_SELECTOR,
+		o->resync_s, NULL };
 	struct informer_handlers h = { d, disc_upsert, disc_remove,
 				       disc_changed };
 
@@ -381,6 +357,12 @@ int discovery_start(struct discovery *d, struct err *e)
 	return informer_start(d->inf, e);
 }
 
+void discovery_stop(struct discovery *d)
+{
+	if (d)
+		informer_stop(d->inf);
+}
+
 int64_t discovery_synced_at(struct discovery *d)
 {
 	return informer_synced_at(d->inf);
@@ -390,7 +372,8 @@ void discovery_free(struct discovery *d)
 {
 	if (!d)
 		return;
-	informer_free(d->inf); /* stops the thread first */
+	discovery_stop(d);
+	informer_free(d->inf);
 	while (d->pods) {
 		struct dpod *p = d->pods;
 		d->pods = p->next;

@@ -60,9 +60,11 @@ struct discovery *discovery_new(struct kube_client *k,
 				const struct disc_opts *o, struct store *st,
 				struct scraper *sc, struct jobmgr *jm,
 				struct err *e);
+/* The informer's thread (informer_start / informer_stop). */
 int discovery_start(struct discovery *d, struct err *e);
+void discovery_stop(struct discovery *d);
 /* CLOCK_MONOTONIC ms when the first list was applied; 0 before. */
 int64_t discovery_synced_at(struct discovery *d);
-void discovery_free(struct discovery *d); /* stops; accepts NULL */
+void discovery_free(struct discovery *d); /* stops first; accepts NULL */
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/http.h"
 #include "common/str.h"
 
 struct fetcher {
@@ -84,22 +85,13 @@ static size_t fetch_write(char *data, size_t size, size_t nmemb, void *ud)
 
 static CURL *fetch_easy(struct fetcher *f, struct fetch_req *r)
 {
-	CURL *c = curl_easy_init();
-	long connect_ms = f->timeout_ms < 2000 ? (long)f->timeout_ms : 2000;
+	struct http_opts o = {
+		r->url, (long)f->timeout_ms,
+		f->timeout_ms < 2000 ? (long)f->timeout_ms : 2000,
+		(curl_off_t)f->max_body, NULL, fetch_write, r
+	};
 
-	if (!c)
-		return NULL;
-	curl_easy_setopt(c, CURLOPT_URL, r->url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)f->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_body);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "flinkhpa-adapter/" FH_VERSION);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	return c;
+	return http_easy(&o, &r->err);
 }
 
 /* Record how request r's transfer ended. */
@@ -107,8 +99,10 @@ static void fetch_done(struct fetch_req *r, CURL *c, CURLcode rc)
 {
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-		if (!r->body.p)
-			buf_adds(&r->body, "");
+		if (!r->body.p && buf_adds(&r->body, "")) {
+			r->status = 0;
+			err_set(&r->err, ERR_NOMEM, "out of memory");
+		}
 	} else if (r->err.code == ERR_OK) {
 		err_set(&r->err, ERR_IO, "%s", curl_easy_strerror(rc));
 	}
@@ -122,8 +116,9 @@ static int fetch_add_all(struct fetcher *f, struct fetch_req *r, size_t n,
 		r[i].status = 0;
 		if (r[i].err.code != ERR_OK)
 			continue; /* fetch_req_init failed */
-		if (!(easy[i] = fetch_easy(f, &r[i])) ||
-		    curl_multi_add_handle(f->multi, easy[i]) != CURLM_OK)
+		if (!(easy[i] = fetch_easy(f, &r[i])))
+			continue; /* r[i].err says why */
+		if (curl_multi_add_handle(f->multi, easy[i]) != CURLM_OK)
 			err_set(&r[i].err, ERR_NOMEM, "out of memory");
 	}
 	return 0;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/str.h"
@@ -26,11 +27,12 @@ struct jt {
 	char stored[256]; /* the job name its values went in under; "" none */
 	bool keep;
 	/* this round */
-	char jid[JMP_ID_MAX], name[256];
+	char jid[JMP_ID_LEN], name[256];
 	struct jmp_job flink;
 	struct jmp_values vals[JMP_MAX_VERTICES];
 	struct buf get[JMP_MAX_VERTICES];
-	int64_t slots_total, slots_free;
+	unsigned unread; /* kinds (JMP_*) some vertex's aggregates lack */
+	struct jmp_slots slots;
 	char err[ERR_MSG_MAX]; /* "" while all went well */
 	bool failing;          /* the last round failed (for the log) */
 	char last_err[ERR_MSG_MAX];
@@ -52,14 +54,6 @@ struct jobmgr {
 	pthread_t th;
 	bool running;
 };
-
-static int64_t jm_now(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- targets ---- */
 
@@ -270,10 +264,35 @@ static void jt_begin(struct jt *t)
 {
 	t->err[0] = t->jid[0] = t->name[0] = '\0';
 	t->flink.n = 0;
-	t->slots_total = t->slots_free = 0;
+	t->unread = 0;
+	memset(&t->slots, 0, sizeof(t->slots));
 	memset(t->vals, 0, sizeof(t->vals));
 	for (size_t i = 0; i < JMP_MAX_VERTICES; i++)
 		buf_reset(&t->get[i]);
+}
+
+/* The job t follows, picked as the sync controller picks it (jmp_pick);
+ * its values are read only while it is RUNNING. */
+static int jt_pick(struct jt *t, const struct buf *body, struct err *e)
+{
+	struct jmp_jobs jobs;
+	const struct jmp_brief *b;
+	int rc = jmp_jobs(body->p, body->len, &jobs, e);
+
+	if (rc)
+		return rc;
+	if (!(b = jmp_pick(&jobs, t->job)))
+		rc = err_set(e, ERR_NOTFOUND, "no job%s%s%s", *t->job ?
+			     " named \"" : "", t->job, *t->job ? "\"" : "");
+	else if (strcmp(b->state, "RUNNING"))
+		rc = err_set(e, ERR_NOTFOUND, "job \"%s\" is %s", b->name,
+			     b->state);
+	else {
+		str_lcpy(t->jid, b->id, sizeof(t->jid));
+		str_lcpy(t->name, b->name, sizeof(t->name));
+	}
+	jmp_jobs_release(&jobs);
+	return rc;
 }
 
 /* Batch 1: which job, and the slots. */
@@ -300,9 +319,8 @@ static int jm_overview(struct jobmgr *m, struct jm_batch *b, struct err *e)
 		struct err pe;
 
 		err_clear(&pe);
-		if ((jobs && jmp_pick_job(jobs, t->job, t->jid, t->name,
-					  sizeof(t->name), &pe)) ||
-		    (tms && jmp_slots(tms, &t->slots_total, &t->slots_free,
+		if ((jobs && jt_pick(t, &b->r[i].body, &pe)) ||
+		    (tms && jmp_slots(tms, b->r[i + 1].body.len, &t->slots,
 				      &pe)))
 			jt_fail(t, NULL, pe.msg);
 	}
@@ -332,7 +350,7 @@ static int jm_jobs(struct jobmgr *m, struct jm_batch *b, struct err *e)
 		struct err pe;
 
 		err_clear(&pe);
-		if (body && jmp_job(body, &t->flink, &pe))
+		if (body && jmp_job(body, b->r[i].body.len, &t->flink, &pe))
 			jt_fail(t, NULL, pe.msg);
 	}
 	return 0;
@@ -362,19 +380,31 @@ static int jm_escape_get(const char *get, char *out, size_t n)
 	return 0;
 }
 
-/* Read the answers of batch 3 (values false) or 4. */
+/* Read the answers of batch 3 (values false) or 4.  An aggregates
+ * answer [] (an id asked for is gone, as after a restart) fails only the
+ * values that vertex feeds: the rest of the job is served. */
 static void jm_vertices_read(struct jm_batch *b, bool values)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct jt *t = b->r[i].ud;
-		size_t v = b->r[i].tag;
+		size_t v = b->r[i].tag, len = b->r[i].body.len;
 		const char *body = jt_body(t, &b->r[i], "subtasks/metrics");
 		struct err pe;
+		int rc;
 
 		err_clear(&pe);
-		if (body && (values ? jmp_aggregates(body, &t->vals[v], &pe)
-				    : jmp_metric_ids(body, &t->get[v], &pe)))
+		if (!body)
+			continue;
+		rc = values ? jmp_aggregates(body, len, &t->vals[v], &pe)
+			    : jmp_metric_ids(body, len, &t->get[v], &pe);
+		if (values && rc == ERR_NOTFOUND) {
+			t->unread |= jmp_get_kinds(buf_str(&t->get[v]));
+			log_v(2, "jobmanager: %s/%s: vertex %s: %s", t->ns,
+			      t->deployment[0] ? t->deployment : t->job,
+			      t->flink.v[v].id, pe.msg);
+		} else if (rc) {
 			jt_fail(t, NULL, pe.msg);
+		}
 	}
 }
 
@@ -417,15 +447,12 @@ static void jt_values(const struct jt *t, int64_t now, double v[CAT_N],
 		      bool has[CAT_N])
 {
 	double busy = 0, backlog = 0, wm = 0, lag = 0;
-	int64_t par = 0;
 
 	memset(has, 0, CAT_N * sizeof(*has));
 	memset(v, 0, CAT_N * sizeof(*v));
 	for (size_t i = 0; i < t->flink.n; i++) {
 		const struct jmp_values *x = &t->vals[i];
 
-		if (t->flink.v[i].parallelism > par)
-			par = t->flink.v[i].parallelism;
 		if ((x->has & JMP_BUSY) && x->busy > busy)
 			busy = x->busy;
 		if (x->has & (JMP_PENDING | JMP_KAFKA_LAG))
@@ -443,10 +470,16 @@ static void jt_values(const struct jt *t, int64_t now, double v[CAT_N],
 	v[CAT_JOB_BACKLOG] = backlog;
 	v[CAT_JOB_WATERMARK_LAG] = wm / 1000;
 	v[CAT_JOB_LATENCY] = lag / 1000;
-	v[CAT_JOB_PARALLELISM] = (double)par;
+	/* a vertex that could not be read leaves these incomplete: the
+	 * store keeps their last values, which go stale on their own */
+	has[CAT_JOB_BUSY_RATIO] &= !(t->unread & JMP_BUSY);
+	has[CAT_JOB_BACKLOG] &= !(t->unread & (JMP_PENDING | JMP_KAFKA_LAG));
+	has[CAT_JOB_WATERMARK_LAG] &= !(t->unread & JMP_WATERMARK);
+	has[CAT_JOB_LATENCY] &= !(t->unread & JMP_EMIT_LAG);
+	v[CAT_JOB_PARALLELISM] = (double)jmp_parallelism(&t->flink);
 	has[CAT_JOB_PARALLELISM] = t->flink.n > 0;
-	v[CAT_JOB_SLOTS_TOTAL] = (double)t->slots_total;
-	v[CAT_JOB_SLOTS_FREE] = (double)t->slots_free;
+	v[CAT_JOB_SLOTS_TOTAL] = (double)t->slots.total;
+	v[CAT_JOB_SLOTS_FREE] = (double)t->slots.free;
 	has[CAT_JOB_SLOTS_TOTAL] = has[CAT_JOB_SLOTS_FREE] = true;
 }
 
@@ -468,7 +501,7 @@ static void jt_log(const struct jt *t, bool failed)
 /* Store what each target got; count and log. */
 static void jm_finish(struct jobmgr *m, size_t *ok, size_t *failed)
 {
-	int64_t now = jm_now(CLOCK_REALTIME);
+	int64_t now = clock_ms(CLOCK_REALTIME);
 	double v[CAT_N];
 	bool has[CAT_N];
 
@@ -499,7 +532,7 @@ static void jm_finish(struct jobmgr *m, size_t *ok, size_t *failed)
 
 int jobmgr_round(struct jobmgr *m, struct err *e)
 {
-	int64_t t0 = jm_now(CLOCK_MONOTONIC);
+	int64_t t0 = clock_ms(CLOCK_MONOTONIC);
 	struct jm_batch b = { NULL, 0, 0 };
 	size_t ok = 0, failed = 0;
 	int rc;
@@ -525,7 +558,7 @@ int jobmgr_round(struct jobmgr *m, struct err *e)
 	m->stats.failed += failed;
 	m->stats.targets = m->n;
 	m->stats.failing = failed;
-	m->stats.last_round_ms = jm_now(CLOCK_MONOTONIC) - t0;
+	m->stats.last_round_ms = clock_ms(CLOCK_MONOTONIC) - t0;
 	pthread_mutex_unlock(&m->mu);
 	return rc;
 }
@@ -538,8 +571,7 @@ static void *jm_main(void *arg)
 	struct err e;
 
 	while (!atomic_load(&m->stop)) {
-		int64_t next = jm_now(CLOCK_REALTIME) + m->o.interval_ms;
-		struct timespec ts = { next / 1000, (next % 1000) * 1000000 };
+		struct timespec ts = clock_deadline(m->o.interval_ms);
 
 		err_clear(&e);
 		if (jobmgr_round(m, &e) && !atomic_load(&m->stop))
@@ -589,18 +621,25 @@ int jobmgr_start(struct jobmgr *m, struct err *e)
 	return 0;
 }
 
+void jobmgr_stop(struct jobmgr *m)
+{
+	if (!m || !m->running)
+		return;
+	pthread_mutex_lock(&m->mu);
+	atomic_store(&m->stop, true);
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	fetcher_wakeup(m->f);
+	pthread_join(m->th, NULL);
+	m->running = false;
+	atomic_store(&m->stop, false);
+}
+
 void jobmgr_free(struct jobmgr *m)
 {
 	if (!m)
 		return;
-	if (m->running) {
-		pthread_mutex_lock(&m->mu);
-		atomic_store(&m->stop, true);
-		pthread_cond_broadcast(&m->cv);
-		pthread_mutex_unlock(&m->mu);
-		fetcher_wakeup(m->f);
-		pthread_join(m->th, NULL);
-	}
+	jobmgr_stop(m);
 	for (size_t i = 0; i < m->n; i++)
 		jt_free(m->t[i]);
 	free(m->t);

@@ -58,7 +58,11 @@ struct jobmgr *jobmgr_new(const struct jm_opts *o, struct store *st,
  * the next round).  Jobs no longer followed leave the store then. */
 int jobmgr_set_targets(struct jobmgr *m, const struct jm_target *t, size_t n,
 		       struct err *e);
+/* The poller's thread: jobmgr_start starts it (ERR_STATE when running,
+ * ERR_IO when it cannot); jobmgr_stop wakes it out of a round or its wait,
+ * joins it (accepts NULL and a stopped poller; it can start again). */
 int jobmgr_start(struct jobmgr *m, struct err *e);
+void jobmgr_stop(struct jobmgr *m);
 void jobmgr_free(struct jobmgr *m); /* stops first; accepts NULL */
 void jobmgr_get_stats(struct jobmgr *m, struct jm_stats *out);
 

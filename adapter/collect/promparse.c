@@ -59,7 +59,8 @@ static size_t pp_scan_name(struct pp_cur *c)
 static void pp_family_start(struct pp_parser *p, const char *name, size_t n)
 {
 	buf_reset(&p->fam);
-	buf_add(&p->fam, name, n); /* n <= max_line == fam.max: cannot fail */
+	if (buf_add(&p->fam, name, n)) /* n <= max_line == fam.max */
+		buf_reset(&p->fam);    /* cannot happen: no family, then */
 	p->fam_type = PP_UNTYPED;
 	p->fam_help = false;
 	p->fam_typed = false;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "common/hash.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/str.h"
@@ -170,25 +171,16 @@ static size_t slot_write(char *data, size_t size, size_t nmemb, void *ud)
 
 static int slot_setup_easy(struct scraper *s, struct slot *sl)
 {
-	CURL *c = curl_easy_init();
+	struct http_opts o = {
+		sl->url, (long)s->o.timeout_ms,
+		(long)(s->o.timeout_ms < 2000 ? s->o.timeout_ms : 2000),
+		(curl_off_t)s->o.max_page, s->headers, slot_write, sl
+	};
 
-	if (!c)
+	if (!(sl->easy = http_easy(&o, &sl->err)))
 		return ERR_NOMEM;
-	sl->easy = c;
-	curl_easy_setopt(c, CURLOPT_URL, sl->url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, slot_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, sl);
-	curl_easy_setopt(c, CURLOPT_PRIVATE, sl);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)s->o.timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-			 (long)(s->o.timeout_ms < 2000 ? s->o.timeout_ms : 2000));
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
-			 (curl_off_t)s->o.max_page);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "flinkhpa-adapter/" FH_VERSION);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (curl_easy_setopt(sl->easy, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK)
+		return ERR_INVAL;
 	return 0;
 }
 
@@ -859,7 +851,7 @@ int scraper_start(struct scraper *s, struct err *e)
 
 void scraper_stop(struct scraper *s)
 {
-	if (!s->running)
+	if (!s || !s->running)
 		return;
 	pthread_mutex_lock(&s->mu);
 	s->stop = true;

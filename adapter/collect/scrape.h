@@ -57,8 +57,10 @@ struct scraper *scraper_new(const struct scrape_opts *o,
  * effect at the next round.  Targets that stay keep their state. */
 int scraper_set_targets(struct scraper *s, const struct scrape_target *t,
 			size_t n, struct err *e);
+/* The scrape thread: scraper_start starts it (ERR_STATE when running,
+ * ERR_IO when it cannot); scraper_stop wakes and joins it, abandoning the
+ * transfers in flight (accepts NULL and a stopped scraper). */
 int scraper_start(struct scraper *s, struct err *e);
-/* Stop the thread (waits for it); transfers in flight are abandoned. */
 void scraper_stop(struct scraper *s);
 void scraper_free(struct scraper *s); /* stops first; accepts NULL */
 void scraper_get_stats(struct scraper *s, struct scrape_stats *out);

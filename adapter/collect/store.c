@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/str.h"
 #include "common/hash.h"
 
@@ -39,7 +40,8 @@ struct store_pod {
 /* A job's values from its JobManager. */
 struct store_jm {
 	char *ns, *deployment, *job; /* job in Flink's label form */
-	int64_t at_ms;
+	int64_t at_ms;     /* the last read */
+	int64_t at[CAT_N]; /* when each value was read */
 	double v[CAT_N];
 	bool has[CAT_N];
 	struct store_jm *next;
@@ -54,6 +56,8 @@ struct store {
 	struct store_pod *head;
 	size_t npods;
 	struct store_jm *jms;
+	uint64_t jobs_dropped; /* samples of jobs beyond EX_MAX_JOBS a page */
+	bool dropped_logged;
 };
 
 static uint32_t store_key(const char *ns, const char *name)
@@ -272,14 +276,12 @@ bool store_remove_pod(struct store *s, const char *ns, const char *name)
 	return p != NULL;
 }
 
-size_t store_pod_count(struct store *s)
+void store_get_counts(struct store *s, struct store_counts *out)
 {
-	size_t n;
-
 	pthread_rwlock_rdlock(&s->lock);
-	n = s->npods;
+	out->pods = s->npods;
+	out->jobs_dropped = s->jobs_dropped;
 	pthread_rwlock_unlock(&s->lock);
-	return n;
 }
 
 static void store_copy_custom(struct ex_acc *to, size_t nrules,
@@ -326,11 +328,23 @@ int store_put_page(struct store *s, const char *ns, const char *name,
 {
 	struct store_pod *p;
 
+	bool first = false;
+
 	pthread_rwlock_wrlock(&s->lock);
 	p = *store_find(s, ns, name);
 	if (p)
 		store_fill(p, s->nrules, pg, pod, has, at_ms);
+	if (pg->jobs_dropped) {
+		s->jobs_dropped += pg->jobs_dropped;
+		first = !s->dropped_logged;
+		s->dropped_logged = true;
+	}
 	pthread_rwlock_unlock(&s->lock);
+	if (first)
+		log_warn("pod %s/%s: the page has samples of more than %d jobs; "
+			 "those of the others are dropped (counted in "
+			 "flinkhpa_page_job_samples_dropped_total; logged once)",
+			 ns, name, EX_MAX_JOBS);
 	return p ? 0 : err_set(e, ERR_NOTFOUND, "pod %s/%s is not known", ns,
 				name);
 }
@@ -348,6 +362,18 @@ static struct store_jm **store_jm_find(struct store *s, const char *ns,
 	return pp;
 }
 
+/* The values n lacks keep the ones of old, with their time: each goes
+ * stale on its own. */
+static void store_jm_keep(struct store_jm *n, const struct store_jm *old)
+{
+	for (size_t k = 0; k < CAT_N; k++)
+		if (!n->has[k] && old->has[k]) {
+			n->v[k] = old->v[k];
+			n->has[k] = true;
+			n->at[k] = old->at[k];
+		}
+}
+
 int store_put_job(struct store *s, const char *ns, const char *deployment,
 		  const char *job, const double v[CAT_N], const bool has[CAT_N],
 		  int64_t at_ms, struct err *e)
@@ -363,9 +389,12 @@ int store_put_job(struct store *s, const char *ns, const char *deployment,
 	n->at_ms = at_ms;
 	memcpy(n->v, v, sizeof(n->v));
 	memcpy(n->has, has, sizeof(n->has));
+	for (size_t k = 0; k < CAT_N; k++)
+		n->at[k] = has[k] ? at_ms : 0;
 	pthread_rwlock_wrlock(&s->lock);
 	slot = store_jm_find(s, n->ns, n->deployment, n->job);
 	if (*slot) {
+		store_jm_keep(n, *slot);
 		n->next = (*slot)->next;
 		store_jm_free(*slot);
 	}
@@ -468,13 +497,13 @@ static void store_add_jms(const struct store *s, const char *ns,
 		return;
 	for (const struct store_jm *j = s->jms; j; j = j->next) {
 		if ((ns && strcmp(j->ns, ns) != 0) || !j->has[m.cat] ||
-		    !store_fresh(s, j->at_ms, now_ms) ||
+		    !store_fresh(s, j->at[m.cat], now_ms) ||
 		    (deployment && strcmp(j->deployment, deployment) != 0) ||
 		    (job && strcmp(j->job, job) != 0))
 			continue;
 		ex_acc_add(acc, agg, j->v[m.cat]);
-		if (!*oldest || j->at_ms < *oldest)
-			*oldest = j->at_ms;
+		if (!*oldest || j->at[m.cat] < *oldest)
+			*oldest = j->at[m.cat];
 	}
 }
 

@@ -47,7 +47,13 @@ int store_upsert_pod(struct store *s, const struct store_pod_meta *m,
 		     struct err *e);
 /* Returns true when the pod was known. */
 bool store_remove_pod(struct store *s, const char *ns, const char *name);
-size_t store_pod_count(struct store *s);
+struct store_counts {
+	size_t pods;           /* known */
+	uint64_t jobs_dropped; /* samples of jobs beyond the EX_MAX_JOBS a page
+				* keeps, dropped so far (the first page that
+				* drops some is logged, once) */
+};
+void store_get_counts(struct store *s, struct store_counts *out);
 
 /* Record the values of a parsed page of pod ns/name, observed at at_ms.
  * ERR_NOTFOUND when the pod is unknown (removed meanwhile). */
@@ -58,7 +64,10 @@ int store_put_page(struct store *s, const char *ns, const char *name,
 /* Job values read from the job's JobManager (jobmgr.c): Flink job `job`
  * run by Deployment ns/deployment (deployment "" when not known).  They
  * are served for a job metric when no fresh page has it.  Replaces what
- * an earlier call put for the same ns, deployment and job. */
+ * an earlier call put for the same ns, deployment and job, value by
+ * value: a value without has[] keeps the earlier one and its time, and so
+ * goes stale on its own (as when one vertex's aggregates could not be
+ * read this round). */
 int store_put_job(struct store *s, const char *ns, const char *deployment,
 		  const char *job, const double v[CAT_N], const bool has[CAT_N],
 		  int64_t at_ms, struct err *e);
@@ -68,7 +77,10 @@ void store_remove_job(struct store *s, const char *ns, const char *deployment,
 /* Read side.  Label predicate for selectors: labels as in the meta. */
 typedef bool (*store_match_fn)(void *ud, const char *const *labels);
 /* Visitor: name of the object (pod or job), its value and time.  A non-zero
- * return stops the walk and is returned. */
+ * return stops the walk and is returned.  The walks below call it (and
+ * the store_match_fn) with the store's read lock held: it must not call
+ * back into the store (a writer waiting behind it would deadlock the
+ * readers), nor take a lock or block; copy what it needs and return. */
 typedef int (*store_visit_fn)(void *ud, const char *name, double value,
 			      int64_t at_ms);
 

@@ -21,13 +21,14 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/http.h"
 #include "common/redact.h"
 #include "common/str.h"
+#include "adapter/flink/jmparse_int.h"
 
 #define FR_MAX_URL 1024       /* base URL */
-#define FR_MAX_PAR 32768      /* Flink's upper limit of max parallelism */
+#define FR_MAX_PAR JMP_MAX_PAR
 #define FR_MAX_DIR 4096       /* savepoint directories and paths */
-#define FR_JSON_DEPTH 32
 
 struct fr_client {
 	CURL *h;
@@ -117,82 +118,32 @@ static size_t fr_write(char *d, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
-static void fr_prepare(struct fr_client *c, const char *method,
-		       const char *url, const char *body)
+static int fr_prepare(struct fr_client *c, const char *method,
+		      const char *url, const char *body, struct err *e)
 {
 	CURL *h = c->h;
+	struct http_opts o = {
+		url, c->timeout_ms,
+		c->timeout_ms < 10000 ? c->timeout_ms : 10000L,
+		(curl_off_t)FR_MAX_BODY, c->headers, fr_write, c
+	};
+	int rc;
 
 	curl_easy_reset(h);
 	buf_reset(&c->resp);
 	c->write_err = 0;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			 c->timeout_ms < 10000 ? c->timeout_ms : 10000L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->headers);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "flinkhpa-adapter/" FH_VERSION);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, fr_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FR_MAX_BODY);
-	if (body) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	} else {
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	}
-}
-
-/* The answer as JSON (caller owns it); ERR_INVAL when it is not exactly
- * one JSON value. */
-static int fr_parse(struct fr_client *c, json_object **out, struct err *e)
-{
-	struct json_tokener *tok = json_tokener_new_ex(FR_JSON_DEPTH);
-	enum json_tokener_error jerr;
-	size_t end;
-
-	if (!tok)
-		return err_set(e, ERR_NOMEM, "%s: out of memory", c->what);
-	*out = c->resp.len > INT_MAX ? NULL
-		: json_tokener_parse_ex(tok, buf_str(&c->resp), (int)c->resp.len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	while (*out && end < c->resp.len && strchr(" \t\r\n", c->resp.p[end]))
-		end++;
-	if (*out && jerr == json_tokener_success && end == c->resp.len)
-		return 0;
-	json_object_put(*out);
-	*out = NULL;
-	return err_set(e, ERR_INVAL, "%s: the answer is not JSON (%s at byte "
-		       "%zu of %zu)", c->what, jerr == json_tokener_success
-		       ? "trailing data" : json_tokener_error_desc(jerr), end,
-		       c->resp.len);
-}
-
-/* Flink's {"errors":[...]}: the first line of each, "; " between. */
-static void fr_flink_errors(struct fr_client *c, char *msg, size_t size)
-{
-	json_object *o = json_tokener_parse(buf_str(&c->resp)), *a;
-	size_t used = 0;
-
-	snprintf(msg, size, "(no Flink error message)");
-	if (o && json_object_object_get_ex(o, "errors", &a) &&
-	    json_object_is_type(a, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(a) && used < size; i++) {
-			json_object *s = json_object_array_get_idx(a, i);
-			const char *t = json_object_is_type(s, json_type_string)
-						? json_object_get_string(s) : "?";
-			int line = (int)strcspn(t, "\r\n");
-			int n = snprintf(msg + used, size - used, "%s%.*s",
-					 used ? "; " : "", line, t);
-
-			used += n > 0 ? (size_t)n : 0;
-		}
-	}
-	json_object_put(o);
+	if ((rc = http_setopts(h, &o, e)))
+		return rc;
+	if (!body)
+		return curl_easy_setopt(h, CURLOPT_HTTPGET, 1L) == CURLE_OK ? 0
+			: err_set(e, ERR_INVAL, "%s: curl refused GET", c->what);
+	if (curl_easy_setopt(h, CURLOPT_POSTFIELDS, body) != CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body)) !=
+		    CURLE_OK ||
+	    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method) != CURLE_OK)
+		return err_set(e, ERR_NOMEM, "%s: curl refused the body",
+			       c->what);
+	return 0;
 }
 
 static int fr_http_error(struct fr_client *c, long status, struct err *e)
@@ -201,20 +152,21 @@ static int fr_http_error(struct fr_client *c, long status, struct err *e)
 	int code = status == 404 ? ERR_NOTFOUND : status == 400 ? ERR_INVAL
 		 : status == 409 ? ERR_STATE : ERR_IO;
 
-	fr_flink_errors(c, msg, sizeof(msg));
+	if (!jmp_errors(buf_str(&c->resp), msg, sizeof(msg)))
+		snprintf(msg, sizeof(msg), "(no Flink error message)");
 	return err_set(e, code, "%s: HTTP %ld: %s", c->what, status, msg);
 }
 
-/* method path [body]: on a 2xx answer *out is its JSON (caller owns). */
-static int fr_call(struct fr_client *c, const char *method, const char *path,
-		   json_object *body, json_object **out, struct err *e)
+/* method path [body]: 0 on a 2xx answer, in c->resp. */
+static int fr_request(struct fr_client *c, const char *method,
+		      const char *path, json_object *body, struct err *e)
 {
 	const char *req = NULL;
 	char url[FR_MAX_URL + 512], u[REDACT_URL_MAX];
 	long status = 0;
 	CURLcode rc;
+	int prc;
 
-	*out = NULL;
 	snprintf(c->what, sizeof(c->what), "%s %s", method, path);
 	if (snprintf(url, sizeof(url), "%s%s", c->base, path) >= (int)sizeof(url))
 		return err_set(e, ERR_LIMIT, "%s: URL too long", c->what);
@@ -222,7 +174,8 @@ static int fr_call(struct fr_client *c, const char *method, const char *path,
 			      body, JSON_C_TO_STRING_PLAIN |
 					    JSON_C_TO_STRING_NOSLASHESCAPE)))
 		return err_set(e, ERR_NOMEM, "%s: out of memory", c->what);
-	fr_prepare(c, method, url, req);
+	if ((prc = fr_prepare(c, method, url, req, e)))
+		return prc;
 	rc = curl_easy_perform(c->h);
 	curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
 	if (c->write_err == ERR_LIMIT || rc == CURLE_FILESIZE_EXCEEDED)
@@ -240,115 +193,46 @@ static int fr_call(struct fr_client *c, const char *method, const char *path,
 			       curl_easy_strerror(rc));
 	if (status < 200 || status > 299)
 		return fr_http_error(c, status, e);
-	return fr_parse(c, out, e);
+	return 0;
 }
 
-/* ---- reading answers ---- */
-
-static const char *fr_type_name(json_type t)
+/* method path [body]: on a 2xx answer *out is its JSON (caller owns). */
+static int fr_call(struct fr_client *c, const char *method, const char *path,
+		   json_object *body, json_object **out, struct err *e)
 {
-	switch (t) {
-	case json_type_int:
-		return "an integer";
-	case json_type_string:
-		return "a string";
-	case json_type_array:
-		return "an array";
-	case json_type_object:
-		return "an object";
-	case json_type_boolean:
-		return "a boolean";
-	default:
-		return "a value";
-	}
+	int rc;
+
+	*out = NULL;
+	if ((rc = fr_request(c, method, path, body, e)))
+		return rc;
+	if (!(*out = jmp_parse_json(c->resp.p, c->resp.len, c->what, e)))
+		return ERR_INVAL;
+	return 0;
 }
 
-/* Member key of o, of type t (borrowed); NULL and ERR_INVAL naming where
- * ("what: key") when it is missing or of another type. */
-static json_object *fr_member(json_object *o, const char *key, json_type t,
-			      const char *what, struct err *e)
+/* GET path, read by one of jmparse's readers; its messages say the path,
+ * the method is added. */
+static int fr_get_read(struct fr_client *c, const char *path, struct err *e)
 {
-	json_object *v = NULL;
-
-	if (!json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t)) {
-		err_set(e, ERR_INVAL, "%s: %s: %s, want %s", what, key,
-			!json_object_is_type(o, json_type_object) ? "not in an object"
-			: !v ? "missing" : "wrong type", fr_type_name(t));
-		return NULL;
-	}
-	return v;
+	return fr_request(c, "GET", path, NULL, e);
 }
+
+/* ---- reading answers: jmparse_int.h ---- */
 
 static int fr_int(json_object *o, const char *key, int min, int max,
 		  int *out, const char *what, struct err *e)
 {
-	json_object *v = fr_member(o, key, json_type_int, what, e);
 	int64_t x;
+	int rc = jmp_get_int(o, key, min, max, &x, what, e);
 
-	if (!v)
-		return ERR_INVAL;
-	x = json_object_get_int64(v);
-	if (x < min || x > max)
-		return err_set(e, ERR_INVAL, "%s: %s: %lld is out of range "
-			       "[%d, %d]", what, key, (long long)x, min, max);
-	*out = (int)x;
-	return 0;
-}
-
-static bool fr_is_id(const char *s)
-{
-	return s && strlen(s) == 32 && strspn(s, "0123456789abcdefABCDEF") == 32;
-}
-
-static int fr_id(json_object *o, const char *key, char out[FR_ID_LEN],
-		 const char *what, struct err *e)
-{
-	json_object *v = fr_member(o, key, json_type_string, what, e);
-
-	if (!v)
-		return ERR_INVAL;
-	if (!fr_is_id(json_object_get_string(v)))
-		return err_set(e, ERR_INVAL, "%s: %s: \"%.40s\" is not 32 hex "
-			       "digits", what, key, json_object_get_string(v));
-	memcpy(out, json_object_get_string(v), FR_ID_LEN);
-	return 0;
-}
-
-/* A state name: upper case letters and '_', shorter than FR_STATE_LEN. */
-static int fr_state(json_object *o, const char *key, char out[FR_STATE_LEN],
-		    const char *what, struct err *e)
-{
-	json_object *v = fr_member(o, key, json_type_string, what, e);
-	const char *s = v ? json_object_get_string(v) : NULL;
-	size_t n = s ? strlen(s) : 0;
-
-	if (!v)
-		return ERR_INVAL;
-	if (n == 0 || n >= FR_STATE_LEN ||
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != n)
-		return err_set(e, ERR_INVAL, "%s: %s: \"%.40s\" is not a state",
-			       what, key, s);
-	memcpy(out, s, n + 1);
-	return 0;
-}
-
-/* A string member, copied (caller frees). */
-static int fr_str(json_object *o, const char *key, char **out,
-		  const char *what, struct err *e)
-{
-	json_object *v = fr_member(o, key, json_type_string, what, e);
-
-	if (!v)
-		return ERR_INVAL;
-	if (!(*out = str_dup(json_object_get_string(v))))
-		return err_set(e, ERR_NOMEM, "%s: out of memory", what);
-	return 0;
+	if (!rc)
+		*out = (int)x;
+	return rc;
 }
 
 static int fr_check_id(const char *id, const char *what, struct err *e)
 {
-	if (fr_is_id(id))
+	if (jmp_is_id(id))
 		return 0;
 	return err_set(e, ERR_INVAL, "Flink REST: %s id \"%.40s\" is not 32 "
 		       "hex digits", what, id ? id : "(null)");
@@ -376,156 +260,49 @@ int fr_overview(struct fr_client *c, struct fr_overview *out, struct err *e)
 	return rc;
 }
 
-int fr_taskmanagers(struct fr_client *c, struct fr_taskmanagers *out,
-		    struct err *e)
+/* Add the method to a message of jmparse's (which names the path). */
+static int fr_read_err(int rc, struct err *e)
 {
-	json_object *o, *a;
-	char what[400];
+	if (rc)
+		err_prefix(e, "GET ");
+	return rc;
+}
+
+int fr_taskmanagers(struct fr_client *c, struct jmp_slots *out, struct err *e)
+{
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = fr_call(c, "GET", "/taskmanagers", NULL, &o, e)))
+	if ((rc = fr_get_read(c, "/taskmanagers", e)))
 		return rc;
-	if (!(a = fr_member(o, "taskmanagers", json_type_array, c->what, e))) {
-		rc = ERR_INVAL;
-		goto out_json;
-	}
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
-		json_object *tm = json_object_array_get_idx(a, i);
-		int slots, free_slots;
-
-		snprintf(what, sizeof(what), "%s: taskmanagers[%zu]", c->what, i);
-		if ((rc = fr_int(tm, "slotsNumber", 0, 1 << 20, &slots, what, e)) ||
-		    (rc = fr_int(tm, "freeSlots", 0, slots, &free_slots, what, e)))
-			goto out_json;
-		if (out->slots > INT_MAX - slots) {
-			rc = err_set(e, ERR_LIMIT, "%s: too many slots", c->what);
-			goto out_json;
-		}
-		out->count++;
-		out->slots += slots;
-		out->free_slots += free_slots;
-	}
-out_json:
-	json_object_put(o);
-	return rc;
+	return fr_read_err(jmp_slots(c->resp.p, c->resp.len, out, e), e);
 }
 
 /* ---- jobs ---- */
 
-void fr_jobs_release(struct fr_jobs *j)
+int fr_jobs(struct fr_client *c, struct jmp_jobs *out, struct err *e)
 {
-	for (size_t i = 0; j->v && i < j->n; i++)
-		free(j->v[i].name);
-	free(j->v);
-	j->v = NULL;
-	j->n = 0;
-}
-
-int fr_jobs(struct fr_client *c, struct fr_jobs *out, struct err *e)
-{
-	json_object *o, *a;
-	char what[400];
-	size_t n;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = fr_call(c, "GET", "/jobs/overview", NULL, &o, e)))
+	if ((rc = fr_get_read(c, "/jobs/overview", e)))
 		return rc;
-	if (!(a = fr_member(o, "jobs", json_type_array, c->what, e))) {
-		rc = ERR_INVAL;
-		goto out_json;
-	}
-	n = json_object_array_length(a);
-	if (n && !(out->v = calloc(n, sizeof(*out->v)))) {
-		rc = err_set(e, ERR_NOMEM, "%s: out of memory", c->what);
-		goto out_json;
-	}
-	for (size_t i = 0; i < n; i++, out->n++) {
-		json_object *j = json_object_array_get_idx(a, i);
-		struct fr_job *dst = &out->v[i];
-
-		snprintf(what, sizeof(what), "%s: jobs[%zu]", c->what, i);
-		if ((rc = fr_id(j, "jid", dst->id, what, e)) ||
-		    (rc = fr_state(j, "state", dst->state, what, e)) ||
-		    (rc = fr_str(j, "name", &dst->name, what, e)))
-			goto out_jobs;
-	}
-	json_object_put(o);
-	return 0;
-out_jobs:
-	out->n++; /* the one that failed may hold a name */
-	fr_jobs_release(out);
-out_json:
-	json_object_put(o);
-	return rc;
+	return fr_read_err(jmp_jobs(c->resp.p, c->resp.len, out, e), e);
 }
 
-void fr_job_detail_release(struct fr_job_detail *d)
-{
-	for (size_t i = 0; d->v && i < d->nv; i++)
-		free(d->v[i].name);
-	free(d->v);
-	free(d->name);
-	memset(d, 0, sizeof(*d));
-}
-
-static int fr_vertex(json_object *v, struct fr_vertex *dst, const char *what,
-		     struct err *e)
-{
-	int rc;
-
-	dst->max_parallelism = -1;
-	if ((rc = fr_id(v, "id", dst->id, what, e)) ||
-	    (rc = fr_int(v, "parallelism", 1, FR_MAX_PAR, &dst->parallelism,
-			 what, e)) ||
-	    (rc = fr_state(v, "status", dst->status, what, e)) ||
-	    (rc = fr_str(v, "name", &dst->name, what, e)))
-		return rc;
-	if (json_object_object_get_ex(v, "maxParallelism", NULL))
-		rc = fr_int(v, "maxParallelism", 1, FR_MAX_PAR,
-			    &dst->max_parallelism, what, e);
-	return rc;
-}
-
-int fr_job(struct fr_client *c, const char *job, struct fr_job_detail *out,
+int fr_job(struct fr_client *c, const char *job, struct jmp_job *out,
 	   struct err *e)
 {
-	json_object *o, *a;
-	char path[64], what[400];
+	char path[64];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = fr_check_id(job, "job", e)))
 		return rc;
 	snprintf(path, sizeof(path), "/jobs/%s", job);
-	if ((rc = fr_call(c, "GET", path, NULL, &o, e)))
+	if ((rc = fr_get_read(c, path, e)))
 		return rc;
-	if ((rc = fr_id(o, "jid", out->id, c->what, e)) ||
-	    (rc = fr_state(o, "state", out->state, c->what, e)) ||
-	    (rc = fr_str(o, "name", &out->name, c->what, e)))
-		goto out_detail;
-	if (!(a = fr_member(o, "vertices", json_type_array, c->what, e))) {
-		rc = ERR_INVAL;
-		goto out_detail;
-	}
-	out->nv = json_object_array_length(a);
-	if (out->nv && !(out->v = calloc(out->nv, sizeof(*out->v)))) {
-		rc = err_set(e, ERR_NOMEM, "%s: out of memory", c->what);
-		goto out_detail;
-	}
-	for (size_t i = 0; i < out->nv; i++) {
-		snprintf(what, sizeof(what), "%s: vertices[%zu]", c->what, i);
-		if ((rc = fr_vertex(json_object_array_get_idx(a, i), &out->v[i],
-				    what, e)))
-			goto out_detail;
-	}
-	json_object_put(o);
-	return 0;
-out_detail:
-	fr_job_detail_release(out);
-	json_object_put(o);
-	return rc;
+	return fr_read_err(jmp_job(c->resp.p, c->resp.len, out, e), e);
 }
 
 /* ---- adaptive scheduler ---- */
@@ -543,11 +320,11 @@ static int fr_bounds(const char *vid, json_object *v, struct fr_bounds *dst,
 	json_object *p;
 	int rc;
 
-	if (!fr_is_id(vid))
+	if (!jmp_is_id(vid))
 		return err_set(e, ERR_INVAL, "%s: vertex id \"%.40s\" is not 32 "
 			       "hex digits", what, vid);
-	memcpy(dst->vertex, vid, FR_ID_LEN);
-	if (!(p = fr_member(v, "parallelism", json_type_object, what, e)))
+	memcpy(dst->vertex, vid, JMP_ID_LEN);
+	if (!(p = jmp_member(v, "parallelism", json_type_object, what, e)))
 		return ERR_INVAL;
 	if ((rc = fr_int(p, "lowerBound", 1, FR_MAX_PAR, &dst->lower, what, e)))
 		return rc;
@@ -598,7 +375,7 @@ static int fr_check_bounds(const struct fr_requirements *r, struct err *e)
 	for (size_t i = 0; i < r->n; i++) {
 		const struct fr_bounds *b = &r->v[i];
 
-		if (!fr_is_id(b->vertex) || b->lower < 1 || b->upper < b->lower ||
+		if (!jmp_is_id(b->vertex) || b->lower < 1 || b->upper < b->lower ||
 		    b->upper > FR_MAX_PAR)
 			return err_set(e, ERR_INVAL, "Flink REST: bounds [%d, %d] "
 				       "of vertex \"%.40s\": want 1 <= lower <= "
@@ -647,7 +424,7 @@ int fr_put_requirements(struct fr_client *c, const char *job,
 /* ---- savepoints ---- */
 
 static int fr_trigger(struct fr_client *c, const char *job, const char *op,
-		      json_object *body, char trigger[FR_ID_LEN],
+		      json_object *body, char trigger[JMP_ID_LEN],
 		      struct err *e)
 {
 	char path[96];
@@ -656,7 +433,7 @@ static int fr_trigger(struct fr_client *c, const char *job, const char *op,
 
 	snprintf(path, sizeof(path), "/jobs/%s/%s", job, op);
 	if (!(rc = fr_call(c, "POST", path, body, &o, e)))
-		rc = fr_id(o, "request-id", trigger, c->what, e);
+		rc = jmp_get_id(o, "request-id", trigger, c->what, e);
 	json_object_put(o);
 	json_object_put(body);
 	return rc;
@@ -677,7 +454,7 @@ static int fr_check_dir(const char *job, const char *dir, struct err *e)
 static int fr_savepoint_op(struct fr_client *c, const char *job,
 			   const char *op, const char *dir_key, const char *dir,
 			   const char *flag_key, bool flag,
-			   char trigger[FR_ID_LEN], struct err *e)
+			   char trigger[JMP_ID_LEN], struct err *e)
 {
 	json_object *body;
 	int rc;
@@ -693,7 +470,7 @@ static int fr_savepoint_op(struct fr_client *c, const char *job,
 
 int fr_stop_with_savepoint(struct fr_client *c, const char *job,
 			   const char *dir, bool drain,
-			   char trigger[FR_ID_LEN], struct err *e)
+			   char trigger[JMP_ID_LEN], struct err *e)
 {
 	return fr_savepoint_op(c, job, "stop", "targetDirectory", dir, "drain",
 			       drain, trigger, e);
@@ -701,7 +478,7 @@ int fr_stop_with_savepoint(struct fr_client *c, const char *job,
 
 int fr_trigger_savepoint(struct fr_client *c, const char *job,
 			 const char *dir, bool cancel,
-			 char trigger[FR_ID_LEN], struct err *e)
+			 char trigger[JMP_ID_LEN], struct err *e)
 {
 	return fr_savepoint_op(c, job, "savepoints", "target-directory", dir,
 			       "cancel-job", cancel, trigger, e);
@@ -740,13 +517,13 @@ static int fr_operation(json_object *o, struct fr_savepoint *out,
 {
 	json_object *op, *cause;
 
-	if (!(op = fr_member(o, "operation", json_type_object, what, e)))
+	if (!(op = jmp_member(o, "operation", json_type_object, what, e)))
 		return ERR_INVAL;
 	if (json_object_object_get_ex(op, "location", NULL)) {
 		out->status = FR_SP_COMPLETED;
-		return fr_str(op, "location", &out->location, what, e);
+		return jmp_get_strdup(op, "location", &out->location, what, e);
 	}
-	if (!(cause = fr_member(op, "failure-cause", json_type_object, what, e)))
+	if (!(cause = jmp_member(op, "failure-cause", json_type_object, what, e)))
 		return err_set(e, ERR_INVAL, "%s: operation has neither location "
 			       "nor failure-cause", what);
 	out->status = FR_SP_FAILED;
@@ -758,7 +535,7 @@ int fr_savepoint_status(struct fr_client *c, const char *job,
 			struct err *e)
 {
 	json_object *o, *st;
-	char path[128], id[FR_STATE_LEN];
+	char path[128], id[JMP_STATE_LEN];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -768,9 +545,9 @@ int fr_savepoint_status(struct fr_client *c, const char *job,
 	snprintf(path, sizeof(path), "/jobs/%s/savepoints/%s", job, trigger);
 	if ((rc = fr_call(c, "GET", path, NULL, &o, e)))
 		return rc;
-	if (!(st = fr_member(o, "status", json_type_object, c->what, e)))
+	if (!(st = jmp_member(o, "status", json_type_object, c->what, e)))
 		rc = ERR_INVAL;
-	else if (!(rc = fr_state(st, "id", id, c->what, e))) {
+	else if (!(rc = jmp_get_state(st, "id", id, c->what, e))) {
 		if (strcmp(id, "IN_PROGRESS") == 0)
 			out->status = FR_SP_IN_PROGRESS;
 		else if (strcmp(id, "COMPLETED") == 0)
@@ -811,17 +588,17 @@ static int fr_jar_file(json_object *f, struct fr_jar *out, const char *what,
 	json_object *entries;
 	int rc;
 
-	if ((rc = fr_str(f, "id", &out->id, what, e)) ||
-	    (rc = fr_str(f, "name", &out->name, what, e)))
+	if ((rc = jmp_get_strdup(f, "id", &out->id, what, e)) ||
+	    (rc = jmp_get_strdup(f, "name", &out->name, what, e)))
 		return rc;
 	if (!fr_is_jar_id(out->id))
 		return err_set(e, ERR_INVAL, "%s: id \"%.60s\" is not a jar id",
 			       what, out->id);
-	if (!(entries = fr_member(f, "entry", json_type_array, what, e)))
+	if (!(entries = jmp_member(f, "entry", json_type_array, what, e)))
 		return ERR_INVAL;
 	if (json_object_array_length(entries) == 0)
 		return 0;
-	return fr_str(json_object_array_get_idx(entries, 0), "name",
+	return jmp_get_strdup(json_object_array_get_idx(entries, 0), "name",
 		      &out->entry, what, e);
 }
 
@@ -834,7 +611,7 @@ int fr_jars(struct fr_client *c, struct fr_jar *out, struct err *e)
 	memset(out, 0, sizeof(*out));
 	if ((rc = fr_call(c, "GET", "/jars", NULL, &o, e)))
 		return rc;
-	if (!(files = fr_member(o, "files", json_type_array, c->what, e)))
+	if (!(files = jmp_member(o, "files", json_type_array, c->what, e)))
 		rc = ERR_INVAL;
 	else if (json_object_array_length(files) == 0)
 		rc = err_set(e, ERR_NOTFOUND, "%s: no jar is uploaded", c->what);
@@ -871,7 +648,7 @@ static json_object *fr_run_body(const struct fr_run *r)
 }
 
 int fr_jar_run(struct fr_client *c, const char *jar, const struct fr_run *r,
-	       char job[FR_ID_LEN], struct err *e)
+	       char job[JMP_ID_LEN], struct err *e)
 {
 	json_object *body, *o;
 	char path[320];
@@ -893,7 +670,7 @@ int fr_jar_run(struct fr_client *c, const char *jar, const struct fr_run *r,
 	body = fr_run_body(r);
 	snprintf(path, sizeof(path), "/jars/%s/run", jar);
 	if (!(rc = fr_call(c, "POST", path, body, &o, e)))
-		rc = fr_id(o, "jobid", job, c->what, e);
+		rc = jmp_get_id(o, "jobid", job, c->what, e);
 	json_object_put(o);
 	json_object_put(body);
 	return rc;

@@ -33,9 +33,8 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "adapter/flink/jmparse.h"
 
-#define FR_ID_LEN 33           /* 32 hex digits and the NUL */
-#define FR_STATE_LEN 24        /* "INITIALIZING" and the like */
 #define FR_MAX_BODY (4 << 20)  /* largest answer accepted */
 
 struct fr_client;
@@ -56,52 +55,22 @@ struct fr_overview {
 };
 int fr_overview(struct fr_client *c, struct fr_overview *out, struct err *e);
 
-struct fr_taskmanagers {
-	int count;      /* registered TaskManagers */
-	int slots;      /* sum of their slotsNumber */
-	int free_slots; /* sum of their freeSlots */
-};
-int fr_taskmanagers(struct fr_client *c, struct fr_taskmanagers *out,
-		    struct err *e);
+/* GET /taskmanagers (jmparse.h reads it). */
+int fr_taskmanagers(struct fr_client *c, struct jmp_slots *out, struct err *e);
 
-/* ---- jobs ---- */
+/* ---- jobs (jmparse.h reads the answers; jmp_pick chooses among them) ---- */
 
-struct fr_job {
-	char id[FR_ID_LEN];
-	char state[FR_STATE_LEN]; /* Flink's JobStatus: RUNNING, FINISHED, ... */
-	char *name;
-};
-struct fr_jobs {
-	struct fr_job *v;
-	size_t n;
-};
-/* GET /jobs/overview: every job the JobManager knows, ended ones too. */
-int fr_jobs(struct fr_client *c, struct fr_jobs *out, struct err *e);
-void fr_jobs_release(struct fr_jobs *j);
-
-struct fr_vertex {
-	char id[FR_ID_LEN];
-	char status[FR_STATE_LEN]; /* ExecutionState of its tasks */
-	char *name;
-	int parallelism;
-	int max_parallelism; /* -1 when Flink does not say (before 1.17) */
-};
-struct fr_job_detail {
-	char id[FR_ID_LEN];
-	char state[FR_STATE_LEN];
-	char *name;
-	struct fr_vertex *v;
-	size_t nv;
-};
+/* GET /jobs/overview: every job the JobManager knows, ended ones too
+ * (caller releases with jmp_jobs_release). */
+int fr_jobs(struct fr_client *c, struct jmp_jobs *out, struct err *e);
 /* GET /jobs/ID.  Unknown job: ERR_NOTFOUND. */
-int fr_job(struct fr_client *c, const char *job, struct fr_job_detail *out,
+int fr_job(struct fr_client *c, const char *job, struct jmp_job *out,
 	   struct err *e);
-void fr_job_detail_release(struct fr_job_detail *d);
 
 /* ---- adaptive scheduler (Flink 1.18+) ---- */
 
 struct fr_bounds {
-	char vertex[FR_ID_LEN];
+	char vertex[JMP_ID_LEN];
 	int lower, upper;
 };
 struct fr_requirements {
@@ -121,11 +90,11 @@ void fr_requirements_release(struct fr_requirements *r);
  * max watermark first).  trigger gets the operation's id. */
 int fr_stop_with_savepoint(struct fr_client *c, const char *job,
 			   const char *dir, bool drain,
-			   char trigger[FR_ID_LEN], struct err *e);
+			   char trigger[JMP_ID_LEN], struct err *e);
 /* POST /jobs/ID/savepoints: a savepoint; cancel: cancel the job after. */
 int fr_trigger_savepoint(struct fr_client *c, const char *job,
 			 const char *dir, bool cancel,
-			 char trigger[FR_ID_LEN], struct err *e);
+			 char trigger[JMP_ID_LEN], struct err *e);
 
 enum fr_sp_status { FR_SP_IN_PROGRESS, FR_SP_COMPLETED, FR_SP_FAILED };
 struct fr_savepoint {
@@ -160,6 +129,6 @@ struct fr_run {
 };
 /* POST /jars/JAR/run: a new job; job gets its id. */
 int fr_jar_run(struct fr_client *c, const char *jar, const struct fr_run *r,
-	       char job[FR_ID_LEN], struct err *e);
+	       char job[JMP_ID_LEN], struct err *e);
 
 #endif

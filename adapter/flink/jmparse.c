@@ -1,37 +1,146 @@
 /*
- * jmparse.c - reading the JobManager's REST answers (see jmparse.h).
+ * jmparse.c - reading the JobManager's JSON answers (see jmparse.h and
+ * jmparse_int.h).  json-c objects are parsed here and put before each
+ * function returns; nothing returned points into them.
  */
 #include "adapter/flink/jmparse.h"
+#include "adapter/flink/jmparse_int.h"
 
-#include <json-c/json.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jget.h"
 #include "common/str.h"
 
-static json_object *jmp_parse(const char *body, json_type want,
-			      const char *what, struct err *e)
-{
-	json_object *o = json_tokener_parse(body ? body : "");
+/* ---- the readers (jmparse_int.h) ---- */
 
-	if (!o || !json_object_is_type(o, want)) {
-		json_object_put(o);
-		err_set(e, ERR_INVAL, "%s: not a JSON %s", what,
-			want == json_type_array ? "array" : "object");
+json_object *jmp_parse_json(const char *body, size_t len, const char *what,
+			    struct err *e)
+{
+	struct json_tokener *tok = json_tokener_new_ex(JMP_JSON_DEPTH);
+	enum json_tokener_error jerr;
+	json_object *o;
+	size_t end;
+
+	if (!tok) {
+		err_set(e, ERR_NOMEM, "%s: out of memory", what);
 		return NULL;
 	}
-	return o;
+	o = !body || len > INT_MAX ? NULL
+		: json_tokener_parse_ex(tok, body, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	while (o && end < len && strchr(" \t\r\n", body[end]) && body[end])
+		end++;
+	if (o && jerr == json_tokener_success && end == len)
+		return o;
+	json_object_put(o);
+	err_set(e, ERR_INVAL, "%s: the answer is not JSON (%s at byte %zu of "
+		"%zu)", what, o && jerr == json_tokener_success
+		? "trailing data" : json_tokener_error_desc(jerr), end, len);
+	return NULL;
 }
 
-static const char *jmp_str(json_object *o, const char *key)
+static const char *jmp_type_name(json_type t)
 {
-	json_object *v;
+	switch (t) {
+	case json_type_int:
+		return "an integer";
+	case json_type_string:
+		return "a string";
+	case json_type_array:
+		return "an array";
+	case json_type_object:
+		return "an object";
+	case json_type_boolean:
+		return "a boolean";
+	default:
+		return "a value";
+	}
+}
 
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
+json_object *jmp_member(json_object *o, const char *key, json_type t,
+			const char *what, struct err *e)
+{
+	json_object *v = NULL;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t)) {
+		err_set(e, ERR_INVAL, "%s: %s: %s, want %s", what, key,
+			!json_object_is_type(o, json_type_object) ? "not in an object"
+			: !v ? "missing" : "wrong type", jmp_type_name(t));
 		return NULL;
-	return json_object_get_string(v);
+	}
+	return v;
+}
+
+int jmp_get_int(json_object *o, const char *key, int64_t min, int64_t max,
+		int64_t *out, const char *what, struct err *e)
+{
+	json_object *v = jmp_member(o, key, json_type_int, what, e);
+	int64_t x;
+
+	if (!v)
+		return ERR_INVAL;
+	x = json_object_get_int64(v);
+	if (x < min || x > max)
+		return err_set(e, ERR_INVAL, "%s: %s: %lld is out of range "
+			       "[%lld, %lld]", what, key, (long long)x,
+			       (long long)min, (long long)max);
+	*out = x;
+	return 0;
+}
+
+bool jmp_is_id(const char *s)
+{
+	return s && strlen(s) == 32 && strspn(s, "0123456789abcdefABCDEF") == 32;
+}
+
+int jmp_get_id(json_object *o, const char *key, char out[], const char *what,
+	       struct err *e)
+{
+	json_object *v = jmp_member(o, key, json_type_string, what, e);
+
+	if (!v)
+		return ERR_INVAL;
+	if (!jmp_is_id(json_object_get_string(v)))
+		return err_set(e, ERR_INVAL, "%s: %s: \"%.40s\" is not 32 hex "
+			       "digits", what, key, json_object_get_string(v));
+	memcpy(out, json_object_get_string(v), JMP_ID_LEN);
+	return 0;
+}
+
+int jmp_get_state(json_object *o, const char *key, char out[],
+		  const char *what, struct err *e)
+{
+	json_object *v = jmp_member(o, key, json_type_string, what, e);
+	const char *s = v ? json_object_get_string(v) : NULL;
+	size_t n = s ? strlen(s) : 0;
+
+	if (!v)
+		return ERR_INVAL;
+	if (n == 0 || n >= JMP_STATE_LEN ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != n)
+		return err_set(e, ERR_INVAL, "%s: %s: \"%.40s\" is not a state",
+			       what, key, s);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+int jmp_get_strdup(json_object *o, const char *key, char **out,
+		   const char *what, struct err *e)
+{
+	json_object *v = jmp_member(o, key, json_type_string, what, e);
+
+	if (!v)
+		return ERR_INVAL;
+	if (!(*out = str_dup(json_object_get_string(v))))
+		return err_set(e, ERR_NOMEM, "%s: out of memory", what);
+	return 0;
 }
 
 /* A number, or a string holding one (Jackson quotes NaN and Infinity);
@@ -56,205 +165,262 @@ static bool jmp_num(json_object *o, const char *key, double *out)
 	return isfinite(*out);
 }
 
-static bool jmp_int(json_object *o, const char *key, int64_t *out)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return false;
-	*out = json_object_get_int64(v);
-	return true;
-}
+/* ---- errors ---- */
 
 bool jmp_errors(const char *body, char *out, size_t n)
 {
-	json_object *o = json_tokener_parse(body ? body : ""), *a, *m;
-	bool ok = false;
+	json_object *o = json_tokener_parse(body ? body : ""), *a;
+	size_t used = 0;
 
+	if (n)
+		out[0] = '\0';
 	if (o && json_object_object_get_ex(o, "errors", &a) &&
-	    json_object_is_type(a, json_type_array) &&
-	    json_object_array_length(a) > 0 &&
-	    (m = json_object_array_get_idx(a, 0)) &&
-	    json_object_is_type(m, json_type_string)) {
-		const char *s = json_object_get_string(m);
-		size_t len = strcspn(s, "\r\n");
+	    json_object_is_type(a, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(a) && used < n; i++) {
+			json_object *s = json_object_array_get_idx(a, i);
+			const char *t = json_object_is_type(s, json_type_string)
+						? json_object_get_string(s) : "?";
+			int w = snprintf(out + used, n - used, "%s%.*s",
+					 used ? "; " : "",
+					 (int)strcspn(t, "\r\n"), t);
 
-		str_lcpy(out, s, len + 1 < n ? len + 1 : n);
-		ok = true;
+			used += w > 0 ? (size_t)w : 0;
+		}
 	}
 	json_object_put(o);
-	return ok;
+	return used > 0;
 }
 
-/* Flink writes job names in metric labels with every character other
- * than letters, digits, '_' and ':' as '_'; equal in that form? */
-static bool jmp_same_name(const char *a, const char *b)
+/* ---- /jobs/overview ---- */
+
+void jmp_jobs_release(struct jmp_jobs *j)
+{
+	for (size_t i = 0; j->v && i < j->n; i++)
+		free(j->v[i].name);
+	free(j->v);
+	j->v = NULL;
+	j->n = 0;
+}
+
+static int jmp_brief(json_object *j, struct jmp_brief *dst, const char *what,
+		     struct err *e)
+{
+	json_object *t;
+	int rc;
+
+	if ((rc = jmp_get_id(j, "jid", dst->id, what, e)) ||
+	    (rc = jmp_get_state(j, "state", dst->state, what, e)) ||
+	    (rc = jmp_get_strdup(j, "name", &dst->name, what, e)))
+		return rc;
+	dst->start_time = 0;
+	if (json_object_object_get_ex(j, "start-time", &t) &&
+	    json_object_is_type(t, json_type_int))
+		dst->start_time = json_object_get_int64(t);
+	return 0;
+}
+
+int jmp_jobs(const char *body, size_t len, struct jmp_jobs *out,
+	     struct err *e)
+{
+	static const char what0[] = "/jobs/overview";
+	json_object *o, *a;
+	char what[64];
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!(o = jmp_parse_json(body, len, what0, e)))
+		return ERR_INVAL;
+	if (!(a = jmp_member(o, "jobs", json_type_array, what0, e))) {
+		rc = ERR_INVAL;
+		goto out_json;
+	}
+	out->n = json_object_array_length(a);
+	if (out->n && !(out->v = calloc(out->n, sizeof(*out->v)))) {
+		out->n = 0;
+		rc = err_set(e, ERR_NOMEM, "%s: out of memory", what0);
+		goto out_json;
+	}
+	for (size_t i = 0; !rc && i < out->n; i++) {
+		snprintf(what, sizeof(what), "%s: jobs[%zu]", what0, i);
+		rc = jmp_brief(json_object_array_get_idx(a, i), &out->v[i],
+			       what, e);
+	}
+	if (rc)
+		jmp_jobs_release(out);
+out_json:
+	json_object_put(o);
+	return rc;
+}
+
+bool jmp_live(const char *state)
+{
+	return strcmp(state, "FINISHED") && strcmp(state, "CANCELED") &&
+	       strcmp(state, "FAILED");
+}
+
+static bool jmp_label_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == ':';
+}
+
+bool jmp_same_name(const char *a, const char *b)
 {
 	for (;; a++, b++) {
 		char x = *a, y = *b;
-		bool kx = (x >= 'a' && x <= 'z') || (x >= 'A' && x <= 'Z') ||
-			  (x >= '0' && x <= '9') || x == ':';
-		bool ky = (y >= 'a' && y <= 'z') || (y >= 'A' && y <= 'Z') ||
-			  (y >= '0' && y <= '9') || y == ':';
 
 		if (!x || !y)
 			return x == y;
-		if ((kx ? x : '_') != (ky ? y : '_'))
+		if ((jmp_label_char(x) ? x : '_') != (jmp_label_char(y) ? y : '_'))
 			return false;
 	}
 }
 
-struct jmp_pick {
-	json_object *best, *newest; /* RUNNING started last; any, newest */
-	int64_t best_t, newest_t;
-	size_t named;
-};
-
-static void jmp_consider(struct jmp_pick *p, json_object *j)
+/* Is j a better pick than best? */
+static bool jmp_better(const struct jmp_brief *j, const struct jmp_brief *best)
 {
-	const char *state = jmp_str(j, "state");
-	int64_t t = 0;
-
-	jmp_int(j, "start-time", &t);
-	p->named++;
-	if (!p->newest || t > p->newest_t) {
-		p->newest = j;
-		p->newest_t = t;
-	}
-	if (state && strcmp(state, "RUNNING") == 0 &&
-	    (!p->best || t > p->best_t)) {
-		p->best = j;
-		p->best_t = t;
-	}
+	if (!best)
+		return true;
+	if (jmp_live(j->state) != jmp_live(best->state))
+		return jmp_live(j->state);
+	return j->start_time >= best->start_time;
 }
 
-static int jmp_pick_out(struct jmp_pick *p, const char *want,
-			char jid[JMP_ID_MAX], char *name, size_t name_size,
-			struct err *e)
+const struct jmp_brief *jmp_pick(const struct jmp_jobs *jobs,
+				 const char *want)
 {
-	const char *id, *nm, *state;
+	const struct jmp_brief *best = NULL;
 
-	if (!p->best) {
-		state = p->newest ? jmp_str(p->newest, "state") : NULL;
-		if (!p->named)
-			return err_set(e, ERR_NOTFOUND, "no job%s%s%s",
-				       *want ? " named \"" : "", want,
-				       *want ? "\"" : "");
-		return err_set(e, ERR_NOTFOUND, "job \"%s\" is %s", want,
-			       state ? state : "not running");
+	for (size_t i = 0; i < jobs->n; i++) {
+		const struct jmp_brief *j = &jobs->v[i];
+
+		if (want && *want && !jmp_same_name(j->name, want))
+			continue;
+		if (jmp_better(j, best))
+			best = j;
 	}
-	id = jmp_str(p->best, "jid");
-	nm = jmp_str(p->best, "name");
-	if (!id || !*id || strlen(id) >= JMP_ID_MAX || !nm)
-		return err_set(e, ERR_INVAL, "/jobs/overview: a job without "
-			       "a valid jid or name");
-	str_lcpy(jid, id, JMP_ID_MAX);
-	str_lcpy(name, nm, name_size);
-	return 0;
+	return best;
 }
 
-int jmp_pick_job(const char *body, const char *want, char jid[JMP_ID_MAX],
-		 char *name, size_t name_size, struct err *e)
+/* ---- /jobs/:jobid ---- */
+
+static int jmp_vertex(json_object *v, struct jmp_vertex *dst, const char *what,
+		      struct err *e)
 {
-	json_object *o = jmp_parse(body, json_type_object, "/jobs/overview", e);
-	json_object *jobs;
-	struct jmp_pick p = { 0 };
 	int rc;
 
-	if (!o)
-		return ERR_INVAL;
-	if (!json_object_object_get_ex(o, "jobs", &jobs) ||
-	    !json_object_is_type(jobs, json_type_array)) {
-		json_object_put(o);
-		return err_set(e, ERR_INVAL, "/jobs/overview: no \"jobs\" list");
-	}
-	for (size_t i = 0; i < json_object_array_length(jobs); i++) {
-		json_object *j = json_object_array_get_idx(jobs, i);
-		const char *nm = jmp_str(j, "name");
+	dst->max_parallelism = 0;
+	if ((rc = jmp_get_id(v, "id", dst->id, what, e)) ||
+	    (rc = jmp_get_int(v, "parallelism", 1, JMP_MAX_PAR,
+			      &dst->parallelism, what, e)) ||
+	    (rc = jmp_get_state(v, "status", dst->status, what, e)))
+		return rc;
+	if (json_object_object_get_ex(v, "maxParallelism", NULL))
+		rc = jmp_get_int(v, "maxParallelism", 1, JMP_MAX_PAR,
+				 &dst->max_parallelism, what, e);
+	return rc;
+}
 
-		if (!json_object_is_type(j, json_type_object) || !nm)
-			continue;
-		if (!*want || strcmp(nm, want) == 0 || jmp_same_name(nm, want))
-			jmp_consider(&p, j);
+int jmp_job(const char *body, size_t len, struct jmp_job *j, struct err *e)
+{
+	static const char what0[] = "/jobs/:jobid";
+	json_object *o, *a;
+	char what[64];
+	size_t n;
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	if (!(o = jmp_parse_json(body, len, what0, e)))
+		return ERR_INVAL;
+	if ((rc = jmp_get_id(o, "jid", j->id, what0, e)) ||
+	    (rc = jmp_get_state(o, "state", j->state, what0, e)))
+		goto out_json;
+	if (!(a = jmp_member(o, "vertices", json_type_array, what0, e))) {
+		rc = ERR_INVAL;
+		goto out_json;
 	}
-	rc = jmp_pick_out(&p, want, jid, name, name_size, e);
+	if ((n = json_object_array_length(a)) > JMP_MAX_VERTICES) {
+		rc = err_set(e, ERR_LIMIT, "%s: more than %d vertices", what0,
+			     JMP_MAX_VERTICES);
+		goto out_json;
+	}
+	for (; !rc && j->n < n; j->n++) {
+		snprintf(what, sizeof(what), "%s: vertices[%zu]", what0, j->n);
+		rc = jmp_vertex(json_object_array_get_idx(a, j->n),
+				&j->v[j->n], what, e);
+	}
+out_json:
+	if (rc)
+		j->n = 0;
 	json_object_put(o);
 	return rc;
 }
 
-static int jmp_vertex(json_object *v, struct jmp_vertex *out, struct err *e)
+int64_t jmp_parallelism(const struct jmp_job *j)
 {
-	const char *id = jmp_str(v, "id");
+	int64_t p = 0;
 
-	if (!id || !*id || strlen(id) >= JMP_ID_MAX ||
-	    !jmp_int(v, "parallelism", &out->parallelism) ||
-	    out->parallelism < 1)
-		return err_set(e, ERR_INVAL, "/jobs/:jobid: a vertex without "
-			       "a valid id or parallelism");
-	str_lcpy(out->id, id, sizeof(out->id));
-	out->max_parallelism = 0;
-	jmp_int(v, "maxParallelism", &out->max_parallelism);
-	return 0;
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i].parallelism > p)
+			p = j->v[i].parallelism;
+	return p;
 }
 
-int jmp_job(const char *body, struct jmp_job *j, struct err *e)
+int64_t jmp_vertex_target(const struct jmp_vertex *v, int64_t target)
 {
-	json_object *o = jmp_parse(body, json_type_object, "/jobs/:jobid", e);
-	json_object *vs;
-	const char *state;
-	int rc = 0;
-
-	if (!o)
-		return ERR_INVAL;
-	j->n = 0;
-	state = jmp_str(o, "state");
-	str_lcpy(j->state, state ? state : "", sizeof(j->state));
-	if (!json_object_object_get_ex(o, "vertices", &vs) ||
-	    !json_object_is_type(vs, json_type_array))
-		rc = err_set(e, ERR_INVAL, "/jobs/:jobid: no \"vertices\" list");
-	else if (json_object_array_length(vs) > JMP_MAX_VERTICES)
-		rc = err_set(e, ERR_LIMIT, "/jobs/:jobid: more than %d "
-			     "vertices", JMP_MAX_VERTICES);
-	for (size_t i = 0; !rc && i < json_object_array_length(vs); i++)
-		if (!(rc = jmp_vertex(json_object_array_get_idx(vs, i),
-				      &j->v[j->n], e)))
-			j->n++;
-	json_object_put(o);
-	return rc;
+	return v->max_parallelism > 0 && v->max_parallelism < target
+		       ? v->max_parallelism : target;
 }
 
-int jmp_slots(const char *body, int64_t *total, int64_t *free_slots,
+bool jmp_at_target(const struct jmp_job *j, int64_t target)
+{
+	if (!j->n)
+		return false;
+	for (size_t i = 0; i < j->n; i++)
+		if (j->v[i].parallelism != jmp_vertex_target(&j->v[i], target))
+			return false;
+	return true;
+}
+
+/* ---- /taskmanagers ---- */
+
+int jmp_slots(const char *body, size_t len, struct jmp_slots *s,
 	      struct err *e)
 {
-	json_object *o = jmp_parse(body, json_type_object, "/taskmanagers", e);
-	json_object *tms;
+	static const char what0[] = "/taskmanagers";
+	json_object *o, *a;
+	char what[64];
 	int rc = 0;
 
-	if (!o)
+	memset(s, 0, sizeof(*s));
+	if (!(o = jmp_parse_json(body, len, what0, e)))
 		return ERR_INVAL;
-	*total = *free_slots = 0;
-	if (!json_object_object_get_ex(o, "taskmanagers", &tms) ||
-	    !json_object_is_type(tms, json_type_array))
-		rc = err_set(e, ERR_INVAL, "/taskmanagers: no \"taskmanagers\" "
-			     "list");
-	for (size_t i = 0; !rc && i < json_object_array_length(tms); i++) {
-		json_object *t = json_object_array_get_idx(tms, i);
-		int64_t s = 0, f = 0;
+	if (!(a = jmp_member(o, "taskmanagers", json_type_array, what0, e)))
+		rc = ERR_INVAL;
+	for (size_t i = 0; !rc && i < json_object_array_length(a); i++) {
+		json_object *tm = json_object_array_get_idx(a, i);
+		int64_t n, f;
 
-		if (!jmp_int(t, "slotsNumber", &s) ||
-		    !jmp_int(t, "freeSlots", &f) || s < 0 || f < 0 || f > s ||
-		    s > INT32_MAX)
-			rc = err_set(e, ERR_INVAL, "/taskmanagers: a TaskManager "
-				     "without valid slotsNumber and freeSlots");
-		else {
-			*total += s;
-			*free_slots += f;
+		snprintf(what, sizeof(what), "%s: taskmanagers[%zu]", what0, i);
+		if ((rc = jmp_get_int(tm, "slotsNumber", 0, 1 << 20, &n, what,
+				      e)) ||
+		    (rc = jmp_get_int(tm, "freeSlots", 0, n, &f, what, e)))
+			break;
+		if (s->total > INT_MAX - n) {
+			rc = err_set(e, ERR_LIMIT, "%s: too many slots", what0);
+			break;
 		}
+		s->taskmanagers++;
+		s->total += n;
+		s->free += f;
 	}
+	if (rc)
+		memset(s, 0, sizeof(*s));
 	json_object_put(o);
 	return rc;
 }
+
+/* ---- vertex metrics ---- */
 
 /* Which kind of value a metric id is, 0 when none we read. */
 static unsigned jmp_kind(const char *id)
@@ -284,15 +450,48 @@ static unsigned jmp_kind(const char *id)
 	return 0;
 }
 
-int jmp_metric_ids(const char *body, struct buf *get, struct err *e)
+/* The answer as an array (caller puts it), NULL and ERR_INVAL if not. */
+static json_object *jmp_array(const char *body, size_t len, const char *what,
+			      struct err *e)
 {
-	json_object *a = jmp_parse(body, json_type_array, "metric list", e);
+	json_object *a = jmp_parse_json(body, len, what, e);
+
+	if (a && !json_object_is_type(a, json_type_array)) {
+		json_object_put(a);
+		err_set(e, ERR_INVAL, "%s: not a JSON array", what);
+		return NULL;
+	}
+	return a;
+}
+
+unsigned jmp_get_kinds(const char *get)
+{
+	char id[JMP_GET_MAX + 1];
+	unsigned k = 0;
+
+	while (get && *get) {
+		size_t n = strcspn(get, ",");
+
+		if (n < sizeof(id)) {
+			memcpy(id, get, n);
+			id[n] = '\0';
+			k |= jmp_kind(id);
+		}
+		get += n + (get[n] == ',');
+	}
+	return k;
+}
+
+int jmp_metric_ids(const char *body, size_t len, struct buf *get,
+		   struct err *e)
+{
+	json_object *a = jmp_array(body, len, "metric list", e);
 	int rc = 0;
 
 	if (!a)
 		return ERR_INVAL;
 	for (size_t i = 0; !rc && i < json_object_array_length(a); i++) {
-		const char *id = jmp_str(json_object_array_get_idx(a, i), "id");
+		const char *id = jget_str(json_object_array_get_idx(a, i), "id");
 
 		if (!id || !jmp_kind(id) || strchr(id, ','))
 			continue;
@@ -339,10 +538,10 @@ static void jmp_fold(struct jmp_values *v, unsigned k, json_object *m)
 	v->has |= k;
 }
 
-int jmp_aggregates(const char *body, struct jmp_values *v, struct err *e)
+int jmp_aggregates(const char *body, size_t len, struct jmp_values *v,
+		   struct err *e)
 {
-	json_object *a = jmp_parse(body, json_type_array, "metric aggregates",
-				   e);
+	json_object *a = jmp_array(body, len, "metric aggregates", e);
 
 	if (!a)
 		return ERR_INVAL;
@@ -353,7 +552,7 @@ int jmp_aggregates(const char *body, struct jmp_values *v, struct err *e)
 	}
 	for (size_t i = 0; i < json_object_array_length(a); i++) {
 		json_object *m = json_object_array_get_idx(a, i);
-		const char *id = jmp_str(m, "id");
+		const char *id = jget_str(m, "id");
 
 		if (id)
 			jmp_fold(v, jmp_kind(id), m);

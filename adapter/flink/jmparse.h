@@ -1,18 +1,24 @@
 /*
- * jmparse.h - what the adapter reads from a Flink JobManager's REST answers
- * (untrusted input: every function checks types and bounds, and fails with
- * a message rather than guessing):
+ * jmparse.h - the one reader of a Flink JobManager's JSON answers, used by
+ * the JobManager poller (collect/jobmgr.c, through fetch) and the sync
+ * controller (sync/syncflink.c, through flinkrest.c).  Untrusted input:
+ * every function checks types and bounds and fails with a message naming
+ * the answer and the field rather than guessing.
  *
- *   GET /jobs/overview                   which job to follow
+ *   GET /jobs/overview                   the jobs (jmp_jobs), and which one
+ *                                        to follow (jmp_pick)
  *   GET /jobs/:jobid                     its vertices and their parallelism
- *   GET /taskmanagers                    slots registered and free
+ *   GET /taskmanagers                    TaskManagers, slots, free slots
  *   GET /jobs/:jobid/vertices/:vid/subtasks/metrics
  *                                        the metric ids the vertex has
  *   ...subtasks/metrics?get=...&agg=min,max,sum
  *                                        their aggregates over the subtasks
  *
- * Error answers ({"errors":[...]}) are read by jmp_errors.  Formats as
- * Flink 1.18 writes them; see ../shared/reference/flink.md.
+ * An answer is exactly one JSON value (trailing bytes, a NUL inside, or
+ * nesting deeper than 32 are refused).  Ids are 32 hex digits (they end
+ * up in URLs); state names are upper case letters and '_'.  Error answers
+ * ({"errors":[...]}) are read by jmp_errors.  Formats as Flink 1.18
+ * writes them; see ../shared/reference/flink.md.
  */
 #ifndef FH_JMPARSE_H
 #define FH_JMPARSE_H
@@ -24,45 +30,102 @@
 #include "common/buf.h"
 #include "common/err.h"
 
-#define JMP_ID_MAX 64        /* job and vertex ids are 32 hex digits */
+#define JMP_ID_LEN 33        /* 32 hex digits and the NUL */
+#define JMP_STATE_LEN 24     /* "INITIALIZING" and the like */
 #define JMP_MAX_VERTICES 128 /* vertices per job */
+#define JMP_MAX_PAR 32768    /* Flink's upper limit of max parallelism */
 #define JMP_GET_MAX 4000     /* bytes of one get= list */
 
-/* The first message of a Flink error body, on one line, into out; false
- * when body is not one. */
+/* The first line of each message of a Flink error body, "; " between,
+ * into out; false when body is not one (or lists none). */
 bool jmp_errors(const char *body, char *out, size_t n);
 
-/* From /jobs/overview, the job to follow: the one named want (as written,
- * or as Flink writes it in metric labels), or with want "" the only one;
- * among several, the RUNNING one started last.  Fills jid and name (the
- * job's own name).  ERR_NOTFOUND when no such job is running. */
-int jmp_pick_job(const char *body, const char *want, char jid[JMP_ID_MAX],
-		 char *name, size_t name_size, struct err *e);
+/* ---- /jobs/overview and the job picker ---- */
+
+struct jmp_brief {
+	char id[JMP_ID_LEN];
+	char state[JMP_STATE_LEN]; /* Flink's JobStatus: RUNNING, FINISHED ... */
+	char *name;                /* the job's own name */
+	int64_t start_time;        /* epoch ms; 0 when Flink does not say */
+};
+struct jmp_jobs {
+	struct jmp_brief *v;
+	size_t n;
+};
+/* Every job the JobManager lists, ended ones too (caller releases, also
+ * after a failure). */
+int jmp_jobs(const char *body, size_t len, struct jmp_jobs *out,
+	     struct err *e);
+void jmp_jobs_release(struct jmp_jobs *j);
+
+/* Not globally terminal (FINISHED, CANCELED, FAILED): running, or on its
+ * way there (CREATED, INITIALIZING, RESTARTING, SUSPENDED ...). */
+bool jmp_live(const char *state);
+
+/* Equal as Flink shows job names in metric labels, where every character
+ * other than letters, digits and ':' is '_' ("orders-enrichment" and
+ * "orders_enrichment" are one name). */
+bool jmp_same_name(const char *a, const char *b);
+
+/* THE job picker, used by the JobManager poller and the sync controller
+ * alike, so both follow the same job of a Deployment:
+ *   - candidates: the jobs named want (compared by jmp_same_name, so the
+ *     name may be given as written or as in metric labels); want "" or
+ *     NULL: every job;
+ *   - a live job (jmp_live) before an ended one;
+ *   - among those, the newest start-time; on a tie, the one listed last.
+ * NULL when no job is named want.  The caller decides what the picked
+ * job's state means to it (the poller reads only a RUNNING job; the sync
+ * controller also looks at ended ones, after a stop-with-savepoint). */
+const struct jmp_brief *jmp_pick(const struct jmp_jobs *jobs,
+				 const char *want);
+
+/* ---- /jobs/:jobid ---- */
 
 struct jmp_vertex {
-	char id[JMP_ID_MAX];
-	int64_t parallelism;
-	int64_t max_parallelism; /* 0 when Flink does not say */
+	char id[JMP_ID_LEN];
+	char status[JMP_STATE_LEN]; /* ExecutionState of its tasks */
+	int64_t parallelism;        /* 1 .. JMP_MAX_PAR */
+	int64_t max_parallelism;    /* 0 when Flink does not say (before 1.17) */
 };
 
 struct jmp_job {
-	char state[32];
+	char id[JMP_ID_LEN];
+	char state[JMP_STATE_LEN];
 	struct jmp_vertex v[JMP_MAX_VERTICES];
 	size_t n;
 };
 
-/* /jobs/:jobid */
-int jmp_job(const char *body, struct jmp_job *j, struct err *e);
+/* More than JMP_MAX_VERTICES vertices: ERR_LIMIT. */
+int jmp_job(const char *body, size_t len, struct jmp_job *j, struct err *e);
 
-/* /taskmanagers: the sum of slotsNumber and of freeSlots. */
-int jmp_slots(const char *body, int64_t *total, int64_t *free_slots,
+/* The highest vertex parallelism (0 without vertices). */
+int64_t jmp_parallelism(const struct jmp_job *j);
+/* What a vertex runs at when the job is asked for target: target, capped
+ * by the vertex's max parallelism when Flink says it. */
+int64_t jmp_vertex_target(const struct jmp_vertex *v, int64_t target);
+/* True when every vertex runs at jmp_vertex_target (false without
+ * vertices: not known). */
+bool jmp_at_target(const struct jmp_job *j, int64_t target);
+
+/* ---- /taskmanagers ---- */
+
+struct jmp_slots {
+	int64_t taskmanagers; /* registered */
+	int64_t total;        /* sum of their slotsNumber */
+	int64_t free;         /* sum of their freeSlots */
+};
+int jmp_slots(const char *body, size_t len, struct jmp_slots *s,
 	      struct err *e);
+
+/* ---- vertex metrics ---- */
 
 /* From a vertex's metric id list, the ids to ask for, comma-separated
  * into get (the task's busy and back-pressured time and input watermark,
  * its operators' pendingRecords, Kafka records-lag-max and
  * currentEmitEventTimeLag).  An empty get is not an error. */
-int jmp_metric_ids(const char *body, struct buf *get, struct err *e);
+int jmp_metric_ids(const char *body, size_t len, struct buf *get,
+		   struct err *e);
 
 /* One vertex's aggregates, as asked with agg=min,max,sum. */
 enum {
@@ -74,6 +137,9 @@ enum {
 	JMP_WATERMARK = 1u << 5,     /* watermark: min, epoch ms */
 };
 
+/* The kinds (JMP_* bits) of the ids in a comma-separated get list. */
+unsigned jmp_get_kinds(const char *get);
+
 struct jmp_values {
 	unsigned has;
 	double busy, backpressured, pending, kafka_lag, emit_lag, watermark;
@@ -82,6 +148,7 @@ struct jmp_values {
 /* Fold an aggregates answer into *v (zeroed by the caller).  Flink
  * answers [] when any id asked for has no value on any subtask (the
  * vertex's metrics changed since the id list): ERR_NOTFOUND. */
-int jmp_aggregates(const char *body, struct jmp_values *v, struct err *e);
+int jmp_aggregates(const char *body, size_t len, struct jmp_values *v,
+		   struct err *e);
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+#include "common/jget.h"
 #include "adapter/kube/informer.h"
 
 struct dc_entry {
@@ -25,12 +27,9 @@ struct depcache {
 
 static const char *dc_meta(json_object *o, const char *key)
 {
-	json_object *m, *v;
+	const char *v = jget_str(o, "metadata", key);
 
-	if (!json_object_object_get_ex(o, "metadata", &m) ||
-	    !json_object_object_get_ex(m, key, &v))
-		return "";
-	return json_object_get_string(v);
+	return v ? v : "";
 }
 
 /* The entry of ns/name (mutex held). */
@@ -102,7 +101,7 @@ struct depcache *dc_new(struct kube_client *k, const char *ns,
 	struct depcache *c = calloc(1, sizeof(*c));
 	struct informer_opts o = { "sync: TaskManager Deployments",
 				   "/apis/apps/v1", "deployments", ns,
-				   selector, 300 };
+				   selector, 300, NULL };
 	struct informer_handlers h = { c, dc_upsert, dc_remove, dc_changed };
 
 	if (!c) {
@@ -123,11 +122,18 @@ int dc_start(struct depcache *c, struct err *e)
 	return informer_start(c->inf, e);
 }
 
+void dc_stop(struct depcache *c)
+{
+	if (c)
+		informer_stop(c->inf);
+}
+
 void dc_free(struct depcache *c)
 {
 	if (!c)
 		return;
-	informer_free(c->inf); /* stops its thread: no handler runs after */
+	dc_stop(c); /* no handler runs after */
+	informer_free(c->inf);
 	while (c->head) {
 		struct dc_entry *n = c->head;
 		c->head = n->next;
@@ -159,15 +165,8 @@ json_object *dc_snapshot(struct depcache *c)
 
 void dc_wait(struct depcache *c, int64_t ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(ms);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&c->mu);
 	while (!c->changed &&
 	       pthread_cond_timedwait(&c->cv, &c->mu, &ts) == 0)

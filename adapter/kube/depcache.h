@@ -22,11 +22,13 @@
 struct depcache;
 
 /* Deployments matching selector in ns (NULL: all namespaces); k is
- * borrowed and used by the cache's thread only. */
+ * borrowed. */
 struct depcache *dc_new(struct kube_client *k, const char *ns,
 			const char *selector, struct err *e);
+/* The informer's thread (informer_start / informer_stop). */
 int dc_start(struct depcache *c, struct err *e);
-void dc_free(struct depcache *c); /* stops; accepts NULL */
+void dc_stop(struct depcache *c);
+void dc_free(struct depcache *c); /* stops first; accepts NULL */
 
 /* A JSON array of the cached Deployments (caller owns it), or NULL before
  * the first list. */

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+#include "common/jget.h"
 #include "common/log.h"
 #include "common/str.h"
 
@@ -25,7 +27,7 @@ struct inf_key {
 struct informer {
 	struct kube_client *k;
 	struct informer_handlers h;
-	char *what, *api, *resource, *ns, *selector;
+	char *what, *api, *resource, *ns, *selector, *field;
 	int resync_s;
 	struct inf_key *keys;
 	size_t nkeys, cap;
@@ -36,17 +38,6 @@ struct informer {
 	pthread_mutex_t mu; /* guards synced_at */
 	int64_t synced_at;
 };
-
-static const char *inf_str(json_object *o, const char *a, const char *b)
-{
-	json_object *m, *v;
-
-	if (!json_object_object_get_ex(o, a, &m) ||
-	    !json_object_object_get_ex(m, b, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 static struct inf_key *inf_find(struct informer *inf, const char *ns,
 				const char *name)
@@ -100,8 +91,8 @@ static void inf_forget(struct informer *inf, size_t i)
 
 static void inf_upsert(struct informer *inf, json_object *obj)
 {
-	const char *ns = inf_str(obj, "metadata", "namespace");
-	const char *name = inf_str(obj, "metadata", "name");
+	const char *ns = jget_str(obj, "metadata", "namespace");
+	const char *name = jget_str(obj, "metadata", "name");
 
 	if (!name)
 		return;
@@ -113,9 +104,9 @@ static void inf_upsert(struct informer *inf, json_object *obj)
 static int inf_event(void *ud, const char *type, json_object *obj)
 {
 	struct informer *inf = ud;
-	const char *rv = inf_str(obj, "metadata", "resourceVersion");
-	const char *ns = inf_str(obj, "metadata", "namespace");
-	const char *name = inf_str(obj, "metadata", "name");
+	const char *rv = jget_str(obj, "metadata", "resourceVersion");
+	const char *ns = jget_str(obj, "metadata", "namespace");
+	const char *name = jget_str(obj, "metadata", "name");
 	struct inf_key *k;
 
 	if (strcmp(type, "ERROR") == 0) {
@@ -139,26 +130,34 @@ static int inf_event(void *ud, const char *type, json_object *obj)
 	return 0;
 }
 
+/* s escaped for a query into out. */
+static void inf_escape(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; s && *s && k + 4 < n; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
+			out[k++] = *s;
+		else
+			k += (size_t)snprintf(out + k, 4, "%%%02X",
+					      (unsigned char)*s);
+	}
+	out[k] = '\0';
+}
+
 /* The collection's path; with watch, from the last resourceVersion. */
 static void inf_path(const struct informer *inf, char *out, size_t n,
 		     bool watch)
 {
-	char sel[1024];
-	size_t k = 0;
+	char sel[1024], field[1024];
 
-	for (const char *s = inf->selector ? inf->selector : "";
-	     *s && k + 4 < sizeof(sel); s++) {
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
-			sel[k++] = *s;
-		else
-			k += (size_t)snprintf(sel + k, 4, "%%%02X",
-					      (unsigned char)*s);
-	}
-	sel[k] = '\0';
-	snprintf(out, n, "%s/%s%s%s%s?labelSelector=%s%s%s", inf->api,
+	inf_escape(inf->selector, sel, sizeof(sel));
+	inf_escape(inf->field, field, sizeof(field));
+	snprintf(out, n, "%s/%s%s%s%s?labelSelector=%s%s%s%s%s", inf->api,
 		 inf->ns ? "namespaces/" : "", inf->ns ? inf->ns : "",
 		 inf->ns ? "/" : "", inf->resource, sel,
+		 field[0] ? "&fieldSelector=" : "", field,
 		 watch ? "&watch=1&allowWatchBookmarks=true&resourceVersion="
 		       : "",
 		 watch ? inf->rv : "");
@@ -180,18 +179,17 @@ static void inf_apply(struct informer *inf, json_object *items)
 
 static void inf_mark_synced(struct informer *inf)
 {
-	struct timespec ts;
+	int64_t now = clock_ms(CLOCK_MONOTONIC);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&inf->mu);
 	if (!inf->synced_at)
-		inf->synced_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		inf->synced_at = now;
 	pthread_mutex_unlock(&inf->mu);
 }
 
 static int inf_list(struct informer *inf, struct err *e)
 {
-	char path[2048];
+	char path[4096];
 	json_object *out = NULL, *items = NULL;
 	const char *msg, *rv;
 	long status;
@@ -210,7 +208,7 @@ static int inf_list(struct informer *inf, struct err *e)
 			     inf->resource);
 	if (!rc) {
 		inf_apply(inf, items);
-		rv = inf_str(out, "metadata", "resourceVersion");
+		rv = jget_str(out, "metadata", "resourceVersion");
 		str_lcpy(inf->rv, rv ? rv : "", sizeof(inf->rv));
 		inf_mark_synced(inf);
 		if (inf->h.changed)
@@ -230,7 +228,7 @@ static void inf_sleep(struct informer *inf, int seconds)
 /* One list and the watch after it; 0 when the watch ended normally. */
 static int inf_cycle(struct informer *inf, struct err *e)
 {
-	char path[2048];
+	char path[4096];
 	long status = 0;
 	int rc = inf_list(inf, e);
 
@@ -289,11 +287,13 @@ struct informer *informer_new(struct kube_client *k,
 	inf->resource = str_dup(o->resource);
 	inf->ns = str_dup(o->ns);
 	inf->selector = str_dup(o->selector);
+	inf->field = str_dup(o->field);
 	inf->resync_s = o->resync_s > 0 ? o->resync_s : 300;
 	atomic_init(&inf->stop, false);
 	pthread_mutex_init(&inf->mu, NULL);
 	if (!inf->what || !inf->api || !inf->resource ||
-	    (o->ns && !inf->ns) || (o->selector && !inf->selector)) {
+	    (o->ns && !inf->ns) || (o->selector && !inf->selector) ||
+	    (o->field && !inf->field)) {
 		informer_free(inf);
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
@@ -321,14 +321,21 @@ int64_t informer_synced_at(struct informer *inf)
 	return t;
 }
 
+void informer_stop(struct informer *inf)
+{
+	if (!inf || !inf->running)
+		return;
+	atomic_store(&inf->stop, true);
+	pthread_join(inf->th, NULL);
+	inf->running = false;
+	atomic_store(&inf->stop, false);
+}
+
 void informer_free(struct informer *inf)
 {
 	if (!inf)
 		return;
-	if (inf->running) {
-		atomic_store(&inf->stop, true);
-		pthread_join(inf->th, NULL);
-	}
+	informer_stop(inf);
 	for (size_t i = 0; i < inf->nkeys; i++) {
 		free(inf->keys[i].ns);
 		free(inf->keys[i].name);
@@ -339,6 +346,7 @@ void informer_free(struct informer *inf)
 	free(inf->resource);
 	free(inf->ns);
 	free(inf->selector);
+	free(inf->field);
 	pthread_mutex_destroy(&inf->mu);
 	free(inf);
 }

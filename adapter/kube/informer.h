@@ -35,6 +35,7 @@ struct informer_opts {
 	const char *ns;       /* NULL: all namespaces */
 	const char *selector; /* label selector; NULL: every object */
 	int resync_s;         /* longest watch before a new list; 0: 300 */
+	const char *field;    /* field selector ("metadata.name=x"); NULL: none */
 };
 
 struct informer;
@@ -44,9 +45,14 @@ struct informer *informer_new(struct kube_client *k,
 			      const struct informer_opts *o,
 			      const struct informer_handlers *h,
 			      struct err *e);
+/* The thread: informer_start starts it (ERR_STATE when running, ERR_IO
+ * when it cannot); informer_stop ends the watch, joins the thread and
+ * returns once no handler runs any more (accepts NULL and a stopped
+ * informer; it can be started again). */
 int informer_start(struct informer *inf, struct err *e);
+void informer_stop(struct informer *inf);
 /* CLOCK_MONOTONIC ms when the first list was applied; 0 before. */
 int64_t informer_synced_at(struct informer *inf);
-void informer_free(struct informer *inf); /* stops; accepts NULL */
+void informer_free(struct informer *inf); /* stops first; accepts NULL */
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/b64.h"
+#include "common/http.h"
 #include "common/str.h"
 #include "common/yamlconf.h"
 
@@ -279,22 +280,24 @@ static void kube_blob(CURL *h, CURLoption opt, const struct buf *b)
 		curl_easy_setopt(h, opt, &blob);
 }
 
-static CURL *kube_easy(struct kube_client *k, const char *path)
+/* A handle for path: the common options (http.h), then the client's
+ * share and TLS material. */
+static CURL *kube_easy(struct kube_client *k, const char *path,
+		       http_write_fn write, void *ud, long timeout_s)
 {
 	const struct kube_config *c = k->c;
-	CURL *h = curl_easy_init();
 	char url[8192];
+	struct http_opts o = { url, timeout_s * 1000, 10000, 0, k->headers,
+			       write, ud };
+	CURL *h;
 
-	if (!h)
-		return NULL;
 	snprintf(url, sizeof(url), "%s%s", c->server, path);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_SHARE, k->share);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, k->headers);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "flinkhpa-adapter/" FH_VERSION);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+	if (!(h = http_easy(&o, NULL)))
+		return NULL;
+	if (curl_easy_setopt(h, CURLOPT_SHARE, k->share) != CURLE_OK) {
+		curl_easy_cleanup(h);
+		return NULL;
+	}
 	kube_blob(h, CURLOPT_CAINFO_BLOB, &c->ca);
 	kube_blob(h, CURLOPT_SSLCERT_BLOB, &c->cert);
 	kube_blob(h, CURLOPT_SSLKEY_BLOB, &c->key);
@@ -334,7 +337,7 @@ int kube_request(struct kube_client *k, const char *method, const char *path,
 		 struct err *e)
 {
 	struct buf resp = BUF_INIT(KUBE_MAX_BODY);
-	CURL *h = kube_easy(k, path);
+	CURL *h = kube_easy(k, path, kube_collect, &resp, 30);
 	struct curl_slist *patch = NULL;
 	CURLcode rc;
 
@@ -350,9 +353,6 @@ int kube_request(struct kube_client *k, const char *method, const char *path,
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (body)
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kube_collect);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(h);
@@ -420,18 +420,15 @@ int kube_watch(struct kube_client *k, const char *path, kube_event_fn fn,
 	       long *status, struct err *e)
 {
 	struct kube_stream s = { BUF_INIT(KUBE_MAX_EVENT), fn, ud, stop, 0 };
-	CURL *h = kube_easy(k, path);
+	CURL *h = kube_easy(k, path, kube_stream_write, &s, timeout_s);
 	CURLcode rc;
 
 	*status = 0;
 	if (!h)
 		return err_set(e, ERR_NOMEM, "cannot set up curl");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, kube_stream_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, kube_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout_s);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(h);

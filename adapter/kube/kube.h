@@ -6,7 +6,10 @@
  * HTTPS with libcurl.
  *
  * Requests block: they are made from the adapter's own threads (discovery,
- * authorization, the sync controller), never from an HTTP handler.
+ * authorization, the sync controller), never from an HTTP handler.  A
+ * client serves any number of threads at once (a curl easy handle per
+ * request, over a connection cache shared under locks): one per
+ * kubeconfig is enough.
  */
 #ifndef FH_KUBE_H
 #define FH_KUBE_H

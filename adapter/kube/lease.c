@@ -12,6 +12,8 @@
 #include <time.h>
 
 #include "common/buf.h"
+#include "common/clock.h"
+#include "common/jget.h"
 #include "common/jsonw.h"
 #include "common/log.h"
 #include "common/str.h"
@@ -30,14 +32,6 @@ struct lease {
 	pthread_t th;
 	bool running;
 };
-
-static int64_t lease_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* MicroTime: 2006-01-02T15:04:05.000000Z */
 static void lease_micro_time(char *out, size_t n)
@@ -105,27 +99,6 @@ static int lease_body(struct lease *l, struct buf *b, const char *rv,
 	return rc;
 }
 
-static const char *lease_str(json_object *o, const char *a, const char *b)
-{
-	json_object *x, *y;
-
-	if (!json_object_object_get_ex(o, a, &x) ||
-	    !json_object_object_get_ex(x, b, &y) ||
-	    !json_object_is_type(y, json_type_string))
-		return NULL;
-	return json_object_get_string(y);
-}
-
-static long lease_int(json_object *o, const char *a, const char *b)
-{
-	json_object *x, *y;
-
-	if (!json_object_object_get_ex(o, a, &x) ||
-	    !json_object_object_get_ex(x, b, &y))
-		return 0;
-	return (long)json_object_get_int64(y);
-}
-
 static int lease_write(struct lease *l, const char *method, const char *rv,
 		       const char *acquired, long transitions, struct err *e)
 {
@@ -158,9 +131,9 @@ static int lease_write(struct lease *l, const char *method, const char *rv,
 /* Someone else's record: may we take it over? */
 static bool lease_expired(struct lease *l, json_object *lease, int64_t now)
 {
-	const char *holder = lease_str(lease, "spec", "holderIdentity");
-	const char *renew = lease_str(lease, "spec", "renewTime");
-	long dur = lease_int(lease, "spec", "leaseDurationSeconds");
+	const char *holder = jget_str(lease, "spec", "holderIdentity");
+	const char *renew = jget_str(lease, "spec", "renewTime");
+	long dur = jget_int(lease, 0, "spec", "leaseDurationSeconds");
 
 	if (!holder || !*holder)
 		return true; /* released */
@@ -178,10 +151,10 @@ static bool lease_expired(struct lease *l, json_object *lease, int64_t now)
 static int lease_take(struct lease *l, json_object *lease, int64_t now,
 		      struct err *e)
 {
-	const char *holder = lease_str(lease, "spec", "holderIdentity");
-	const char *rv = lease_str(lease, "metadata", "resourceVersion");
-	const char *acquired = lease_str(lease, "spec", "acquireTime");
-	long transitions = lease_int(lease, "spec", "leaseTransitions");
+	const char *holder = jget_str(lease, "spec", "holderIdentity");
+	const char *rv = jget_str(lease, "metadata", "resourceVersion");
+	const char *acquired = jget_str(lease, "spec", "acquireTime");
+	long transitions = jget_int(lease, 0, "spec", "leaseTransitions");
 	bool mine = holder && !strcmp(holder, l->identity);
 
 	if (!mine && !lease_expired(l, lease, now))
@@ -235,7 +208,7 @@ static void *lease_main(void *arg)
 
 	while (!atomic_load(&l->stop)) {
 		struct err e;
-		int64_t now = lease_mono_ms();
+		int64_t now = clock_ms(CLOCK_MONOTONIC);
 		int rc;
 
 		err_clear(&e);
@@ -256,6 +229,8 @@ static void *lease_main(void *arg)
 
 int lease_start(struct lease *l, struct err *e)
 {
+	if (l->running)
+		return err_set(e, ERR_STATE, "lease %s already running", l->name);
 	if (pthread_create(&l->th, NULL, lease_main, l))
 		return err_set(e, ERR_IO, "cannot start the lease thread");
 	l->running = true;
@@ -286,7 +261,7 @@ static void lease_release(struct lease *l)
 	if (kube_request(l->k, "GET", path, NULL, &status, &lease, NULL) ||
 	    status != 200 || !lease)
 		goto out;
-	rv = lease_str(lease, "metadata", "resourceVersion");
+	rv = jget_str(lease, "metadata", "resourceVersion");
 	if (buf_addf(&body, "{\"metadata\":{\"resourceVersion\":\"%s\"},"
 		     "\"spec\":{\"holderIdentity\":\"\",\"leaseDurationSeconds\":1}}",
 		     rv ? rv : "") == 0)
@@ -297,14 +272,25 @@ out:
 	json_object_put(lease);
 }
 
+void lease_stop(struct lease *l)
+{
+	if (!l || !l->running)
+		return;
+	atomic_store(&l->stop, true);
+	pthread_join(l->th, NULL);
+	l->running = false;
+	atomic_store(&l->stop, false);
+	if (atomic_load(&l->leader))
+		lease_release(l);
+	atomic_store(&l->leader, false);
+}
+
 void lease_free(struct lease *l)
 {
 	if (!l)
 		return;
-	atomic_store(&l->stop, true);
-	if (l->running)
-		pthread_join(l->th, NULL);
-	if (atomic_load(&l->leader))
+	lease_stop(l);
+	if (atomic_load(&l->leader)) /* lease_try without the thread */
 		lease_release(l);
 	free(l->ns);
 	free(l->name);

@@ -29,15 +29,20 @@ struct lease_opts {
 
 struct lease;
 
-/* k is used only by the lease's thread once started. */
+/* k is borrowed. */
 struct lease *lease_new(struct kube_client *k, const struct lease_opts *o,
 			struct err *e);
+/* The election thread: lease_start starts it (ERR_STATE when running,
+ * ERR_IO when it cannot); lease_stop joins it and hands the Lease back if
+ * held, so another replica need not wait it out (accepts NULL and a
+ * stopped lease). */
 int lease_start(struct lease *l, struct err *e);
+void lease_stop(struct lease *l);
 /* True while this candidate holds the lease. */
 bool lease_is_leader(struct lease *l);
 /* How many times this candidate became leader. */
 uint64_t lease_terms(struct lease *l);
-/* Stops the thread, gives the lease up if held; accepts NULL. */
+/* Stops first; accepts NULL. */
 void lease_free(struct lease *l);
 
 /* One attempt to acquire or renew, without the thread (tests):

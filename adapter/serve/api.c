@@ -125,7 +125,8 @@ static void api_text(struct rctx *x, int code, const char *text)
 	x->rs->code = code;
 	x->rs->content_type = CT_TEXT;
 	buf_reset(&x->rs->body);
-	buf_adds(&x->rs->body, text);
+	if (buf_adds(&x->rs->body, text)) /* out of memory: no body */
+		x->rs->code = 500;
 }
 
 /* ---- negotiation ---- */
@@ -687,13 +688,15 @@ static void api_version_doc(struct rctx *x)
 {
 	struct buf b = BUF_INIT(4096);
 
-	buf_adds(&b, "{\"major\":\"" FH_VERSION_MAJOR "\",\"minor\":\""
-		     FH_VERSION_MINOR "\",\"gitVersion\":");
-	jsonw_str(&b, "v" FH_VERSION);
-	buf_adds(&b, ",\"gitCommit\":\"\",\"gitTreeState\":\"\",\"buildDate\":"
+	if (buf_adds(&b, "{\"major\":\"" FH_VERSION_MAJOR "\",\"minor\":\""
+		     FH_VERSION_MINOR "\",\"gitVersion\":") ||
+	    jsonw_str(&b, "v" FH_VERSION) ||
+	    buf_adds(&b, ",\"gitCommit\":\"\",\"gitTreeState\":\"\",\"buildDate\":"
 		     "\"\",\"goVersion\":\"\",\"compiler\":\"gcc\",\"platform\":"
-		     "\"linux/amd64\"}\n");
-	api_json(x, 200, &b);
+		     "\"linux/amd64\"}\n"))
+		api_text(x, 500, "out of memory\n");
+	else
+		api_json(x, 200, &b);
 	buf_release(&b);
 }
 

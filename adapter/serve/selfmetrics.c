@@ -116,12 +116,23 @@ int selfmetrics_write(struct selfmetrics *m, struct scraper *sc,
 		      struct store *st, struct buf *out)
 {
 	int rc = sm_requests(m, out);
+	struct store_counts n = { 0, 0 };
 
+	if (st)
+		store_get_counts(st, &n);
 	if (!rc && sc)
 		rc = sm_scrape(sc, out);
 	if (!rc && st)
 		rc = buf_addf(out, "# HELP flinkhpa_pods TaskManager pods known.\n"
 				   "# TYPE flinkhpa_pods gauge\n"
-				   "flinkhpa_pods %zu\n", store_pod_count(st));
+				   "flinkhpa_pods %zu\n", n.pods);
+	if (!rc && st)
+		rc = buf_addf(out, "# HELP flinkhpa_page_job_samples_dropped_total "
+				   "Samples of jobs beyond the %d a TaskManager page "
+				   "keeps, dropped.\n"
+				   "# TYPE flinkhpa_page_job_samples_dropped_total counter\n"
+				   "flinkhpa_page_job_samples_dropped_total %llu\n",
+			      EX_MAX_JOBS,
+			      (unsigned long long)n.jobs_dropped);
 	return rc;
 }

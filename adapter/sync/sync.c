@@ -21,18 +21,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
+#include "common/jget.h"
 #include "common/log.h"
+#include "common/names.h"
 #include "common/str.h"
 #include "adapter/kube/depcache.h"
 #include "adapter/sync/synckube.h"
 #include "adapter/sync/syncflink.h"
 
-#define A_PREFIX "flinkhpa.io/"
-#define A_APPLIED A_PREFIX "parallelism"
-#define A_RESCALE A_PREFIX "rescale"
 
 enum phase { PH_IDLE, PH_SAVEPOINT, PH_SUBMIT, PH_VERIFY };
-enum mode { M_REACTIVE, M_ADAPTIVE, M_SAVEPOINT };
 
 struct dep {
 	struct dep *next;
@@ -40,7 +39,10 @@ struct dep {
 	bool seen, restored;
 	/* from the Deployment's annotations */
 	char jm[512], job_name[256], sp_dir[1024], jar[512];
-	enum mode mode;
+	enum fh_mode mode;
+	bool mode_bad;       /* parallelism-mode names no mode: not rescaled */
+	char mode_raw[64];   /* the annotation as written */
+	char mode_told[64];  /* the bad name last reported ("" none) */
 	int64_t slots, max_par;
 	bool align;
 	/* observed */
@@ -67,14 +69,6 @@ struct sync {
 	pthread_t th;
 	bool running;
 };
-
-static int64_t sync_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int64_t sync_target(int64_t replicas, int64_t slots, int64_t max_par,
 		    bool align)
@@ -112,33 +106,38 @@ static void ann_str(json_object *d, const char *key, char *out, size_t n)
 	str_lcpy(out, v ? v : "", n);
 }
 
-static int64_t obj_int(json_object *o, const char *a, const char *b)
+/* The mode annotation: absent is reactive (the default); a name that is
+ * no mode marks the Deployment bad (reported once, in dep_check_mode). */
+static void dep_mode(struct dep *d, json_object *o)
 {
-	json_object *x, *y;
+	const char *m = sk_annotation(o, FH_ANN_MODE);
 
-	if (!json_object_object_get_ex(o, a, &x) ||
-	    !json_object_object_get_ex(x, b, &y))
-		return 0;
-	return json_object_get_int64(y);
+	str_lcpy(d->mode_raw, m ? m : "", sizeof(d->mode_raw));
+	d->mode_bad = false;
+	if (!m || !*m) {
+		d->mode = FH_MODE_REACTIVE;
+		d->mode_told[0] = '\0';
+	} else if (fh_mode_parse(m, &d->mode)) {
+		d->mode_bad = true;
+		d->mode = FH_MODE_REACTIVE;
+	} else {
+		d->mode_told[0] = '\0';
+	}
 }
 
 static void dep_config(struct dep *d, json_object *o)
 {
-	char mode[32];
+	const char *align = sk_annotation(o, FH_ANN_ALIGN);
 
-	ann_str(o, A_PREFIX "jobmanager", d->jm, sizeof(d->jm));
-	ann_str(o, A_PREFIX "job-name", d->job_name, sizeof(d->job_name));
-	ann_str(o, A_PREFIX "savepoint-dir", d->sp_dir, sizeof(d->sp_dir));
-	ann_str(o, A_PREFIX "jar-id", d->jar, sizeof(d->jar));
-	ann_str(o, A_PREFIX "parallelism-mode", mode, sizeof(mode));
-	d->mode = !strcmp(mode, "adaptive") ? M_ADAPTIVE
-		  : !strcmp(mode, "savepoint") ? M_SAVEPOINT : M_REACTIVE;
-	d->slots = ann_int(o, A_PREFIX "slots-per-taskmanager", 1);
-	d->max_par = ann_int(o, A_PREFIX "max-parallelism", 0);
-	d->align = sk_annotation(o, A_PREFIX "align-parallelism") &&
-		   !strcmp(sk_annotation(o, A_PREFIX "align-parallelism"),
-			   "true");
-	d->applied = ann_int(o, A_APPLIED, -1);
+	ann_str(o, FH_ANN_JOBMANAGER, d->jm, sizeof(d->jm));
+	ann_str(o, FH_ANN_JOB_NAME, d->job_name, sizeof(d->job_name));
+	ann_str(o, FH_ANN_SAVEPOINT_DIR, d->sp_dir, sizeof(d->sp_dir));
+	ann_str(o, FH_ANN_JAR_ID, d->jar, sizeof(d->jar));
+	dep_mode(d, o);
+	d->slots = ann_int(o, FH_ANN_SLOTS, 1);
+	d->max_par = ann_int(o, FH_ANN_MAX_PARALLELISM, 0);
+	d->align = align && !strcmp(align, "true");
+	d->applied = ann_int(o, FH_ANN_APPLIED, -1);
 }
 
 /* "target=N job=ID trigger=T savepoint=P": a rescale a previous leader
@@ -172,17 +171,17 @@ static void dep_restore(struct dep *d, const char *v, int64_t now)
 
 static void dep_observe(struct dep *d, json_object *o, int64_t now)
 {
-	int64_t replicas = obj_int(o, "spec", "replicas");
-	const char *uid = sk_str(o, "metadata", "uid", (const char *)NULL);
+	int64_t replicas = jget_int(o, 0, "spec", "replicas");
+	const char *uid = jget_str(o, "metadata", "uid");
 
 	dep_config(d, o);
 	str_lcpy(d->uid, uid ? uid : "", sizeof(d->uid));
-	d->ready = obj_int(o, "status", "readyReplicas");
+	d->ready = jget_int(o, 0, "status", "readyReplicas");
 	if (replicas != d->replicas || !d->restored)
 		d->changed_at = now;
 	d->replicas = replicas;
 	if (!d->restored) {
-		const char *r = sk_annotation(o, A_RESCALE);
+		const char *r = sk_annotation(o, FH_ANN_RESCALE);
 		d->restored = true;
 		if (r)
 			dep_restore(d, r, now);
@@ -218,7 +217,7 @@ static void dep_event(struct sync *s, struct dep *d, bool ok, const char *fmt,
 static int dep_mark(struct sync *s, struct dep *d, struct err *e)
 {
 	char v[2048];
-	const char *keys[] = { A_RESCALE };
+	const char *keys[] = { FH_ANN_RESCALE };
 	const char *vals[] = { v };
 
 	snprintf(v, sizeof(v), "target=%lld from=%lld job=%s%s%s%s%s",
@@ -238,7 +237,7 @@ static void dep_reset(struct dep *d, int64_t now)
 
 static void dep_done(struct sync *s, struct dep *d, int64_t now)
 {
-	const char *keys[] = { A_APPLIED, A_RESCALE };
+	const char *keys[] = { FH_ANN_APPLIED, FH_ANN_RESCALE };
 	char num[32];
 	const char *vals[] = { num, NULL };
 	struct err e;
@@ -253,8 +252,7 @@ static void dep_done(struct sync *s, struct dep *d, int64_t now)
 		  "%lld TaskManagers x %lld slots, %s mode, in %.1f s",
 		  d->job_name, (long long)d->target, (long long)d->from,
 		  (long long)d->replicas, (long long)d->slots,
-		  d->mode == M_ADAPTIVE ? "adaptive" : d->mode == M_SAVEPOINT
-		  ? "savepoint" : "reactive", (now - d->started_at) / 1000.0);
+		  fh_mode_name(d->mode), (now - d->started_at) / 1000.0);
 	pthread_mutex_lock(&s->mu);
 	s->st.rescales++;
 	s->st.last_duration_ms = now - d->started_at;
@@ -267,7 +265,7 @@ static void dep_done(struct sync *s, struct dep *d, int64_t now)
 static void dep_failed(struct sync *s, struct dep *d, int64_t now,
 		       const char *why)
 {
-	const char *keys[] = { A_RESCALE };
+	const char *keys[] = { FH_ANN_RESCALE };
 	const char *vals[] = { NULL };
 	struct err e;
 
@@ -287,7 +285,7 @@ static void dep_failed(struct sync *s, struct dep *d, int64_t now,
  * target: record it, without an event (nothing was rescaled). */
 static void dep_adopt(struct sync *s, struct dep *d, int64_t target)
 {
-	const char *keys[] = { A_APPLIED };
+	const char *keys[] = { FH_ANN_APPLIED };
 	char num[32];
 	const char *vals[] = { num };
 	struct err e;
@@ -329,19 +327,19 @@ static bool dep_due(const struct sync *s, const struct dep *d, int64_t now,
 }
 
 static int dep_start(struct sync *s, struct dep *d, struct sf *f,
-		     const struct sf_job *j, struct err *e)
+		     const struct jmp_job *j, struct err *e)
 {
 	int rc;
 
 	str_lcpy(d->job, j->id, sizeof(d->job));
 	if ((rc = dep_mark(s, d, e)))
 		return rc;
-	if (d->mode == M_ADAPTIVE)
+	if (d->mode == FH_MODE_ADAPTIVE)
 		return sf_set_parallelism(f, j, d->target, e);
-	if (d->mode != M_SAVEPOINT || sf_at_target(j, d->target))
+	if (d->mode != FH_MODE_SAVEPOINT || jmp_at_target(j, d->target))
 		return 0;
 	if (!d->sp_dir[0])
-		return err_set(e, ERR_INVAL, "no flinkhpa.io/savepoint-dir");
+		return err_set(e, ERR_INVAL, "no " FH_ANN_SAVEPOINT_DIR);
 	if ((rc = sf_stop_with_savepoint(f, j->id, d->sp_dir, d->trigger,
 					 sizeof(d->trigger), e)))
 		return rc;
@@ -354,7 +352,7 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
 	int64_t target = sync_target(d->replicas, d->slots, d->max_par,
 				     d->align);
 	struct sf *f;
-	struct sf_job j;
+	struct jmp_job j;
 	int64_t tms = 0, slots = 0;
 	struct err e;
 
@@ -367,14 +365,14 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
 	}
 	if (strcmp(j.state, "RUNNING"))
 		return; /* restarting on its own: look again later */
-	if (d->applied < 0 && sf_at_target(&j, target)) {
+	if (d->applied < 0 && jmp_at_target(&j, target)) {
 		dep_adopt(s, d, target);
 		return;
 	}
-	if (target > sf_parallelism(&j) &&
+	if (target > jmp_parallelism(&j) &&
 	    (sf_slots(f, &tms, &slots, &e) || tms < d->replicas))
 		return; /* the new TaskManagers have not registered yet */
-	d->from = d->applied > 0 ? d->applied : sf_parallelism(&j);
+	d->from = d->applied > 0 ? d->applied : jmp_parallelism(&j);
 	d->target = target;
 	d->started_at = now;
 	d->ph = PH_VERIFY;
@@ -393,14 +391,13 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
  * directory knows where it is: said when the time is up. */
 static void dep_savepoint_unknown(struct sync *s, struct dep *d, int64_t now)
 {
-	struct sf_job j;
+	struct jmp_job j;
 	struct err e;
 	char why[1536];
 
 	err_clear(&e);
 	if (sf_find_job(d->flink, d->job_name, &j, &e) == 0 &&
-	    !strcmp(j.id, d->job) && strcmp(j.state, "FINISHED") &&
-	    strcmp(j.state, "CANCELED") && strcmp(j.state, "FAILED")) {
+	    !strcmp(j.id, d->job) && jmp_live(j.state)) {
 		snprintf(why, sizeof(why), "the JobManager lost the savepoint "
 			 "(it restarted?); the job was not stopped and keeps "
 			 "running at parallelism %lld", (long long)d->from);
@@ -451,7 +448,7 @@ static void step_savepoint(struct sync *s, struct dep *d, int64_t now)
 
 static void step_submit(struct sync *s, struct dep *d, int64_t now)
 {
-	struct sf_job j;
+	struct jmp_job j;
 	struct err e;
 
 	(void)now;
@@ -460,8 +457,7 @@ static void step_submit(struct sync *s, struct dep *d, int64_t now)
 		return;
 	/* a previous leader may have submitted it already */
 	if (sf_find_job(d->flink, d->job_name, &j, &e) == 0 &&
-	    strcmp(j.id, d->job) && strcmp(j.state, "FINISHED") &&
-	    strcmp(j.state, "CANCELED") && strcmp(j.state, "FAILED")) {
+	    strcmp(j.id, d->job) && jmp_live(j.state)) {
 		str_lcpy(d->job, j.id, sizeof(d->job));
 	} else if (sf_resubmit(d->flink, d->jar[0] ? d->jar : NULL, d->target,
 			       d->savepoint, d->job, sizeof(d->job), &e)) {
@@ -479,14 +475,14 @@ static void step_submit(struct sync *s, struct dep *d, int64_t now)
 
 static void step_verify(struct sync *s, struct dep *d, int64_t now)
 {
-	struct sf_job j;
+	struct jmp_job j;
 	struct err e;
 	char why[256];
 
 	err_clear(&e);
 	if (dep_flink(d, s) &&
 	    sf_find_job(d->flink, d->job_name, &j, &e) == 0 &&
-	    !strcmp(j.state, "RUNNING") && sf_at_target(&j, d->target)) {
+	    !strcmp(j.state, "RUNNING") && jmp_at_target(&j, d->target)) {
 		dep_done(s, d, now);
 		return;
 	}
@@ -497,11 +493,29 @@ static void step_verify(struct sync *s, struct dep *d, int64_t now)
 	dep_failed(s, d, now, why);
 }
 
+/* A Deployment whose mode names no mode is not rescaled: said once per
+ * bad name, as a Warning Event on it and in the log. */
+static bool dep_check_mode(struct sync *s, struct dep *d)
+{
+	if (!d->mode_bad)
+		return true;
+	if (strcmp(d->mode_told, d->mode_raw)) {
+		dep_event(s, d, false, "unknown %s \"%s\" (want %s, %s or %s): "
+			  "job %s is not rescaled", FH_ANN_MODE, d->mode_raw,
+			  fh_mode_name(FH_MODE_REACTIVE),
+			  fh_mode_name(FH_MODE_ADAPTIVE),
+			  fh_mode_name(FH_MODE_SAVEPOINT), d->job_name);
+		str_lcpy(d->mode_told, d->mode_raw, sizeof(d->mode_told));
+	}
+	return false;
+}
+
 static void dep_step(struct sync *s, struct dep *d, int64_t now)
 {
 	switch (d->ph) {
 	case PH_IDLE:
-		step_idle(s, d, now);
+		if (dep_check_mode(s, d))
+			step_idle(s, d, now);
 		break;
 	case PH_SAVEPOINT:
 		step_savepoint(s, d, now);
@@ -560,10 +574,8 @@ static void sync_round(struct sync *s, int64_t now)
 		return; /* not listed yet */
 	for (size_t i = 0; i < json_object_array_length(items); i++) {
 		json_object *o = json_object_array_get_idx(items, i);
-		const char *ns = sk_str(o, "metadata", "namespace",
-					(const char *)NULL);
-		const char *name = sk_str(o, "metadata", "name",
-					  (const char *)NULL);
+		const char *ns = jget_str(o, "metadata", "namespace");
+		const char *name = jget_str(o, "metadata", "name");
 		struct dep *d = ns && name ? dep_get(s, ns, name) : NULL;
 
 		if (!d)
@@ -598,16 +610,15 @@ static void *sync_main(void *arg)
 			leading = now_leading;
 		}
 		if (leading)
-			sync_round(s, sync_now());
+			sync_round(s, clock_ms(CLOCK_MONOTONIC));
 		if (!atomic_load(&s->stop))
 			dc_wait(s->dc, s->o.period_ms); /* or a Deployment changed */
 	}
 	return NULL;
 }
 
-struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
-		      struct lease *lease, const struct sync_opts *o,
-		      struct err *e)
+struct sync *sync_new(struct kube_client *k, struct lease *lease,
+		      const struct sync_opts *o, struct err *e)
 {
 	struct sync *s = calloc(1, sizeof(*s));
 
@@ -624,7 +635,7 @@ struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
 							: 5000;
 	s->ns = str_dup(o->ns);
 	s->selector = str_dup(o->selector ? o->selector
-					  : "flinkhpa.io/role=taskmanager");
+					  : FH_DEFAULT_SELECTOR);
 	pthread_mutex_init(&s->mu, NULL);
 	atomic_init(&s->stop, false);
 	if (!s->selector || (o->ns && !s->ns)) {
@@ -632,7 +643,7 @@ struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (!(s->dc = dc_new(wk, s->ns, s->selector, e))) {
+	if (!(s->dc = dc_new(k, s->ns, s->selector, e))) {
 		sync_free(s);
 		return NULL;
 	}
@@ -641,12 +652,30 @@ struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
 
 int sync_start(struct sync *s, struct err *e)
 {
-	if (dc_start(s->dc, e))
-		return e ? e->code : ERR_IO;
-	if (pthread_create(&s->th, NULL, sync_main, s))
+	int rc;
+
+	if (s->running)
+		return err_set(e, ERR_STATE, "sync controller already running");
+	if ((rc = dc_start(s->dc, e)))
+		return rc;
+	if (pthread_create(&s->th, NULL, sync_main, s)) {
+		dc_stop(s->dc);
 		return err_set(e, ERR_IO, "cannot start the sync thread");
+	}
 	s->running = true;
 	return 0;
+}
+
+void sync_stop(struct sync *s)
+{
+	if (!s || !s->running)
+		return;
+	atomic_store(&s->stop, true);
+	dc_wake(s->dc);
+	pthread_join(s->th, NULL);
+	dc_stop(s->dc);
+	s->running = false;
+	atomic_store(&s->stop, false);
 }
 
 void sync_stats(struct sync *s, struct sync_stats *out)
@@ -689,11 +718,7 @@ void sync_free(struct sync *s)
 {
 	if (!s)
 		return;
-	atomic_store(&s->stop, true);
-	if (s->dc)
-		dc_wake(s->dc);
-	if (s->running)
-		pthread_join(s->th, NULL);
+	sync_stop(s);
 	dc_free(s->dc);
 	while (s->deps) {
 		struct dep *d = s->deps;

@@ -59,17 +59,22 @@ struct sync_stats {
 
 struct sync;
 
-/* k: for the REST calls of the steps (patches, events); wk: for the
- * watch on the Deployments, a client of its own (both borrowed).  lease
- * NULL: always act (one replica, tests). */
-struct sync *sync_new(struct kube_client *k, struct kube_client *wk,
-		      struct lease *lease, const struct sync_opts *o,
-		      struct err *e);
+/* k: for the watch on the Deployments and the REST calls of the steps
+ * (patches, events); borrowed.  lease NULL: always act (one replica,
+ * tests). */
+struct sync *sync_new(struct kube_client *k, struct lease *lease,
+		      const struct sync_opts *o, struct err *e);
+/* The controller's thread and its Deployment informer: sync_start starts
+ * both (ERR_STATE when running, ERR_IO when it cannot); sync_stop wakes
+ * and joins the thread, then stops the informer (accepts NULL and a
+ * stopped controller; it can start again).  A rescale in flight stays on
+ * the Deployment's annotations for the next leader. */
 int sync_start(struct sync *s, struct err *e);
+void sync_stop(struct sync *s);
 void sync_stats(struct sync *s, struct sync_stats *out);
 /* Prometheus text for /metrics. */
 int sync_metrics(struct sync *s, struct buf *out);
-void sync_free(struct sync *s); /* stops; accepts NULL */
+void sync_free(struct sync *s); /* stops first; accepts NULL */
 
 /* The parallelism replicas x slots gives (exposed for tests). */
 int64_t sync_target(int64_t replicas, int64_t slots, int64_t max_par,

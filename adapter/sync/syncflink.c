@@ -37,79 +37,39 @@ void sf_free(struct sf *f)
 	free(f);
 }
 
-static bool sf_terminal(const char *state)
-{
-	return !strcmp(state, "FINISHED") || !strcmp(state, "CANCELED") ||
-	       !strcmp(state, "FAILED");
-}
-
-/* Of the jobs called name: one still alive, else the last one listed. */
-static int sf_pick(const struct fr_jobs *jobs, const char *name,
-		   char *id, size_t n)
-{
-	const struct fr_job *best = NULL;
-
-	for (size_t i = 0; i < jobs->n; i++) {
-		const struct fr_job *j = &jobs->v[i];
-		if (!j->name || strcmp(j->name, name))
-			continue;
-		if (!best || (sf_terminal(best->state) && !sf_terminal(j->state)))
-			best = j;
-	}
-	if (!best)
-		return ERR_NOTFOUND;
-	str_lcpy(id, best->id, n);
-	return 0;
-}
-
-int sf_find_job(struct sf *f, const char *name, struct sf_job *j,
+int sf_find_job(struct sf *f, const char *name, struct jmp_job *j,
 		struct err *e)
 {
-	struct fr_jobs jobs = { 0 };
-	struct fr_job_detail d = { 0 };
-	char id[FR_ID_LEN];
+	struct jmp_jobs jobs = { 0 };
+	const struct jmp_brief *b;
+	char id[JMP_ID_LEN];
 	int rc;
 
 	memset(j, 0, sizeof(*j));
 	if ((rc = fr_jobs(f->c, &jobs, e)))
 		return rc;
-	rc = sf_pick(&jobs, name, id, sizeof(id));
-	fr_jobs_release(&jobs);
-	if (rc)
-		return err_set(e, rc, "no job called \"%s\" at the JobManager",
-			       name);
-	if ((rc = fr_job(f->c, id, &d, e)))
-		return rc;
-	str_lcpy(j->id, d.id, sizeof(j->id));
-	str_lcpy(j->state, d.state, sizeof(j->state));
-	for (size_t i = 0; i < d.nv && i < SF_MAX_VERTICES; i++) {
-		str_lcpy(j->v[i].id, d.v[i].id, sizeof(j->v[i].id));
-		j->v[i].par = d.v[i].parallelism;
-		j->v[i].max_par = d.v[i].max_parallelism;
-		j->nv++;
-	}
-	fr_job_detail_release(&d);
-	return 0;
+	if ((b = jmp_pick(&jobs, name)))
+		str_lcpy(id, b->id, sizeof(id));
+	jmp_jobs_release(&jobs);
+	if (!b)
+		return err_set(e, ERR_NOTFOUND, "no job called \"%s\" at the "
+			       "JobManager", name);
+	return fr_job(f->c, id, j, e);
 }
 
 int sf_slots(struct sf *f, int64_t *tms, int64_t *slots, struct err *e)
 {
-	struct fr_taskmanagers t;
+	struct jmp_slots t;
 	int rc = fr_taskmanagers(f->c, &t, e);
 
 	if (!rc) {
-		*tms = t.count;
-		*slots = t.slots;
+		*tms = t.taskmanagers;
+		*slots = t.total;
 	}
 	return rc;
 }
 
-static int64_t sf_vertex_target(const struct sf_vertex *v, int64_t target)
-{
-	return v->max_par > 0 && v->max_par < target ? v->max_par : target;
-}
-
-int sf_set_parallelism(struct sf *f, const struct sf_job *j, int64_t target,
+int sf_set_parallelism(struct sf *f, const struct jmp_job *j, int64_t target,
 		       struct err *e)
 {
 	struct fr_requirements r = { 0 };
@@ -119,9 +79,9 @@ int sf_set_parallelism(struct sf *f, const struct sf_job *j, int64_t target,
 		return rc;
 	for (size_t i = 0; i < r.n; i++) {
 		int64_t t = target;
-		for (size_t k = 0; k < j->nv; k++)
+		for (size_t k = 0; k < j->n; k++)
 			if (!strcmp(j->v[k].id, r.v[i].vertex))
-				t = sf_vertex_target(&j->v[k], target);
+				t = jmp_vertex_target(&j->v[k], target);
 		r.v[i].lower = 1;
 		r.v[i].upper = (int)t;
 	}
@@ -133,7 +93,7 @@ int sf_set_parallelism(struct sf *f, const struct sf_job *j, int64_t target,
 int sf_stop_with_savepoint(struct sf *f, const char *job, const char *dir,
 			   char *trigger, size_t n, struct err *e)
 {
-	char t[FR_ID_LEN];
+	char t[JMP_ID_LEN];
 	int rc = fr_stop_with_savepoint(f->c, job, dir, false, t, e);
 
 	if (!rc)
@@ -166,7 +126,7 @@ int sf_resubmit(struct sf *f, const char *jar, int64_t parallelism,
 	struct fr_jar first = { 0 };
 	struct fr_run run = { .parallelism = (int)parallelism,
 			      .savepoint = savepoint };
-	char id[FR_ID_LEN];
+	char id[JMP_ID_LEN];
 	int rc = 0;
 
 	if (!jar && !(rc = fr_jars(f->c, &first, e)))
@@ -177,24 +137,4 @@ int sf_resubmit(struct sf *f, const char *jar, int64_t parallelism,
 		str_lcpy(job, id, n);
 	fr_jar_release(&first);
 	return rc;
-}
-
-int64_t sf_parallelism(const struct sf_job *j)
-{
-	int64_t p = 0;
-
-	for (size_t i = 0; i < j->nv; i++)
-		if (j->v[i].par > p)
-			p = j->v[i].par;
-	return p;
-}
-
-bool sf_at_target(const struct sf_job *j, int64_t target)
-{
-	if (!j->nv)
-		return false;
-	for (size_t i = 0; i < j->nv; i++)
-		if (j->v[i].par != sf_vertex_target(&j->v[i], target))
-			return false;
-	return true;
 }

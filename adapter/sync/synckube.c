@@ -4,7 +4,6 @@
  */
 #include "adapter/sync/synckube.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 
 #include "common/buf.h"
+#include "common/jget.h"
 #include "common/jsonw.h"
 
 int sk_annotate(struct kube_client *k, const char *ns, const char *name,
@@ -86,21 +86,7 @@ int sk_event(struct kube_client *k, const char *ns, const char *name,
 	return rc;
 }
 
-const char *sk_str(json_object *o, ...)
-{
-	va_list ap;
-	const char *key;
-
-	va_start(ap, o);
-	while (o && (key = va_arg(ap, const char *)))
-		if (!json_object_object_get_ex(o, key, &o))
-			o = NULL;
-	va_end(ap);
-	return o && json_object_is_type(o, json_type_string)
-		       ? json_object_get_string(o) : NULL;
-}
-
 const char *sk_annotation(json_object *obj, const char *key)
 {
-	return sk_str(obj, "metadata", "annotations", key, (const char *)NULL);
+	return jget_str(obj, "metadata", "annotations", key);
 }

@@ -24,8 +24,6 @@ int sk_event(struct kube_client *k, const char *ns, const char *name,
 	     const char *uid, const char *type, const char *reason,
 	     const char *message, struct err *e);
 
-/* A string field of a json object by path ("metadata", "name", NULL). */
-const char *sk_str(json_object *o, ...);
 /* An annotation of a Deployment (or pod), NULL when absent. */
 const char *sk_annotation(json_object *obj, const char *key);
 

@@ -108,15 +108,17 @@ static json_object *emu_failure_cause(const struct emu_savepoint *sp)
 	json_object *c = json_object_new_object();
 	struct buf trace = BUF_INIT(4096), raw = BUF_INIT(4096);
 	struct buf ser = BUF_INIT(8192);
+	int rc;
 
-	buf_addf(&trace, "%s: %s\n"
+	rc = buf_addf(&trace, "%s: %s\n"
 		 "\tat org.apache.flink.runtime.checkpoint.CheckpointCoordinator.abortPendingCheckpoint(CheckpointCoordinator.java:2145)\n"
 		 "\tat org.apache.flink.runtime.checkpoint.CheckpointCoordinator$CheckpointCanceller.run(CheckpointCoordinator.java:2196)\n"
 		 "\tat java.base/java.util.concurrent.Executors$RunnableAdapter.call(Unknown Source)\n",
 		 sp->cause_class, sp->cause_msg);
-	buf_add(&raw, "\xac\xed\x00\x05sr", 6);
-	buf_add(&raw, trace.p, trace.len);
-	b64_encode(raw.p, raw.len, &ser);
+	if (rc || buf_add(&raw, "\xac\xed\x00\x05sr", 6) ||
+	    buf_add(&raw, trace.p, trace.len) ||
+	    b64_encode(raw.p, raw.len, &ser))
+		buf_reset(&ser); /* out of memory: an empty stream */
 	put(c, "class", json_object_new_string(sp->cause_class));
 	put(c, "stack-trace", json_object_new_string(buf_str(&trace)));
 	put(c, "serialized-throwable", json_object_new_string(buf_str(&ser)));

@@ -3,6 +3,7 @@
 # two adapter replicas behind one Lease and two emulated Flink clusters:
 #   adaptive   (resource requirements): scale 1 -> 3 -> 1 replicas, the job
 #              follows (2 -> 6 -> 2), Rescaled events, the annotation;
+#              an unknown mode is a Warning Event, once, and no rescale;
 #   savepoint  (stop with savepoint, resubmit the jar): a failing savepoint
 #              leaves the job RUNNING as it was and emits RescaleFailed;
 #              the retry succeeds; then the leader is killed in the middle
@@ -148,4 +149,16 @@ wait_for "savepoint job at 6 after the takeover" 90 is 6 annotation $NSS clicks-
 grep -q 'continuing the rescale' "$FH_TMP/$leader.log" || fail "$leader did not continue the rescale"
 [ "$(events $NSS Rescaled)" = 2 ] || fail "Rescaled events: $(events $NSS Rescaled), want 2"
 echo "takeover: $leader finished 4 -> 6, $(emu "$S_URL" submissions) submissions in all"
+
+# a mode that is no mode: reported once (a Warning Event naming it), the job is left alone
+kubectl -n $NSA annotate --overwrite deployment orders-taskmanager flinkhpa.io/parallelism-mode=bogus >/dev/null ||
+	fail "annotate"
+kubectl -n $NSA scale deployment orders-taskmanager --replicas 2 >/dev/null || fail "scale"
+wait_for "RescaleFailed event for the unknown mode" 30 is 1 events $NSA RescaleFailed
+kubectl -n $NSA get events --field-selector reason=RescaleFailed -o jsonpath='{.items[0].message}' |
+	grep -q 'unknown flinkhpa.io/parallelism-mode "bogus"' || fail "unknown mode message"
+sleep 3
+[ "$(events $NSA RescaleFailed)" = 1 ] || fail "unknown mode reported $(events $NSA RescaleFailed) times"
+[ "$(emu "$A_URL" parallelism)" = 2 ] || fail "a job with an unknown mode was rescaled: $(curl -s "$A_URL/control")"
+echo "unknown mode: reported once, job left at 2"
 echo ok

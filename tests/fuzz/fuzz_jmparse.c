@@ -1,8 +1,10 @@
 /*
  * fuzz_jmparse.c - libFuzzer harness for the JobManager's REST answers
- * (adapter/jmparse: untrusted input from any address a pod annotation
- * names).  Every reader gets the same bytes; none may crash, read out of
- * bounds or overflow its outputs.
+ * (adapter/flink/jmparse.c, the one reader of Flink's JSON, used by the
+ * JobManager poller and the sync controller: untrusted input from any
+ * address a pod annotation names).  Every reader and the job picker get
+ * the same bytes; none may crash, read out of bounds or overflow its
+ * outputs.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,22 +18,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct jmp_job job;
 	char *text = malloc(size + 1);
-	char jid[JMP_ID_MAX], name[64], msg[128];
+	char msg[128];
 	struct buf get = BUF_INIT(JMP_GET_MAX);
 	struct jmp_values v = { 0 };
-	int64_t total, free_slots;
+	struct jmp_jobs jobs;
+	struct jmp_slots slots;
 
 	if (!text)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
 	jmp_errors(text, msg, sizeof(msg));
-	jmp_pick_job(text, "", jid, name, sizeof(name), NULL);
-	jmp_pick_job(text, "orders-enrichment", jid, name, sizeof(name), NULL);
-	jmp_job(text, &job, NULL);
-	jmp_slots(text, &total, &free_slots, NULL);
-	jmp_metric_ids(text, &get, NULL);
-	jmp_aggregates(text, &v, NULL);
+	if (jmp_jobs(text, size, &jobs, NULL) == 0) {
+		jmp_pick(&jobs, "");
+		jmp_pick(&jobs, "orders-enrichment");
+	}
+	jmp_jobs_release(&jobs);
+	if (jmp_job(text, size, &job, NULL) == 0) {
+		jmp_parallelism(&job);
+		jmp_at_target(&job, 4);
+	}
+	jmp_slots(text, size, &slots, NULL);
+	if (jmp_metric_ids(text, size, &get, NULL) == 0)
+		jmp_get_kinds(buf_str(&get));
+	jmp_aggregates(text, size, &v, NULL);
 	buf_release(&get);
 	free(text);
 	return 0;

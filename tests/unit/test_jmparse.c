@@ -1,7 +1,8 @@
 /*
- * test_jmparse.c - reading a Flink JobManager's REST answers: the job to
- * follow from /jobs/overview (by name as written or as in metric labels,
- * RUNNING first, newest first), its vertices, the slots, the metric ids to
+ * test_jmparse.c - reading a Flink JobManager's REST answers: the jobs of
+ * /jobs/overview and the one to follow (by name as written or as in metric
+ * labels, live first, newest first; test_jobpick.c shows both callers
+ * follow it), its vertices, the slots, the metric ids to
  * ask for, the aggregates folded per kind, error bodies, and bad bodies
  * refused with a message.  The answers are in tests/data/jobmanager/ in
  * Flink 1.18's shapes (run from the repository root, as make test does).
@@ -32,60 +33,69 @@ static char *load(const char *name)
 	return loaded.p;
 }
 
-static void pick__by_name__running_newest(void **state)
+#define L(s) (s), strlen(s)
+
+/* The id jmp_pick chooses from body for want; "" none. */
+static const char *pick(const char *body, const char *want)
 {
-	char jid[JMP_ID_MAX], name[64];
+	static char id[JMP_ID_LEN];
+	struct jmp_jobs jobs;
+	const struct jmp_brief *b;
+
+	assert_int_equal(jmp_jobs(L(body), &jobs, NULL), 0);
+	b = jmp_pick(&jobs, want);
+	snprintf(id, sizeof(id), "%s", b ? b->id : "");
+	jmp_jobs_release(&jobs);
+	return id;
+}
+
+static void pick__by_name__live_newest(void **state)
+{
 	const char *body = load("jobs-overview.json");
+	struct jmp_jobs jobs;
 
 	(void)state;
-	assert_int_equal(jmp_pick_job(body, "orders-enrichment", jid, name,
-				      sizeof(name), NULL), 0);
-	assert_string_equal(jid, "3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b");
-	assert_string_equal(name, "orders-enrichment");
+	assert_string_equal(pick(body, "orders-enrichment"),
+			    "3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b");
 	/* as Flink writes it in metric labels */
-	assert_int_equal(jmp_pick_job(body, "orders_enrichment", jid, name,
-				      sizeof(name), NULL), 0);
-	assert_string_equal(jid, "3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b");
-	/* no name: the RUNNING one */
-	assert_int_equal(jmp_pick_job(body, "", jid, name, sizeof(name), NULL),
-			 0);
-	assert_string_equal(name, "orders-enrichment");
+	assert_string_equal(pick(body, "orders_enrichment"),
+			    "3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b");
+	/* no name: the newest live one, RESTARTING or not */
+	assert_string_equal(pick(body, ""), "3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b");
+	assert_string_equal(pick(body, "clicks"),
+			    "aa11bb22cc33dd44ee55ff6677889900");
+	assert_string_equal(pick(body, "nope"), "");
+	assert_string_equal(pick("{\"jobs\":[]}", ""), "");
+	assert_int_equal(jmp_jobs(L(body), &jobs, NULL), 0);
+	assert_int_equal(jobs.n, 3);
+	assert_string_equal(jobs.v[2].state, "RESTARTING");
+	assert_string_equal(jobs.v[2].name, "clicks");
+	assert_int_equal(jobs.v[2].start_time, 1732526100000);
+	jmp_jobs_release(&jobs);
+	assert_true(jmp_same_name("a-b c", "a_b_c"));
+	assert_false(jmp_same_name("a-b", "a_bc"));
+	assert_true(jmp_live("RESTARTING") && jmp_live("SUSPENDED"));
+	assert_false(jmp_live("FINISHED") || jmp_live("FAILED") ||
+		     jmp_live("CANCELED"));
 }
 
-static void pick__not_running__notfound_with_state(void **state)
+static void jobs__bad_bodies__refused(void **state)
 {
-	char jid[JMP_ID_MAX], name[64];
-	const char *body = load("jobs-overview.json");
+	struct jmp_jobs jobs;
 	struct err e;
 
 	(void)state;
-	assert_int_equal(jmp_pick_job(body, "clicks", jid, name, sizeof(name),
-				      &e), ERR_NOTFOUND);
-	assert_string_equal(e.msg, "job \"clicks\" is RESTARTING");
-	assert_int_equal(jmp_pick_job(body, "nope", jid, name, sizeof(name),
-				      &e), ERR_NOTFOUND);
-	assert_string_equal(e.msg, "no job named \"nope\"");
-	assert_int_equal(jmp_pick_job("{\"jobs\":[]}", "", jid, name,
-				      sizeof(name), &e), ERR_NOTFOUND);
-	assert_string_equal(e.msg, "no job");
-}
-
-static void pick__bad_bodies__refused(void **state)
-{
-	char jid[JMP_ID_MAX], name[64];
-	struct err e;
-
-	(void)state;
-	assert_int_equal(jmp_pick_job("<html>", "", jid, name, sizeof(name),
-				      &e), ERR_INVAL);
-	assert_string_equal(e.msg, "/jobs/overview: not a JSON object");
-	assert_int_equal(jmp_pick_job("{\"jobs\":5}", "", jid, name,
-				      sizeof(name), &e), ERR_INVAL);
-	assert_int_equal(jmp_pick_job("{\"jobs\":[{\"name\":\"a\",\"state\":"
-				      "\"RUNNING\"}]}", "a", jid, name,
-				      sizeof(name), &e), ERR_INVAL);
-	assert_string_equal(e.msg, "/jobs/overview: a job without a valid "
-				   "jid or name");
+	assert_int_equal(jmp_jobs(L("<html>"), &jobs, &e), ERR_INVAL);
+	assert_non_null(strstr(e.msg, "/jobs/overview: the answer is not JSON"));
+	assert_null(jobs.v);
+	assert_int_equal(jmp_jobs(L("{\"jobs\":5}"), &jobs, &e), ERR_INVAL);
+	assert_int_equal(jmp_jobs(L("{\"jobs\":[{\"name\":\"a\",\"state\":"
+				    "\"RUNNING\"}]}"), &jobs, &e), ERR_INVAL);
+	assert_string_equal(e.msg, "/jobs/overview: jobs[0]: jid: missing, "
+				   "want a string");
+	assert_null(jobs.v);
+	assert_int_equal(jmp_jobs("{\"jobs\":[]}\0{}", 14, &jobs, &e),
+			 ERR_INVAL);
 }
 
 static void job__vertices_and_parallelism(void **state)
@@ -94,18 +104,24 @@ static void job__vertices_and_parallelism(void **state)
 	struct err e;
 
 	(void)state;
-	assert_int_equal(jmp_job(load("job.json"), &j, NULL), 0);
+	load("job.json");
+	assert_int_equal(jmp_job(loaded.p, loaded.len, &j, NULL), 0);
 	assert_string_equal(j.state, "RUNNING");
+	assert_string_equal(j.id, "3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b");
 	assert_int_equal(j.n, 2);
 	assert_string_equal(j.v[0].id, "cbc357ccb763df2852fee8c4fc7d55f2");
 	assert_int_equal(j.v[0].parallelism, 4);
 	assert_int_equal(j.v[0].max_parallelism, 128);
 	assert_int_equal(j.v[1].parallelism, 2);
-	assert_int_equal(jmp_job("{\"vertices\":[{\"id\":\"x\"}]}", &j, &e),
-			 ERR_INVAL);
-	assert_string_equal(e.msg, "/jobs/:jobid: a vertex without a valid "
-				   "id or parallelism");
-	assert_int_equal(jmp_job("[]", &j, &e), ERR_INVAL);
+	assert_int_equal(jmp_parallelism(&j), 4);
+	assert_true(jmp_at_target(&j, 4) == false); /* vertex 2 runs at 2 */
+	assert_int_equal(jmp_job(L("{\"jid\":\"3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b\","
+				   "\"state\":\"RUNNING\",\"vertices\":[{\"id\":"
+				   "\"x\"}]}"), &j, &e), ERR_INVAL);
+	assert_string_equal(e.msg, "/jobs/:jobid: vertices[0]: id: \"x\" is "
+				   "not 32 hex digits");
+	assert_int_equal(j.n, 0);
+	assert_int_equal(jmp_job(L("[]"), &j, &e), ERR_INVAL);
 }
 
 static void job__too_many_vertices__limit(void **state)
@@ -115,28 +131,31 @@ static void job__too_many_vertices__limit(void **state)
 	struct err e;
 
 	(void)state;
-	buf_adds(&b, "{\"vertices\":[");
+	assert_int_equal(buf_adds(&b, "{\"jid\":\"3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7b"
+				   "\",\"state\":\"RUNNING\",\"vertices\":["), 0);
 	for (int i = 0; i <= JMP_MAX_VERTICES; i++)
-		buf_addf(&b, "%s{\"id\":\"v%d\",\"parallelism\":1}",
-			 i ? "," : "", i);
-	buf_adds(&b, "]}");
-	assert_int_equal(jmp_job(b.p, &j, &e), ERR_LIMIT);
+		assert_int_equal(buf_addf(&b, "%s{\"id\":\"%032x\",\"status\":"
+					  "\"RUNNING\",\"parallelism\":1}",
+					  i ? "," : "", i), 0);
+	assert_int_equal(buf_adds(&b, "]}"), 0);
+	assert_int_equal(jmp_job(b.p, b.len, &j, &e), ERR_LIMIT);
 	buf_release(&b);
 }
 
 static void slots__summed(void **state)
 {
-	int64_t total, free_slots;
+	struct jmp_slots s;
 	struct err e;
 
 	(void)state;
-	assert_int_equal(jmp_slots(load("taskmanagers.json"), &total,
-				   &free_slots, NULL), 0);
-	assert_int_equal(total, 4);
-	assert_int_equal(free_slots, 1);
-	assert_int_equal(jmp_slots("{\"taskmanagers\":[{\"slotsNumber\":1,"
-				   "\"freeSlots\":2}]}", &total, &free_slots,
-				   &e), ERR_INVAL);
+	load("taskmanagers.json");
+	assert_int_equal(jmp_slots(loaded.p, loaded.len, &s, NULL), 0);
+	assert_int_equal(s.taskmanagers, 2);
+	assert_int_equal(s.total, 4);
+	assert_int_equal(s.free, 1);
+	assert_int_equal(jmp_slots(L("{\"taskmanagers\":[{\"slotsNumber\":1,"
+				     "\"freeSlots\":2}]}"), &s, &e), ERR_INVAL);
+	assert_int_equal(s.total, 0);
 }
 
 static void metric_ids__the_ones_we_read(void **state)
@@ -145,19 +164,26 @@ static void metric_ids__the_ones_we_read(void **state)
 	struct err e;
 
 	(void)state;
-	assert_int_equal(jmp_metric_ids(load("metric-ids.json"), &get, NULL), 0);
+	load("metric-ids.json");
+	assert_int_equal(jmp_metric_ids(loaded.p, loaded.len, &get, NULL), 0);
 	assert_string_equal(get.p,
 			    "busyTimeMsPerSecond,Source__orders.pendingRecords,"
 			    "backPressuredTimeMsPerSecond,currentInputWatermark,"
 			    "Source__orders.KafkaSourceReader.KafkaConsumer."
 			    "records-lag-max,Source__orders.currentEmitEventTimeLag");
+	assert_int_equal(jmp_get_kinds(get.p), JMP_BUSY | JMP_PENDING |
+			 JMP_BACKPRESSURED | JMP_WATERMARK | JMP_KAFKA_LAG |
+			 JMP_EMIT_LAG);
+	assert_int_equal(jmp_get_kinds("busyTimeMsPerSecond,x.y"), JMP_BUSY);
+	assert_int_equal(jmp_get_kinds(""), 0);
 	buf_release(&get);
 	buf_init(&get, 30);
-	assert_int_equal(jmp_metric_ids(load("metric-ids.json"), &get, &e),
+	load("metric-ids.json");
+	assert_int_equal(jmp_metric_ids(loaded.p, loaded.len, &get, &e),
 			 ERR_LIMIT);
 	buf_release(&get);
 	buf_init(&get, 30);
-	assert_int_equal(jmp_metric_ids("[]", &get, NULL), 0);
+	assert_int_equal(jmp_metric_ids(L("[]"), &get, NULL), 0);
 	assert_int_equal(get.len, 0);
 	buf_release(&get);
 }
@@ -167,7 +193,8 @@ static void aggregates__folded_per_kind(void **state)
 	struct jmp_values v = { 0 };
 
 	(void)state;
-	assert_int_equal(jmp_aggregates(load("aggregates.json"), &v, NULL), 0);
+	load("aggregates.json");
+	assert_int_equal(jmp_aggregates(loaded.p, loaded.len, &v, NULL), 0);
 	assert_int_equal(v.has, JMP_BUSY | JMP_BACKPRESSURED | JMP_PENDING |
 					JMP_KAFKA_LAG | JMP_WATERMARK);
 	assert_float_equal(v.busy, 950, 0);
@@ -179,16 +206,16 @@ static void aggregates__folded_per_kind(void **state)
 	assert_false(v.has & JMP_EMIT_LAG);
 	/* a subtask without a watermark yet: Long.MIN_VALUE, left out */
 	memset(&v, 0, sizeof(v));
-	assert_int_equal(jmp_aggregates("[{\"id\":\"currentInputWatermark\","
-					"\"min\":-9.223372036854776E18}]",
+	assert_int_equal(jmp_aggregates(L("[{\"id\":\"currentInputWatermark\","
+					  "\"min\":-9.223372036854776E18}]"),
 					&v, NULL), 0);
 	assert_int_equal(v.has, 0);
-	assert_int_equal(jmp_aggregates("{}", &v, NULL), ERR_INVAL);
+	assert_int_equal(jmp_aggregates(L("{}"), &v, NULL), ERR_INVAL);
 	/* an id gone since the list: Flink answers [] for the whole list */
-	assert_int_equal(jmp_aggregates("[]", &v, NULL), ERR_NOTFOUND);
+	assert_int_equal(jmp_aggregates(L("[]"), &v, NULL), ERR_NOTFOUND);
 }
 
-static void errors__first_line_of_first_message(void **state)
+static void errors__first_line_of_each_message(void **state)
 {
 	char msg[256];
 
@@ -199,6 +226,9 @@ static void errors__first_line_of_first_message(void **state)
 				 "3e9d2c1b0a7f6e5d4c3b2a1f0e9d8c7c not found");
 	assert_true(jmp_errors("{\"errors\":[\"Not found: /x\"]}", msg, 8));
 	assert_string_equal(msg, "Not fou");
+	assert_true(jmp_errors("{\"errors\":[\"a\\nb\",\"c\"]}", msg,
+			       sizeof(msg)));
+	assert_string_equal(msg, "a; c"); /* each message's first line */
 	assert_false(jmp_errors("{\"errors\":[]}", msg, sizeof(msg)));
 	assert_false(jmp_errors("oops", msg, sizeof(msg)));
 }
@@ -206,15 +236,14 @@ static void errors__first_line_of_first_message(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(pick__by_name__running_newest),
-		cmocka_unit_test(pick__not_running__notfound_with_state),
-		cmocka_unit_test(pick__bad_bodies__refused),
+		cmocka_unit_test(pick__by_name__live_newest),
+		cmocka_unit_test(jobs__bad_bodies__refused),
 		cmocka_unit_test(job__vertices_and_parallelism),
 		cmocka_unit_test(job__too_many_vertices__limit),
 		cmocka_unit_test(slots__summed),
 		cmocka_unit_test(metric_ids__the_ones_we_read),
 		cmocka_unit_test(aggregates__folded_per_kind),
-		cmocka_unit_test(errors__first_line_of_first_message),
+		cmocka_unit_test(errors__first_line_of_each_message),
 	};
 
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,6 +83,19 @@ static void put(struct fixture *f, const char *ns, const char *name,
 					NULL), 0);
 }
 
+static struct store_counts counts(struct store *st)
+{
+	struct store_counts n;
+
+	store_get_counts(st, &n);
+	return n;
+}
+
+static size_t pod_count(struct store *st)
+{
+	return counts(st).pods;
+}
+
 struct seen {
 	char names[8][64];
 	double v[8];
@@ -142,7 +155,7 @@ static void pods__selector_and_namespace__only_matching(void **state)
 	assert_int_equal(s.n, 2);
 	assert_float_equal(find(&s, "tm-1"), 100, 0);
 	assert_float_equal(find(&s, "tm-2"), 300, 0);
-	assert_int_equal(store_pod_count(f->st), 4);
+	assert_int_equal(pod_count(f->st), 4);
 }
 
 static void pods__stale_values__not_served(void **state)
@@ -236,7 +249,7 @@ static void upsert_remove__values_kept_then_gone(void **state)
 					(double[CAT_N]){ 0 },
 					(bool[CAT_N]){ false }, T0, NULL),
 			 ERR_NOTFOUND);
-	assert_int_equal(store_pod_count(f->st), 3);
+	assert_int_equal(pod_count(f->st), 3);
 }
 
 static void job_names__as_flink_writes_them__matched(void **state)
@@ -328,6 +341,31 @@ static void jobmanager__fills_in__pages_first(void **state)
 	assert_int_equal(s.n, 1);
 }
 
+/* A page of 20 jobs keeps 16: the others' samples are counted. */
+static void page_jobs__beyond_16__counted(void **state)
+{
+	struct fixture *f = *state;
+	char page[4096];
+	size_t n = 0;
+	double v[CAT_N];
+	bool has[CAT_N];
+	struct ex_cpu_state cpu = { 0, 0, false };
+
+	add_pod(f, "ns", "many", "d", "a");
+	assert_int_equal(counts(f->st).jobs_dropped, 0);
+	for (int j = 0; j < 20; j++)
+		n += (size_t)snprintf(page + n, sizeof(page) - n,
+			"flink_taskmanager_job_task_busyTimeMsPerSecond"
+			"{job_name=\"j%d\",} 1\n", j);
+	ex_page_reset(f->pg);
+	assert_int_equal(pp_parse(page, n, NULL, ex_spec_filter(f->spec),
+				  ex_sample, f->pg, NULL), 0);
+	ex_pod_values(f->pg, 0, T0, &cpu, v, has);
+	assert_int_equal(store_put_page(f->st, "ns", "many", f->pg, v, has, T0,
+					NULL), 0);
+	assert_int_equal(counts(f->st).jobs_dropped, 20 - EX_MAX_JOBS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +376,7 @@ int main(void)
 		cmocka_unit_test(upsert_remove__values_kept_then_gone),
 		cmocka_unit_test(job_names__as_flink_writes_them__matched),
 		cmocka_unit_test(jobmanager__fills_in__pages_first),
+		cmocka_unit_test(page_jobs__beyond_16__counted),
 	};
 
 	/* the tests build on each other's state, in this order */

@@ -35,27 +35,27 @@ static void target(void **state)
 
 static void at_target(void **state)
 {
-	struct sf_job j;
+	struct jmp_job j;
 
 	(void)state;
 	memset(&j, 0, sizeof(j));
-	assert_false(sf_at_target(&j, 4)); /* no vertices: not known */
-	j.nv = 2;
-	j.v[0] = (struct sf_vertex){ "a", 4, 128 };
-	j.v[1] = (struct sf_vertex){ "b", 1, 1 }; /* a non-parallel sink */
-	assert_true(sf_at_target(&j, 4));
-	assert_int_equal(sf_parallelism(&j), 4);
-	assert_false(sf_at_target(&j, 6));
-	j.v[1].max_par = -1; /* Flink did not say: the target applies */
-	assert_false(sf_at_target(&j, 4));
-	j.v[1].par = 4;
-	assert_true(sf_at_target(&j, 4));
+	assert_false(jmp_at_target(&j, 4)); /* no vertices: not known */
+	j.n = 2;
+	j.v[0] = (struct jmp_vertex){ "a", "RUNNING", 4, 128 };
+	j.v[1] = (struct jmp_vertex){ "b", "RUNNING", 1, 1 }; /* a sink */
+	assert_true(jmp_at_target(&j, 4));
+	assert_int_equal(jmp_parallelism(&j), 4);
+	assert_false(jmp_at_target(&j, 6));
+	j.v[1].max_parallelism = 0; /* Flink did not say: the target applies */
+	assert_false(jmp_at_target(&j, 4));
+	j.v[1].parallelism = 4;
+	assert_true(jmp_at_target(&j, 4));
 }
 
 static void metrics_text(void **state)
 {
 	struct sync_opts o = { 0 };
-	struct sync *s = sync_new(NULL, NULL, NULL, &o, NULL);
+	struct sync *s = sync_new(NULL, NULL, &o, NULL);
 	struct buf b = BUF_INIT(1 << 16);
 
 	(void)state;
