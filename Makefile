@@ -51,7 +51,7 @@ TEST_LDLIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # Sources by role: every file with main() is a program's main.c.
 COMMON_SRC := $(wildcard common/*.c)
-ADAPTER_SRC := $(wildcard adapter/*.c)
+ADAPTER_SRC := $(wildcard adapter/*.c adapter/*/*.c)
 GEN_SRC := $(wildcard gen/*.c)
 EMU_SRC := $(wildcard hack/emu/*.c)
 PROTO_SRC := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,\

@@ -13,12 +13,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../common/buf.h"
-#include "../common/conf.h"
-#include "../common/log.h"
-#include "catalog.h"
-#include "daemon.h"
-#include "dump.h"
+#include "common/buf.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "adapter/collect/catalog.h"
+#include "adapter/daemon.h"
+#include "adapter/collect/dump.h"
 
 #ifndef FH_VERSION
 #define FH_VERSION "dev"

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/buf.h"
-#include "../common/conf.h"
-#include "plan.h"
-#include "policy.h"
-#include "simulate.h"
+#include "common/buf.h"
+#include "common/conf.h"
+#include "gen/plan.h"
+#include "gen/policy.h"
+#include "gen/simulate.h"
 
 struct gen_opts {
 	char *output;

@@ -21,9 +21,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/buf.h"
-#include "../common/err.h"
-#include "policy.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "gen/policy.h"
 
 #define SIM_MAX_ROWS 100000
 #define SIM_MAX_COLS 16

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu.h"
+#include "hack/emu/emu.h"
 
 #define EMU_REST_EXC "org.apache.flink.runtime.rest.handler.RestHandlerException"
 #define EMU_NOTFOUND_EXC "org.apache.flink.runtime.rest.NotFoundException"

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/conf.h"
-#include "emu.h"
+#include "common/conf.h"
+#include "hack/emu/emu.h"
 
 struct emu_opts {
 	int64_t tms, slots, metrics_port, rest_port, max_par, par;

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/api.h"
+#include "adapter/serve/api.h"
 
 #define T0 1704067200000LL
 
@@ -292,7 +292,7 @@ static void plain__health_version_readiness(void **state)
 static void attrs__as_kubernetes_request_info(void **state)
 {
 	struct api_request rq = { "GET", CUSTOM "/namespaces/flink/pods/*/busy", NULL, NULL, NULL, NULL, NULL, NULL };
-	struct api_attrs a;
+	struct authz_attrs a;
 
 	(void)state;
 	api_attrs(&rq, &a);
