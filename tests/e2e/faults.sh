@@ -42,6 +42,27 @@ start_cluster_adapter "${adapter_flags[@]:8}"
 register_apiservices "$ADAPTER_PORT"
 
 replicas() { kubectl -n $NS get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
+# Never more running pods than spec.replicas (the test never scales down,
+# so spec.replicas read after the pods is at least what it was then): a
+# sampler records each breach with the pods and ReplicaSets (issue #17: it
+# happened once, and the HPA then saw 4 TaskManagers where 2 were wanted).
+(
+	while :; do
+		pods=$(kubectl -n $NS get pods -o wide --no-headers 2>/dev/null)
+		want=$(replicas 2>/dev/null)
+		n=$(grep -c ' Running ' <<<"$pods")
+		if [ -n "$want" ] && [ "$n" -gt "$want" ]; then
+			{
+				echo "== $(date +%T): $n running pods, spec.replicas $want"
+				echo "$pods"
+				kubectl -n $NS get replicasets -o wide
+			} >>"$FH_TMP/overcount"
+		fi
+		sleep 1
+	done
+) &
+BB_PIDS+=($!)
+overcount() { [ ! -s "$FH_TMP/overcount" ] || fail "more running pods than spec.replicas: $(head -n 30 "$FH_TMP/overcount")"; }
 targets() { kubectl -n $NS get hpa flink --no-headers 2>/dev/null | awk '{print $3}'; }
 served() {
 	kubectl get --raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_busy_ratio" 2>/dev/null |
@@ -50,6 +71,7 @@ served() {
 # what a failure shows: the HPA's view, the pods (their phase, IP and
 # deletion) and the ReplicaSets behind them
 state() {
+	[ ! -s "$FH_TMP/overcount" ] || { echo "more running pods than spec.replicas:"; head -n 30 "$FH_TMP/overcount"; }
 	echo "replicas $(replicas), targets $(targets), served $(served), emulator $(emu taskmanagers) TaskManagers"
 	kubectl -n $NS describe hpa flink | tail -n 5
 	kubectl -n $NS get pods -o wide
@@ -71,6 +93,7 @@ for _ in $(seq 1 15); do
 done
 kill -0 "$ADAPTER_PID" || fail "the adapter died"
 release_kubelet $NS
+overcount
 wait_until -i 1 -s state 20 "the TaskManager's value back" eval '[ "$(served)" = 2 ]'
 echo "dead endpoint: not served, HPA held at 2"
 
@@ -103,4 +126,5 @@ wait_until -i 1 -s state 60 "a Rescaled event after the restart" eval 'grep -q "
 echo "control plane restart: scaled to $(replicas), $(served) TaskManagers served, job at $(emu parallelism)"
 grep -q "discovery: .*retrying" "$FH_TMP/adapter2.log" || fail "the adapter did not see the restart"
 FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" stop >/dev/null
+overcount
 echo ok

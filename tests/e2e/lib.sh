@@ -52,31 +52,61 @@ wait_running_pods() {
 # ends: each new pod becomes Running and Ready with the lowest free address
 # 127.0.1.k (where the emulator's TaskManager k listens), and the emulator
 # at $2 (if given) runs as many TaskManagers as there are running pods
-# (unless held by hold_kubelet: a test is killing TaskManagers).
+# (unless held by hold_kubelet: a test is killing TaskManagers).  As a real
+# kubelet: each round works from one list of the pods (addresses and the
+# count agree; no round when the list fails), a pod being deleted is never
+# started nor counted, and a pod is started only as it was listed (the
+# patch carries its resourceVersion: a pod deleted or changed meanwhile is
+# left alone).  What it did is in $FH_TMP/kubelet-NS.log.
+KUBELET_PLAN='
+import json, sys
+live = [p for p in json.load(sys.stdin)["items"]
+        if not p["metadata"].get("deletionTimestamp")
+        and p["status"].get("phase") in ("Pending", "Running")]
+used = {p["status"].get("podIP") for p in live}
+for p in live:
+    if p["status"]["phase"] == "Running":
+        print("running", p["metadata"]["name"], "-", p["status"].get("podIP", "-"))
+for p in sorted((p for p in live if p["status"]["phase"] == "Pending"),
+                key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"])):
+    ip = next("127.0.1.%d" % k for k in range(1, 255) if "127.0.1.%d" % k not in used)
+    used.add(ip)
+    print("start", p["metadata"]["name"], p["metadata"]["resourceVersion"], ip)
+'
+kubelet_round() { # NAMESPACE: prints the number of running pods
+	local ns=$1 plan what name rv ip n=0
+	plan=$(kubectl -n "$ns" get pods -o json 2>/dev/null | python3 -c "$KUBELET_PLAN") || return 1
+	while read -r what name rv ip; do
+		case $what in
+		running) n=$((n + 1)) ;;
+		start)
+			if kubectl -n "$ns" patch pod "$name" --subresource=status --type=merge -p \
+				"{\"metadata\":{\"resourceVersion\":\"$rv\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" \
+				>/dev/null 2>&1; then
+				n=$((n + 1))
+				echo "$(date +%T.%N | cut -c1-12) $name: Running at $ip" >&2
+			else
+				echo "$(date +%T.%N | cut -c1-12) $name: not started (changed or gone since listed)" >&2
+			fi
+			;;
+		esac
+	done <<<"$plan"
+	echo "$n"
+}
 start_kubelet() {
 	local ns=$1 emu=${2:-}
 	(
-		local used ip p k n
+		local n last=""
 		while :; do
-			used=" $(kubectl -n "$ns" get pods --field-selector=status.phase=Running \
-				-o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}' 2>/dev/null)"
-			for p in $(kubectl -n "$ns" get pods --field-selector=status.phase=Pending \
-				--sort-by=.metadata.creationTimestamp -o name 2>/dev/null); do
-				for k in $(seq 1 16); do
-					[[ "$used" == *" 127.0.1.$k "* ]] || break
-				done
-				ip=127.0.1.$k
-				used="$used$ip "
-				kubectl -n "$ns" patch "$p" --subresource=status --type=merge -p \
-					"{\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" >/dev/null 2>&1
-			done
-			n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null |
-				grep -vc Terminating)
-			if [ -e "$FH_TMP/kubelet-$ns.hold" ]; then
-				touch "$FH_TMP/kubelet-$ns.held"
-			elif [ -n "$emu" ] && [ "$n" -gt 0 ]; then
-				rm -f "$FH_TMP/kubelet-$ns.held"
-				curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
+			if n=$(kubelet_round "$ns"); then
+				if [ -e "$FH_TMP/kubelet-$ns.hold" ]; then
+					touch "$FH_TMP/kubelet-$ns.held"
+				elif [ -n "$emu" ] && [ "$n" -gt 0 ]; then
+					rm -f "$FH_TMP/kubelet-$ns.held"
+					curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
+					[ "$n" = "$last" ] || echo "$(date +%T.%N | cut -c1-12) TaskManagers: $n"
+					last=$n
+				fi
 			fi
 			sleep 1
 		done
