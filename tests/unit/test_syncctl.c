@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -41,8 +42,18 @@
 #define DEP "orders-taskmanager"
 #define DEPS "/apis/apps/v1/namespaces/" NS "/deployments"
 #define JAR "0c4bd4b7-7b3a-4a7e-bb5a-2a9c3e1f0d11_orders-enrichment.jar"
-#define WAIT_MS 20000
+#define WAIT_MS (20000 * factor())
 #define MAX_SEEN 64
+
+/* FH_TIMEOUT_FACTOR (slow wrappers such as valgrind) stretches the
+ * controller's timeout and the test's waits. */
+static int factor(void)
+{
+	const char *f = getenv("FH_TIMEOUT_FACTOR");
+	int n = f ? atoi(f) : 1;
+
+	return n > 0 ? n : 1;
+}
 
 /* ---- the Deployment and what was written to it ---- */
 
@@ -195,7 +206,7 @@ static void rig_sync(struct rig *r, int replicas, const char *mode,
 	assert_int_equal(fk_start(&r->f, serve, &r->ks), 0);
 	r->o = (struct sync_opts){
 		.ns = NS, .period_ms = 100, .settle_ms = 300,
-		.min_interval_ms = 1000, .timeout_ms = timeout_ms,
+		.min_interval_ms = 1000, .timeout_ms = timeout_ms * factor(),
 		.flink_timeout_ms = 2000,
 	};
 	err_clear(&e);
@@ -397,9 +408,9 @@ static void adaptive(void **state)
 static void reactive(void **state)
 {
 	struct rig *r = *state;
-	char msg[1024];
+	char msg[1024], want[1024];
 
-	rig_up(r, EMU_SCHED_REACTIVE, 1, 0, "reactive", NULL, 2000);
+	rig_up(r, EMU_SCHED_REACTIVE, 1, 0, "reactive", NULL, 3000);
 	WAIT_FOR(annotation_is(r, "flinkhpa.io/parallelism", "2"));
 	scale(r, 2, 2); /* Flink follows the slots by itself */
 	WAIT_FOR(annotation_is(r, "flinkhpa.io/parallelism", "4"));
@@ -411,8 +422,9 @@ static void reactive(void **state)
 	scale(r, 1, 2);
 	WAIT_FOR(events(r, "RescaleFailed") == 1);
 	last_event(r, "RescaleFailed", msg, sizeof(msg));
-	assert_string_equal(msg, "rescaling job orders-enrichment to parallelism 2 failed: "
-			    "the job did not run at the new parallelism within 2 s");
+	snprintf(want, sizeof(want), "rescaling job orders-enrichment to parallelism 2 failed: "
+		 "the job did not run at the new parallelism within %d s", 3 * factor());
+	assert_string_equal(msg, want);
 	assert_true(annotation_is(r, "flinkhpa.io/parallelism", "4"));
 	assert_true(annotation_is(r, "flinkhpa.io/rescale", ""));
 	stats(r, 1, 1);
