@@ -98,9 +98,13 @@ sleep 2 # CPU utilization is a rate over two scrapes
 say "flinkhpa-adapter (standalone, demo mode: plain HTTP, no authentication)"
 sed -n 's/^[IWE][0-9]* [0-9:.]* *[0-9]* [a-z.]*:[0-9]*] //p' "$work/adapter.log" | grep -v scrape | head -n 3
 
+# The demo asks the adapter directly, over plain HTTP (there is no
+# kube-apiserver here); in a cluster, `kubectl get --raw PATH` asks the same
+# through the aggregation layer.  show prints the command it really runs.
 raw() { curl -s -A kubectl "http://127.0.0.1:$api$1"; }
 show() {
-	echo "\$ kubectl get --raw '$1'"
+	echo "\$ curl -s -A kubectl 'http://127.0.0.1:$api$1'"
+	echo "  (in a cluster: kubectl get --raw '$1')"
 	raw "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); [print("  %-32s %s" % (i.get("describedObject",{}).get("name") or i.get("metricLabels"), i["value"])) for i in d.get("items",[])] or print(" ", d)'
 }
 base=/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS

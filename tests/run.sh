@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # tests/run.sh - runs flinkhpa's test suites and prints one closing line
-# "N passed, N failed" (N counts cmocka cases, black-box scripts and fuzz
-# targets).  Called by make test / asan / valgrind / fuzz, which set:
+# "N passed, N failed, N skipped" (N counts cmocka cases, black-box and
+# end-to-end scripts and fuzz targets; skipped counts cmocka skips, scripts
+# that exit 77 and the parts of passing scripts they report as skipped with
+# skip_part, see tests/blackbox/lib.sh).  A failing script's temporary
+# directory (its logs, its cluster's state) is kept and its path printed.
+# Called by make test / asan / valgrind / fuzz, which set:
 #   FH_BIN       directory with flinkhpa-adapter and flinkhpa-gen
 #   FH_TESTBIN   directory with the cmocka programs (test_*)
 #   FH_FUZZBIN   directory with the libFuzzer programs (fuzz_*), optional
@@ -26,6 +30,7 @@ TMPROOT=$(mktemp -d "${TMPDIR:-/tmp}/flinkhpa-test.XXXXXX")
 trap 'rm -rf "$TMPROOT"' EXIT
 passed=0
 failed=0
+skipped=0
 failures=()
 
 want() { [ -z "$ONLY" ] || [ "$ONLY" = "$1" ]; }
@@ -38,8 +43,35 @@ report_fail() {
 	tail -n 40 "$log" | sed 's/^/    /'
 }
 
+# A script's result: its exit code $3, its log $2 and its temporary
+# directory $4 (kept, with the log, when it failed; removed otherwise).
+script_result() {
+	local name=$1 log=$2 rc=$3 tmp=$4 keep n
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+		n=$(cat "$tmp/.skipped" 2>/dev/null | wc -l)
+		if [ "$n" -gt 0 ]; then
+			skipped=$((skipped + n))
+			echo "PASS $name ($n part(s) skipped: $(paste -sd ';' "$tmp/.skipped"))"
+		else
+			echo "PASS $name"
+		fi
+	elif [ "$rc" -eq 77 ]; then
+		skipped=$((skipped + 1))
+		echo "SKIP $name: $(tail -n1 "$log")"
+	else
+		failed=$((failed + 1))
+		report_fail "$name (exit $rc)" "$log"
+		keep=$(mktemp -d "${TMPDIR:-/tmp}/flinkhpa-failed-${name//\//-}.XXXXXX")
+		cp "$log" "$keep/" 2>/dev/null
+		mv "$tmp" "$keep/tmp" && echo "    kept: $keep (the log and the script's FH_TMP)"
+		return
+	fi
+	rm -rf "$tmp"
+}
+
 run_unit() {
-	local t name log n_pass n_fail
+	local t name log n_pass n_fail n_skip
 	for t in "${FH_TESTBIN:?}"/test_*; do
 		[ -x "$t" ] || continue
 		name=unit/$(basename "$t")
@@ -49,7 +81,9 @@ run_unit() {
 		local rc=$?
 		n_pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
 		n_fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
+		n_skip=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -n1)
 		passed=$((passed + ${n_pass:-0}))
+		skipped=$((skipped + ${n_skip:-0}))
 		if [ $rc -ne 0 ] || [ -z "$n_pass$n_fail" ]; then
 			failed=$((failed + ${n_fail:-1}))
 			report_fail "$name (exit $rc)" "$log"
@@ -73,15 +107,7 @@ run_scripts() {
 			FH_WRAP=${FH_WRAP:-} FH_TIMEOUT_FACTOR=$FACTOR \
 			timeout $((600 * FACTOR)) "$t" >"$log" 2>&1
 		rc=$?
-		if [ $rc -eq 0 ]; then
-			passed=$((passed + 1))
-			echo "PASS $name"
-		elif [ $rc -eq 77 ]; then
-			echo "SKIP $name: $(tail -n1 "$log")"
-		else
-			failed=$((failed + 1))
-			report_fail "$name (exit $rc)" "$log"
-		fi
+		script_result "$name" "$log" "$rc" "$tmp"
 	done
 }
 
@@ -122,7 +148,7 @@ run_fuzz() {
 # own control plane, ports and emulators, and they spend most of their time
 # waiting for controllers.  Results are reported in name order.
 run_e2e() {
-	local jobs=${FH_E2E_JOBS:-2} t name log tmp rc names=()
+	local jobs=${FH_E2E_JOBS:-2} t name log tmp rc i names=() tmps=()
 	local sel=()
 	for t in tests/e2e/*.sh; do
 		[ -x "$t" ] && selected "e2e/$(basename "$t" .sh)" && sel+=("$t")
@@ -151,20 +177,14 @@ run_e2e() {
 			echo $? >"$log.rc"
 		) &
 		names+=("$name")
+		tmps+=("$tmp")
 	done
 	wait
-	for name in "${names[@]}"; do
+	for i in "${!names[@]}"; do
+		name=${names[$i]}
 		log=$TMPROOT/$(basename "$name").sh.log
 		rc=$(cat "$log.rc" 2>/dev/null || echo 1)
-		if [ "$rc" -eq 0 ]; then
-			passed=$((passed + 1))
-			echo "PASS $name"
-		elif [ "$rc" -eq 77 ]; then
-			echo "SKIP $name: $(tail -n1 "$log")"
-		else
-			failed=$((failed + 1))
-			report_fail "$name (exit $rc)" "$log"
-		fi
+		script_result "$name" "$log" "$rc" "${tmps[$i]}"
 	done
 }
 
@@ -176,5 +196,5 @@ want fuzz && [ -n "${FH_FUZZBIN:-}" ] && [ "${FH_FUZZ_SECONDS:-0}" != 0 ] && run
 if [ ${#failures[@]} -gt 0 ]; then
 	echo "failed: ${failures[*]}"
 fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

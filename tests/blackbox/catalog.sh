@@ -13,17 +13,9 @@
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
-mport=$(free_port)
-rport=$(free_port)
-$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 3 --slots 2 --metrics-port "$mport" \
-	--rest-port "$rport" --mode savepoint --parallelism 4 --input-rate 2800 --restart-pause 1s >"$FH_TMP/emu.log" 2>&1 &
-BB_PIDS+=($!)
-E=http://127.0.0.1:$rport
-deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-until curl -s "$E/control" >/dev/null; do
-	[ $SECONDS -lt $deadline ] || fail "emulator did not start: $(cat "$FH_TMP/emu.log")"
-	sleep 0.1
-done
+start_emu E --taskmanagers 3 --slots 2 --mode savepoint --parallelism 4 --input-rate 2800 --restart-pause 1s
+E=$E_URL
+mport=$E_MPORT
 {
 	echo "targets:"
 	for k in 1 2 3; do

@@ -11,6 +11,10 @@ export FLINKHPA_DEMO_OUT=$FH_TMP/demo FLINKHPA_BIN=$FH_BIN
 out=$(cd "$FH_ROOT" && timeout $((150 * FH_TIMEOUT_FACTOR)) hack/demo.sh 2>&1) || fail "demo failed: $out"
 # about 24.5% of the CPU request while calm (the rate of two scrapes)
 [[ "$out" =~ taskmanager-100000-1\ +2[0-9]{4}m ]] || fail "no calm CPU utilization: $out"
+# the commands shown are the ones run: curl to the adapter, no kubectl here
+[[ "$out" =~ \$\ curl\ -s\ -A\ kubectl\ \'http://127\.0\.0\.1:[0-9]+/apis/custom\.metrics\.k8s\.io/v1beta2/namespaces/realfuture-jobs-streampark-100000/pods/\*/flink_tm_cpu_utilization ]] ||
+	fail "the demo does not show the curl it runs: $out"
+[[ "$out" == *'$ kubectl'* ]] && fail "the demo shows a kubectl command it does not run: $out"
 for want in "INSECURE DEMO MODE" \
 	"flink_job_backlog" "averageValue: \"65\"" "job parallelism 4 (RUNNING)" \
 	"the HPA scaled 1 -> 2 (pods metric flink_tm_cpu_utilization above target)" \

@@ -24,6 +24,50 @@ fail() {
 	exit 1
 }
 
+# skip_part REASON: a part of a passing script did not run (under a slow
+# wrapper, say); tests/run.sh counts it in the closing line's skipped.
+skip_part() {
+	echo "SKIP: $*"
+	echo "$*" >>"$FH_TMP/.skipped"
+}
+
+# wait_until [-i INTERVAL] [-p PID] [-s SHOW] SECONDS WHAT COMMAND...:
+# runs COMMAND (a function, a test, or eval 'EXPRESSION') every INTERVAL
+# seconds (0.5 unless given) until it succeeds.  After SECONDS times
+# FH_TIMEOUT_FACTOR it fails with "timed out after N s waiting for WHAT"
+# and the output of the command line SHOW (run then, e.g. a state dump);
+# with -p it fails at once when process PID is gone.  A script sets
+# WAIT_SHOW and WAIT_PID for the defaults of -s and -p.  COMMAND may fail
+# the test itself (an early verdict).  Its locals start with _wu_, so
+# that an expression sees the caller's variables (but not the caller's
+# positional parameters: inside a function, pass them as arguments).
+wait_until() {
+	local _wu_interval=0.5 _wu_pid=${WAIT_PID:-} _wu_show=${WAIT_SHOW:-} _wu_secs _wu_what _wu_deadline
+	while :; do
+		case $1 in
+		-i) _wu_interval=$2 ;;
+		-p) _wu_pid=$2 ;;
+		-s) _wu_show=$2 ;;
+		*) break ;;
+		esac
+		shift 2
+	done
+	_wu_secs=$(($1 * FH_TIMEOUT_FACTOR)) _wu_what=$2
+	shift 2
+	_wu_deadline=$((SECONDS + _wu_secs))
+	until "$@"; do
+		if [ -n "$_wu_pid" ] && ! kill -0 "$_wu_pid" 2>/dev/null; then
+			fail "waiting for $_wu_what: process $_wu_pid exited${_wu_show:+: $(eval "$_wu_show" 2>&1)}"
+		fi
+		[ $SECONDS -lt $_wu_deadline ] ||
+			fail "timed out after $_wu_secs s waiting for $_wu_what${_wu_show:+: $(eval "$_wu_show" 2>&1)}"
+		sleep "$_wu_interval"
+	done
+}
+
+# is WANT COMMAND...: COMMAND prints exactly WANT.
+is() { [ "$("${@:2}")" = "$1" ]; }
+
 # A TCP port nothing listens on right now.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
@@ -36,12 +80,32 @@ start_page_server() {
 		>"$FH_TMP/page-server.log" 2>&1 &
 	PAGE_PID=$!
 	BB_PIDS+=("$PAGE_PID")
-	local i
-	for i in $(seq 1 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$PAGE_PORT/" && return 0
-		sleep 0.1
-	done
-	fail "page server did not start"
+	wait_until -i 0.1 -p "$PAGE_PID" -s "cat '$FH_TMP/page-server.log'" 10 "the page server" \
+		curl -s -o /dev/null "http://127.0.0.1:$PAGE_PORT/"
+}
+
+# start_emu NAME FLAGS...: a Flink emulator (flinkhpa-emu FLAGS, on free
+# metrics and REST ports) until the test ends; returns once it answers.
+# Sets NAME_URL (its JobManager REST API and /control) and NAME_MPORT (the
+# TaskManagers' metrics port); its log is $FH_TMP/emu-NAME.log.  It runs
+# under BB_EMU_WRAP (default FH_WRAP; tests/e2e/lib.sh sets it).
+start_emu() {
+	local name=$1 mport rport
+	shift
+	mport=$(free_port)
+	rport=$(free_port)
+	${BB_EMU_WRAP-$FH_WRAP} "$FH_BIN/flinkhpa-emu" --metrics-port "$mport" --rest-port "$rport" \
+		"$@" >"$FH_TMP/emu-$name.log" 2>&1 &
+	BB_PIDS+=($!)
+	wait_until -i 0.1 -p $! -s "cat '$FH_TMP/emu-$name.log'" 10 "emulator $name to start" \
+		curl -s -o /dev/null "http://127.0.0.1:$rport/control"
+	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$rport"
+	printf -v "${name}_MPORT" '%s' "$mport"
+}
+
+# emu_state URL FIELD: one field of the emulator's /control state.
+emu_state() {
+	curl -s "$1/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
 }
 
 # Start flinkhpa-adapter with the given flags on a free port; sets
@@ -57,12 +121,8 @@ start_adapter() {
 
 # Wait until URL/readyz answers ok (the first scrape round is done).
 wait_ready() {
-	local deadline=$((SECONDS + 20 * FH_TIMEOUT_FACTOR))
-	while [ "$(curl -sk --max-time 2 "$1/readyz")" != "ok" ]; do
-		kill -0 "$ADAPTER_PID" 2>/dev/null || fail "adapter exited"
-		[ $SECONDS -lt $deadline ] || fail "adapter not ready at $1"
-		sleep 0.2
-	done
+	wait_until -i 0.2 -p "$ADAPTER_PID" 20 "the adapter ready at $1" \
+		is ok curl -sk --max-time 2 "$1/readyz"
 }
 
 # GET url into $FH_TMP/body; check the status code.
@@ -98,16 +158,14 @@ stop_adapter() {
 }
 
 # Poll URL until its body contains $2 (or, with $3 = lacks, no longer does).
+body_at() { # URL TEXT has|lacks
+	get_quiet "$1"
+	if [ "$3" = has ]; then
+		grep -qF -- "$2" "$FH_TMP/body"
+	else
+		! grep -qF -- "$2" "$FH_TMP/body"
+	fi
+}
 wait_body() {
-	local deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-	while :; do
-		get_quiet "$1"
-		if [ "${3:-has}" = has ]; then
-			grep -qF -- "$2" "$FH_TMP/body" && return 0
-		else
-			grep -qF -- "$2" "$FH_TMP/body" || return 0
-		fi
-		[ $SECONDS -lt $deadline ] || fail "waiting for ${3:-has} $2 at $1: $(head -c 600 "$FH_TMP/body")"
-		sleep 0.5
-	done
+	wait_until -s "head -c 600 '$FH_TMP/body'" 30 "${3:-has} $2 at $1" body_at "$1" "$2" "${3:-has}"
 }

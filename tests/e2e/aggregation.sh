@@ -52,11 +52,8 @@ code=$(curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H 'X-Remote-User
 expect_body_has 'User \"alice\" cannot get resource \"pods/flink_tm_busy_ratio\" in API group \"custom.metrics.k8s.io\" in the namespace \"flink\"'
 kubectl create clusterrole metrics-reader --verb=get,list --resource='*.custom.metrics.k8s.io' >/dev/null || fail "clusterrole"
 kubectl create clusterrolebinding alice-metrics --clusterrole=metrics-reader --user=alice >/dev/null || fail "binding"
-deadline=$((SECONDS + 20 * FH_TIMEOUT_FACTOR))
-until [ "$(curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H 'X-Remote-User: alice' "$url")" = 200 ]; do
-	[ $SECONDS -lt $deadline ] || fail "alice still denied after the binding"
-	sleep 0.5
-done
+wait_until -s "head -c 400 '$FH_TMP/body'" 20 "alice allowed after the binding" \
+	is 200 curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H 'X-Remote-User: alice' "$url"
 # the same headers without the front-proxy certificate are anonymous
 code=$(curl -sk -o /dev/null -w '%{http_code}' -H 'X-Remote-User: alice' -H 'X-Remote-Group: system:masters' "$url")
 [ "$code" = 403 ] || fail "spoofed headers: $code"
@@ -68,12 +65,10 @@ cp "$pki/front-proxy-client.key" "$FH_TMP/old-fp.key"
 "$FH_ROOT/hack/cluster-down.sh" >/dev/null
 rm -f "$pki"/front-proxy-ca.* "$pki"/front-proxy-client.*
 cluster_up
-deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until grep -q 'extension-apiserver-authentication changed' "$FH_TMP/adapter.log" &&
-	kubectl get --raw "$raw" >"$FH_TMP/body" 2>/dev/null; do
-	[ $SECONDS -lt $deadline ] || fail "not following the new front-proxy CA: $(kubectl get apiservice v1beta2.custom.metrics.k8s.io -o jsonpath='{.status.conditions}')"
-	sleep 1
-done
+wait_until -i 1 -s "kubectl get apiservice v1beta2.custom.metrics.k8s.io -o jsonpath='{.status.conditions}'" \
+	60 "the adapter following the new front-proxy CA" \
+	eval 'grep -q "extension-apiserver-authentication changed" "$FH_TMP/adapter.log" &&
+		kubectl get --raw "$raw" >"$FH_TMP/body" 2>/dev/null'
 expect_body_has '"value":"900m"'
 # kube-apiserver keeps the old CA in the bundle beside the new one (so that
 # clients survive the rotation); once an operator removes it, the adapter
@@ -88,22 +83,15 @@ old_fp() {
 kubectl -n kube-system get configmap extension-apiserver-authentication -o json |
 	python3 -c 'import json,sys; cm=json.load(sys.stdin); cm["data"]["requestheader-client-ca-file"]=open(sys.argv[1]).read(); print(json.dumps(cm))' \
 		"$pki/front-proxy-ca.crt" | kubectl apply -f - >/dev/null 2>&1 || fail "edit ConfigMap"
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until [ "$(old_fp)" = 403 ]; do
-	[ $SECONDS -lt $deadline ] || fail "the removed CA is still trusted"
-	sleep 0.5
-done
+wait_until 30 "the removed CA no longer trusted" is 403 old_fp
 kubectl get --raw "$raw" >/dev/null || fail "the aggregator lost access after the old CA was removed"
 fp=(--cert "$pki/front-proxy-client.crt" --key "$pki/front-proxy-client.key")
 
 # bearer tokens: a service account's token is reviewed (TokenReview) and
 # then authorized; a made-up token is 401 Unauthorized
 kubectl -n flink create serviceaccount reader >/dev/null || fail "serviceaccount"
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until secret=$(kubectl -n flink get serviceaccount reader -o jsonpath='{.secrets[0].name}') && [ -n "$secret" ]; do
-	[ $SECONDS -lt $deadline ] || fail "no token for the service account"
-	sleep 0.5
-done
+wait_until 30 "a token for the service account" \
+	eval 'secret=$(kubectl -n flink get serviceaccount reader -o jsonpath="{.secrets[0].name}") && [ -n "$secret" ]'
 token=$(kubectl -n flink get secret "$secret" -o jsonpath='{.data.token}' | base64 -d)
 code=$(curl -sk -A e2e -o "$FH_TMP/body" -w '%{http_code}' -H "Authorization: Bearer $token" "$url")
 [ "$code" = 403 ] || fail "service account token: $code"
@@ -128,14 +116,11 @@ spec:
       target: {type: AverageValue, averageValue: 500m}
 EOF
 kubectl apply -f "$FH_TMP/hpa.yaml" >/dev/null || fail "hpa"
-deadline=$((SECONDS + 90 * FH_TIMEOUT_FACTOR))
-while :; do
+scaled_up() {
 	mark_pods_running flink
-	replicas=$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')
-	[ "$replicas" -ge 2 ] && break
-	[ $SECONDS -lt $deadline ] || fail "the HPA did not scale: $(kubectl -n flink describe hpa flink-taskmanager | tail -n 15)"
-	sleep 1
-done
+	[ "$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')" -ge 2 ]
+}
+wait_until -i 1 -s "kubectl -n flink describe hpa flink-taskmanager | tail -n 15" 90 "the HPA to scale" scaled_up
 targets=$(kubectl get hpa -A --no-headers | awk '{print $4}')
 [[ "$targets" == 900m/500m* ]] || fail "kubectl get hpa -A TARGETS: $targets"
 echo "kubectl get hpa -A:"

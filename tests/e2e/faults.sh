@@ -42,40 +42,65 @@ start_cluster_adapter "${adapter_flags[@]:8}"
 register_apiservices "$ADAPTER_PORT"
 
 replicas() { kubectl -n $NS get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
+# Never more running pods than spec.replicas (the test never scales down,
+# so spec.replicas read after the pods is at least what it was then): a
+# sampler records each breach with the pods and ReplicaSets (issue #17: it
+# happened once, and the HPA then saw 4 TaskManagers where 2 were wanted).
+(
+	while :; do
+		pods=$(kubectl -n $NS get pods -o wide --no-headers 2>/dev/null)
+		want=$(replicas 2>/dev/null)
+		n=$(grep -c ' Running ' <<<"$pods")
+		if [ -n "$want" ] && [ "$n" -gt "$want" ]; then
+			{
+				echo "== $(date +%T): $n running pods, spec.replicas $want"
+				echo "$pods"
+				kubectl -n $NS get replicasets -o wide
+			} >>"$FH_TMP/overcount"
+		fi
+		sleep 1
+	done
+) &
+BB_PIDS+=($!)
+overcount() { [ ! -s "$FH_TMP/overcount" ] || fail "more running pods than spec.replicas: $(head -n 30 "$FH_TMP/overcount")"; }
 targets() { kubectl -n $NS get hpa flink --no-headers 2>/dev/null | awk '{print $3}'; }
 served() {
 	kubectl get --raw "/apis/custom.metrics.k8s.io/v1beta2/namespaces/$NS/pods/*/flink_tm_busy_ratio" 2>/dev/null |
 		python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))' 2>/dev/null
 }
-until_true() { # SECONDS WHAT COMMAND...
-	local deadline=$((SECONDS + $1 * FH_TIMEOUT_FACTOR)) what=$2
-	shift 2
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || fail "$what: replicas $(replicas), targets $(targets), served $(served); $(kubectl -n $NS describe hpa flink | tail -n 5)"
-		sleep 1
-	done
+# what a failure shows: the HPA's view, the pods (their phase, IP and
+# deletion) and the ReplicaSets behind them
+state() {
+	[ ! -s "$FH_TMP/overcount" ] || { echo "more running pods than spec.replicas:"; head -n 30 "$FH_TMP/overcount"; }
+	echo "replicas $(replicas), targets $(targets), served $(served), emulator $(emu taskmanagers) TaskManagers"
+	kubectl -n $NS describe hpa flink | tail -n 5
+	kubectl -n $NS get pods -o wide
+	kubectl -n $NS get pods -o jsonpath='{range .items[*]}{.metadata.name} {.status.phase} {.status.podIP} deleted:{.metadata.deletionTimestamp} owner:{.metadata.ownerReferences[0].name}{"\n"}{end}'
+	kubectl -n $NS get replicasets -o wide
+	tail -n 5 "$FH_TMP/kubelet-$NS.log"
 }
-until_true 90 "two TaskManagers with metrics" eval '[ "$(replicas)" = 2 ] && [ "$(served)" = 2 ] && [[ "$(targets)" == */600m ]] && [[ "$(targets)" != *unknown* ]]'
+wait_until -i 1 -s state 90 "two TaskManagers with metrics" eval '[ "$(replicas)" = 2 ] && [ "$(served)" = 2 ] && [[ "$(targets)" == */600m ]] && [[ "$(targets)" != *unknown* ]]'
 echo "running: $(kubectl get hpa -A --no-headers)"
 
 # 1. a TaskManager's endpoint dies (its pod stays Running)
 hold_kubelet $NS
 curl -s -X PUT "$EMU/control?taskmanagers=1" >/dev/null
-until_true 20 "the dead TaskManager's value is still served" eval '[ "$(served)" = 1 ]'
+wait_until -i 1 -s state 20 "the dead TaskManager's value is still served" eval '[ "$(served)" = 1 ]'
 for _ in $(seq 1 15); do
-	[ "$(replicas)" = 2 ] || fail "scaled on partial data: $(replicas)"
-	[[ "$(targets)" != *unknown* ]] || fail "no target with one TaskManager left"
+	[ "$(replicas)" = 2 ] || fail "scaled on partial data: $(state)"
+	[[ "$(targets)" != *unknown* ]] || fail "no target with one TaskManager left: $(state)"
 	sleep 1
 done
 kill -0 "$ADAPTER_PID" || fail "the adapter died"
 release_kubelet $NS
-until_true 20 "the TaskManager's value back" eval '[ "$(served)" = 2 ]'
+overcount
+wait_until -i 1 -s state 20 "the TaskManager's value back" eval '[ "$(served)" = 2 ]'
 echo "dead endpoint: not served, HPA held at 2"
 
 # 2. the adapter is killed and comes back on the same port
 kill -9 "$ADAPTER_PID"
 down_events() { kubectl -n $NS get events --field-selector reason=FailedGetPodsMetric -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' | grep -c 'unable to handle the request'; }
-until_true 40 "the HPA noticed the adapter gone" eval '[ "$(down_events)" -ge 1 ]'
+wait_until -i 1 -s state 40 "the HPA noticed the adapter gone" eval '[ "$(down_events)" -ge 1 ]'
 # a new load while the adapter is away: the HPA can only see it through
 # the restarted adapter (900 records/s on 2 x 2 slots of 1000: 225m)
 FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" start 900 >/dev/null || fail "load"
@@ -84,21 +109,22 @@ $FH_WRAP "$FH_BIN/flinkhpa-adapter" --secure-port "$ADAPTER_PORT" --bind-address
 	"${adapter_flags[@]}" >"$FH_TMP/adapter2.log" 2>&1 &
 ADAPTER_PID=$!
 BB_PIDS+=($ADAPTER_PID)
-until_true 40 "the HPA reads again" eval '[ "$(targets)" = 225m/600m ]'
+wait_until -i 1 -s state 40 "the HPA reads again" eval '[ "$(targets)" = 225m/600m ]'
 echo "adapter restart: the HPA reads again after $((SECONDS - back)) s"
-[ "$(replicas)" = 2 ] || fail "scaled during the outage: $(replicas)"
+[ "$(replicas)" = 2 ] || fail "scaled during the outage: $(state)"
 
 # 3. the whole control plane restarts
 "$FH_ROOT/hack/cluster-down.sh" >/dev/null
 sleep 2
 cluster_up
-until_true 60 "kube-apiserver back" eval "kubectl get --raw /readyz >/dev/null"
+wait_until -i 1 -s state 60 "kube-apiserver back" eval "kubectl get --raw /readyz >/dev/null"
 kill -0 "$ADAPTER_PID" || fail "the adapter died with kube-apiserver"
 FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" start 6000 >/dev/null || fail "load"
-until_true 120 "scale-up after the restart" eval '[ "$(replicas)" -ge 3 ] && [ "$(served)" -ge 3 ]'
-until_true 60 "the job follows after the restart" eval '[ "$(emu parallelism)" -ge 6 ]'
-until_true 60 "a Rescaled event after the restart" eval 'grep -q "runs at parallelism" <<<"$(kubectl -n $NS get events --field-selector reason=Rescaled --no-headers 2>/dev/null)"'
+wait_until -i 1 -s state 120 "scale-up after the restart" eval '[ "$(replicas)" -ge 3 ] && [ "$(served)" -ge 3 ]'
+wait_until -i 1 -s state 60 "the job follows after the restart" eval '[ "$(emu parallelism)" -ge 6 ]'
+wait_until -i 1 -s state 60 "a Rescaled event after the restart" eval 'grep -q "runs at parallelism" <<<"$(kubectl -n $NS get events --field-selector reason=Rescaled --no-headers 2>/dev/null)"'
 echo "control plane restart: scaled to $(replicas), $(served) TaskManagers served, job at $(emu parallelism)"
 grep -q "discovery: .*retrying" "$FH_TMP/adapter2.log" || fail "the adapter did not see the restart"
 FLINKHPA_EMU=$EMU "$FH_ROOT/hack/load.sh" stop >/dev/null
+overcount
 echo ok

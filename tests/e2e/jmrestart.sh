@@ -58,12 +58,7 @@ $FH_WRAP "$FH_BIN/flinkhpa-adapter" --secure-port "$port" --bind-address 127.0.0
 	--sync-min-interval 5s --sync-timeout $((60 * FH_TIMEOUT_FACTOR))s >"$FH_TMP/r1.log" 2>&1 &
 ADAPTER=$!
 BB_PIDS+=($ADAPTER)
-holder() { kubectl -n flinkhpa-system get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until [ "$(holder)" = r1 ]; do
-	[ $SECONDS -lt $deadline ] || fail "no leader: $(holder)"
-	sleep 0.5
-done
+wait_until -s holder 30 "r1 to lead" is r1 holder
 
 # The emulator's state every 0.3 s, one line each: "state jJOBID
 # parallelism submissions jobmanager" (gaps while /control is slow are
@@ -76,45 +71,37 @@ done
 ) >"$FH_TMP/samples" &
 BB_PIDS+=($!)
 
-# wait_for DESCRIPTION SECONDS COMMAND...
-wait_for() {
-	local what=$1 secs=$2 deadline
-	shift 2
-	deadline=$((SECONDS + secs * FH_TIMEOUT_FACTOR))
-	until "$@"; do
-		kill -0 $ADAPTER 2>/dev/null || fail "the adapter died: $(tail -n 20 "$FH_TMP/r1.log")"
-		[ $SECONDS -lt $deadline ] || fail "$what ($(tail -n 5 "$FH_TMP/r1.log"); $(curl -s "$S/control"))"
-		sleep 0.5
-	done
-}
+# every wait fails at once if the adapter dies, and shows its log and the
+# emulator's state
+WAIT_PID=$ADAPTER
+WAIT_SHOW='tail -n 5 "$FH_TMP/r1.log"; curl -s "$S/control"'
 annotation() { kubectl -n $NS get deployment clicks-taskmanager -o jsonpath="{.metadata.annotations.flinkhpa\.io/$1}"; }
 events() { kubectl -n $NS get events --field-selector "reason=$1" --no-headers 2>/dev/null | wc -l; }
-is() { [ "$("${@:2}")" = "$1" ]; }
 
 # the HPA's part: 2 replicas; the controller stops the job with a savepoint
 kubectl -n $NS scale deployment clicks-taskmanager --replicas 2 >/dev/null || fail "scale"
-wait_for "savepoint under way" 60 eval '[[ "$(annotation rescale)" == *trigger=* ]]'
+wait_until 60 "savepoint under way" eval '[[ "$(annotation rescale)" == *trigger=* ]]'
 [ "$(emu state)" = RUNNING ] || fail "the savepoint is not under way: $(curl -s "$S/control")"
 echo "restarting the JobManager during: $(annotation rescale)"
 curl -s -X PUT "$S/control?jobmanager-restart=$((6 * FH_TIMEOUT_FACTOR))" >/dev/null
 sleep 1
 [ "$(emu jobmanager)" = down ] || fail "the JobManager is not down: $(curl -s "$S/control")"
-wait_for "the JobManager back" 30 is up emu jobmanager
+wait_until 30 "the JobManager back" is up emu jobmanager
 # recovered as it was: the same job at parallelism 2, no jar run
 [ "$(emu jobid)" = "$job0" ] && [ "$(emu parallelism)" = 2 ] && [ "$(emu submissions)" = 0 ] ||
 	fail "after the restart: $(curl -s "$S/control")"
 
 # the lost savepoint is reported, then the rescale is retried and succeeds
-wait_for "RescaleFailed event" 90 eval '[ "$(events RescaleFailed)" -ge 1 ]'
+wait_until 90 "RescaleFailed event" eval '[ "$(events RescaleFailed)" -ge 1 ]'
 msg=$(kubectl -n $NS get events --field-selector reason=RescaleFailed -o jsonpath='{.items[0].message}')
 echo "RescaleFailed: $msg"
 grep -q 'keeps running at parallelism 2' <<<"$msg" || fail "RescaleFailed message: $msg"
-wait_for "job at 4" 120 is 4 annotation parallelism
+wait_until 120 "job at 4" is 4 annotation parallelism
 [ "$(emu parallelism)" = 4 ] && [ "$(emu state)" = RUNNING ] && [ "$(emu submissions)" = 1 ] ||
 	fail "after the retry: $(curl -s "$S/control")"
 [ "$(emu jobid)" != "$job0" ] || fail "the job was not resubmitted"
 [ -z "$(annotation rescale)" ] || fail "rescale annotation left behind: $(annotation rescale)"
-wait_for "Rescaled event" 10 is 1 events Rescaled
+wait_until 10 "Rescaled event" is 1 events Rescaled
 grep -q 'Rescaled.*runs at parallelism 4 (was 2)' <<<"$(kubectl -n $NS describe deployment clicks-taskmanager)" ||
 	fail "describe deployment shows no Rescaled event"
 sleep 2

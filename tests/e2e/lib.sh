@@ -6,6 +6,11 @@
 
 export FLINKHPA_CLUSTER_DIR=$FH_TMP/cluster
 export KUBECONFIG=$FLINKHPA_CLUSTER_DIR/admin.kubeconfig
+# The Flink emulator runs under FH_WRAP_EMU when that is set (make valgrind
+# sets it empty: the emulator stands in for Flink here, blackbox/emulator
+# checks it under valgrind, and slowed down it would make the HPA see
+# another workload).
+BB_EMU_WRAP=${FH_WRAP_EMU-$FH_WRAP}
 
 e2e_cleanup() {
 	bb_cleanup
@@ -31,47 +36,77 @@ mark_pods_running() {
 
 # Wait (bounded) until namespace $1 has $2 Running pods, marking new ones
 # (unless $3 is "kubelet": start_kubelet does it).
-wait_running_pods() {
-	local ns=$1 want=$2 deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR)) n
-	while :; do
-		[ "${3:-}" = kubelet ] || mark_pods_running "$ns"
-		n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l)
-		[ "$n" -eq "$want" ] && return 0
-		[ $SECONDS -lt $deadline ] || fail "namespace $ns has $n running pods, want $want"
-		sleep 0.5
-	done
+running_pods() { # NAMESPACE
+	kubectl -n "$1" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null | wc -l
 }
-
+marked_running() { # NAMESPACE WANT [kubelet]
+	[ "${3:-}" = kubelet ] || mark_pods_running "$1"
+	[ "$(running_pods "$1")" -eq "$2" ]
+}
+wait_running_pods() {
+	wait_until -s "echo running: \$(running_pods $1)" 60 "$2 running pods in namespace $1" \
+		marked_running "$1" "$2" "${3:-}"
+}
 
 # The kubelet's part for namespace $1, in the background until the test
 # ends: each new pod becomes Running and Ready with the lowest free address
 # 127.0.1.k (where the emulator's TaskManager k listens), and the emulator
 # at $2 (if given) runs as many TaskManagers as there are running pods
-# (unless held by hold_kubelet: a test is killing TaskManagers).
+# (unless held by hold_kubelet: a test is killing TaskManagers).  As a real
+# kubelet: each round works from one list of the pods (addresses and the
+# count agree; no round when the list fails), a pod being deleted is never
+# started nor counted, and a pod is started only as it was listed (the
+# patch carries its resourceVersion: a pod deleted or changed meanwhile is
+# left alone).  What it did is in $FH_TMP/kubelet-NS.log.
+KUBELET_PLAN='
+import json, sys
+live = [p for p in json.load(sys.stdin)["items"]
+        if not p["metadata"].get("deletionTimestamp")
+        and p["status"].get("phase") in ("Pending", "Running")]
+used = {p["status"].get("podIP") for p in live}
+for p in live:
+    if p["status"]["phase"] == "Running":
+        print("running", p["metadata"]["name"], "-", p["status"].get("podIP", "-"))
+for p in sorted((p for p in live if p["status"]["phase"] == "Pending"),
+                key=lambda p: (p["metadata"]["creationTimestamp"], p["metadata"]["name"])):
+    ip = next("127.0.1.%d" % k for k in range(1, 255) if "127.0.1.%d" % k not in used)
+    used.add(ip)
+    print("start", p["metadata"]["name"], p["metadata"]["resourceVersion"], ip)
+'
+kubelet_round() { # NAMESPACE: prints the number of running pods
+	local ns=$1 plan what name rv ip n=0
+	plan=$(kubectl -n "$ns" get pods -o json 2>/dev/null | python3 -c "$KUBELET_PLAN") || return 1
+	while read -r what name rv ip; do
+		case $what in
+		running) n=$((n + 1)) ;;
+		start)
+			if kubectl -n "$ns" patch pod "$name" --subresource=status --type=merge -p \
+				"{\"metadata\":{\"resourceVersion\":\"$rv\"},\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" \
+				>/dev/null 2>&1; then
+				n=$((n + 1))
+				echo "$(date +%T.%N | cut -c1-12) $name: Running at $ip" >&2
+			else
+				echo "$(date +%T.%N | cut -c1-12) $name: not started (changed or gone since listed)" >&2
+			fi
+			;;
+		esac
+	done <<<"$plan"
+	echo "$n"
+}
 start_kubelet() {
 	local ns=$1 emu=${2:-}
 	(
-		local used ip p k n
+		local n last=""
 		while :; do
-			used=" $(kubectl -n "$ns" get pods --field-selector=status.phase=Running \
-				-o jsonpath='{range .items[*]}{.status.podIP}{" "}{end}' 2>/dev/null)"
-			for p in $(kubectl -n "$ns" get pods --field-selector=status.phase=Pending \
-				--sort-by=.metadata.creationTimestamp -o name 2>/dev/null); do
-				for k in $(seq 1 16); do
-					[[ "$used" == *" 127.0.1.$k "* ]] || break
-				done
-				ip=127.0.1.$k
-				used="$used$ip "
-				kubectl -n "$ns" patch "$p" --subresource=status --type=merge -p \
-					"{\"status\":{\"phase\":\"Running\",\"podIP\":\"$ip\",\"podIPs\":[{\"ip\":\"$ip\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}" >/dev/null 2>&1
-			done
-			n=$(kubectl -n "$ns" get pods --field-selector=status.phase=Running --no-headers 2>/dev/null |
-				grep -vc Terminating)
-			if [ -e "$FH_TMP/kubelet-$ns.hold" ]; then
-				touch "$FH_TMP/kubelet-$ns.held"
-			elif [ -n "$emu" ] && [ "$n" -gt 0 ]; then
-				rm -f "$FH_TMP/kubelet-$ns.held"
-				curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
+			if n=$(kubelet_round "$ns"); then
+				if [ -e "$FH_TMP/kubelet-$ns.hold" ]; then
+					touch "$FH_TMP/kubelet-$ns.held"
+				elif [ -n "$emu" ] && [ "$n" -gt 0 ]; then
+					rm -f "$FH_TMP/kubelet-$ns.held"
+					curl -s -X PUT "$emu/control?taskmanagers=$n" >/dev/null
+					[ "$n" = "$last" ] || echo "$(date +%T.%N | cut -c1-12) TaskManagers: $n"
+					last=$n
+				fi
 			fi
 			sleep 1
 		done
@@ -79,46 +114,13 @@ start_kubelet() {
 	BB_PIDS+=($!)
 }
 
-# start_emu NAME FLAGS...: a Flink emulator (flinkhpa-emu FLAGS, on free
-# metrics and REST ports) until the test ends; returns once it answers.
-# Sets NAME_URL (its JobManager REST API and /control) and NAME_MPORT (the
-# TaskManagers' metrics port); its log is $FH_TMP/emu-NAME.log.  It runs
-# under FH_WRAP_EMU when that is set (make valgrind sets it empty: the
-# emulator stands in for Flink here, blackbox/emulator checks it under
-# valgrind, and slowed down it would make the HPA see another workload).
-start_emu() {
-	local name=$1 mport rport deadline
-	shift
-	mport=$(free_port)
-	rport=$(free_port)
-	${FH_WRAP_EMU-$FH_WRAP} "$FH_BIN/flinkhpa-emu" --metrics-port "$mport" --rest-port "$rport" \
-		"$@" >"$FH_TMP/emu-$name.log" 2>&1 &
-	BB_PIDS+=($!)
-	deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-	until curl -s "http://127.0.0.1:$rport/control" >/dev/null; do
-		[ $SECONDS -lt $deadline ] || fail "emulator $name did not start: $(cat "$FH_TMP/emu-$name.log")"
-		sleep 0.1
-	done
-	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$rport"
-	printf -v "${name}_MPORT" '%s' "$mport"
-}
-
-# emu_state URL FIELD: one field of the emulator's /control state.
-emu_state() {
-	curl -s "$1/control" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"
-}
-
 # The kubelet of namespace $1 stops setting the emulator's TaskManager
 # count; returns once its loop has seen the hold, so that no count it read
 # before can land after the caller's own.
 hold_kubelet() {
-	local deadline=$((SECONDS + 20 * FH_TIMEOUT_FACTOR))
 	rm -f "$FH_TMP/kubelet-$1.held"
 	touch "$FH_TMP/kubelet-$1.hold"
-	until [ -e "$FH_TMP/kubelet-$1.held" ]; do
-		[ $SECONDS -lt $deadline ] || fail "the kubelet of $1 did not stop"
-		sleep 0.2
-	done
+	wait_until -i 0.2 20 "the kubelet of $1 to stop" test -e "$FH_TMP/kubelet-$1.held"
 }
 
 release_kubelet() { rm -f "$FH_TMP/kubelet-$1.hold"; }
@@ -126,13 +128,13 @@ release_kubelet() { rm -f "$FH_TMP/kubelet-$1.hold"; }
 # kubectl get --raw $1 into $FH_TMP/body, retried for a while: kube-apiserver
 # installs the proxy route of a new APIService group asynchronously, and
 # may answer 404 for a moment after the APIService is Available.
+raw_to_body() { kubectl get --raw "$1" >"$FH_TMP/body" 2>"$FH_TMP/err"; }
 get_raw() {
-	local deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-	until kubectl get --raw "$1" >"$FH_TMP/body" 2>"$FH_TMP/err"; do
-		[ $SECONDS -lt $deadline ] || fail "get --raw $1: $(cat "$FH_TMP/err")"
-		sleep 1
-	done
+	wait_until -i 1 -s "cat '$FH_TMP/err'" 30 "get --raw $1" raw_to_body "$1"
 }
+
+# The holder of the sync controller's Lease (flinkhpa-system/flinkhpa-sync).
+holder() { kubectl -n flinkhpa-system get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 
 # A TaskManager Deployment flink-taskmanager in namespace $4 (default
 # flink) with $1 replicas, labelled and annotated as flinkhpa-gen does, its
@@ -163,7 +165,7 @@ EOF
 # by one more overlay, as a user of hack/cluster-up.sh would; waits until
 # they are Available.
 register_apiservices() {
-	local ca a deadline dir=$FH_TMP/apiservices base
+	local ca a dir=$FH_TMP/apiservices base
 	ca=$(base64 -w0 "$FLINKHPA_CLUSTER_DIR/pki/ca.crt")
 	mkdir -p "$dir"
 	base=$(realpath --relative-to="$dir" "$FH_ROOT/manifests/overlays/local")
@@ -183,12 +185,9 @@ patches:
 EOF
 	kubectl apply -k "$dir" >"$FH_TMP/apiservices.log" 2>&1 ||
 		fail "apiservices: $(cat "$FH_TMP/apiservices.log")"
-	deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
 	for a in v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io; do
-		until [ "$(kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" = True ]; do
-			[ $SECONDS -lt $deadline ] || fail "$a not Available: $(kubectl get apiservice "$a" -o jsonpath='{.status.conditions}')"
-			sleep 1
-		done
+		wait_until -i 1 -s "kubectl get apiservice $a -o jsonpath='{.status.conditions}'" 60 "$a Available" \
+			is True kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}'
 	done
 }
 

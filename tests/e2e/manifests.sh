@@ -144,16 +144,16 @@ can no system:serviceaccount:flink:default list external.metrics.k8s.io/flink_jo
 echo "RBAC: as granted"
 
 # 4. the adapter as its ServiceAccount, with nothing but the base's RBAC
-token() { # NAMESPACE SERVICEACCOUNT: a bound token, or the legacy Secret's
-	local t deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-	while :; do
-		t=$(kubectl -n "$1" create token "$2" --duration=1h 2>/dev/null) ||
-			t=$(kubectl -n "$1" get secret -o jsonpath="{.items[?(@.metadata.annotations.kubernetes\.io/service-account\.name==\"$2\")].data.token}" 2>/dev/null |
-				base64 -d 2>/dev/null)
-		[ -n "$t" ] && { echo "$t"; return 0; }
-		[ $SECONDS -lt $deadline ] || fail "no token for $1/$2"
-		sleep 1
-	done
+token_to() { # NAMESPACE SERVICEACCOUNT FILE: a bound token, or the legacy Secret's
+	local t
+	t=$(kubectl -n "$1" create token "$2" --duration=1h 2>/dev/null) ||
+		t=$(kubectl -n "$1" get secret -o jsonpath="{.items[?(@.metadata.annotations.kubernetes\.io/service-account\.name==\"$2\")].data.token}" 2>/dev/null |
+			base64 -d 2>/dev/null)
+	[ -n "$t" ] && echo "$t" >"$3"
+}
+token() { # NAMESPACE SERVICEACCOUNT
+	wait_until -i 1 30 "a token for $1/$2" token_to "$1" "$2" "$FH_TMP/token"
+	cat "$FH_TMP/token"
 }
 sa_token=$(token flinkhpa-system flinkhpa-adapter)
 server=$(kubectl config view -o jsonpath='{.clusters[0].cluster.server}')
@@ -208,13 +208,12 @@ grep -q 'authentication: front-proxy CA set (allowed names: front-proxy-client)'
 # the HPA controller's identity through the front proxy: a SubjectAccessReview allows it
 fp=(--cert "$pki/front-proxy-client.crt" --key "$pki/front-proxy-client.key")
 url="$ADAPTER_URL/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/%2A/flink_tm_busy_ratio"
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until [ "$(curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H "X-Remote-User: $hpa" \
-	-H 'X-Remote-Group: system:serviceaccounts' -H 'X-Remote-Group: system:serviceaccounts:kube-system' \
-	-H 'Accept: application/json' "$url")" = 200 ] && grep -q '"orders-taskmanager-' "$FH_TMP/body"; do
-	[ $SECONDS -lt $deadline ] || fail "the HPA controller's request: $(head -c 400 "$FH_TMP/body")"
-	sleep 0.5
-done
+hpa_reads() {
+	[ "$(curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H "X-Remote-User: $hpa" \
+		-H 'X-Remote-Group: system:serviceaccounts' -H 'X-Remote-Group: system:serviceaccounts:kube-system' \
+		-H 'Accept: application/json' "$url")" = 200 ] && grep -q '"orders-taskmanager-' "$FH_TMP/body"
+}
+wait_until -s "head -c 400 '$FH_TMP/body'" 30 "the HPA controller's request answered" hpa_reads
 grep -q "user \"$hpa\" (front-proxy): allowed" "$FH_TMP/adapter.log" || fail "not allowed by a review"
 # a user without rights: the review answers no
 code=$(curl -sk -o "$FH_TMP/body" -w '%{http_code}' "${fp[@]}" -H 'X-Remote-User: mallory' "$url")
@@ -230,20 +229,13 @@ echo "adapter as its ServiceAccount: discovery, front-proxy CA, SubjectAccessRev
 
 # leader election in its own namespace (from the kubeconfig's context, as
 # in a pod), then the sync controller: Deployment annotated, Event written
-holder() { kubectl -n flinkhpa-system get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until [ "$(holder)" = as-sa ]; do
-	[ $SECONDS -lt $deadline ] || fail "no Lease flinkhpa-sync held by as-sa: [$(holder)] $(grep lease "$FH_TMP/adapter.log")"
-	sleep 0.5
-done
+wait_until -s 'echo "[$(holder)]"; grep lease "$FH_TMP/adapter.log"' 30 "the Lease flinkhpa-sync held by as-sa" \
+	is as-sa holder
 kubectl -n flink scale deployment orders-taskmanager --replicas 2 >/dev/null || fail "scale"
 annotation() { kubectl -n flink get deployment orders-taskmanager -o jsonpath='{.metadata.annotations.flinkhpa\.io/parallelism}'; }
-deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until [ "$(annotation)" = 4 ] &&
-	[ "$(kubectl -n flink get events --field-selector reason=Rescaled --no-headers 2>/dev/null | wc -l)" = 1 ]; do
-	[ $SECONDS -lt $deadline ] || fail "no rescale to 4: annotation [$(annotation)]: $(tail -n 5 "$FH_TMP/adapter.log")"
-	sleep 0.5
-done
+wait_until -s 'echo "annotation [$(annotation)]"; tail -n 5 "$FH_TMP/adapter.log"' 60 "a rescale to 4 and its Event" \
+	eval '[ "$(annotation)" = 4 ] &&
+		[ "$(kubectl -n flink get events --field-selector reason=Rescaled --no-headers 2>/dev/null | wc -l)" = 1 ]'
 kubectl -n flink get events --field-selector reason=Rescaled -o jsonpath='{.items[0].source.component}' |
 	grep -qx flinkhpa-sync || fail "the Event's source"
 echo "sync controller: Lease, annotation, Event"

@@ -76,12 +76,9 @@ register_apiservices "$ADAPTER_PORT"
 
 replicas() { kubectl -n "flink-$1" get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
 targets() { kubectl -n "flink-$1" get hpa flink --no-headers | awk '{print $3}'; }
-deadline=$((SECONDS + 90 * FH_TIMEOUT_FACTOR))
+hpa_state() { echo "TARGETS $(targets "$1"), replicas $(replicas "$1")"; kubectl -n "flink-$1" describe hpa flink | tail -n 8; }
 for k in $KINDS; do
-	until [[ "$(targets $k)" != *unknown* && -n "$(targets $k)" ]]; do
-		[ $SECONDS -lt $deadline ] || fail "$k: TARGETS $(targets $k): $(kubectl -n flink-$k describe hpa flink | tail -n 6)"
-		sleep 1
-	done
+	wait_until -i 1 -s "hpa_state $k" 90 "$k: TARGETS known" eval '[[ "$(targets $k)" != *unknown* && -n "$(targets $k)" ]]'
 	[ "$(replicas $k)" = 1 ] || fail "$k scaled while calm: $(kubectl -n flink-$k describe hpa flink | tail -n 6)"
 done
 echo "calm:"
@@ -92,24 +89,16 @@ grep -q "flink-cpu .*native .*<unknown>/65%" <<<"$(kubectl get hpa -A --no-heade
 for k in $KINDS; do
 	FLINKHPA_EMU=${URL[$k]} "$FH_ROOT/hack/load.sh" start 6000 >/dev/null || fail "load $k"
 done
-deadline=$((SECONDS + 150 * FH_TIMEOUT_FACTOR))
 for k in $KINDS; do
-	until [ "$(replicas $k)" -ge 2 ]; do
-		[ $SECONDS -lt $deadline ] || fail "$k did not scale up: $(kubectl -n flink-$k describe hpa flink | tail -n 8)"
-		sleep 1
-	done
+	wait_until -i 1 -s "hpa_state $k" 150 "$k to scale up" eval '[ "$(replicas $k)" -ge 2 ]'
 done
 echo "spike:"
 kubectl get hpa -A
 for k in $KINDS; do
 	FLINKHPA_EMU=${URL[$k]} "$FH_ROOT/hack/load.sh" stop >/dev/null || fail "stop $k"
 done
-deadline=$((SECONDS + 240 * FH_TIMEOUT_FACTOR))
 for k in $KINDS; do
-	until [ "$(replicas $k)" = 1 ]; do
-		[ $SECONDS -lt $deadline ] || fail "$k did not scale down: $(kubectl -n flink-$k describe hpa flink | tail -n 8)"
-		sleep 1
-	done
+	wait_until -i 1 -s "hpa_state $k" 240 "$k to scale down" is 1 replicas $k
 done
 echo "calm again:"
 kubectl get hpa -A

@@ -88,21 +88,15 @@ BB_PIDS+=($!)
 
 # calm: 500 records/s on 2 slots of 1000: busy 0.25, about 24.5% of the
 # TaskManager's CPU (a rate, so not to the milli-percent), one TaskManager
-deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until [[ "$(targets)" =~ ^2[0-9]{4}m/65$ ]]; do
-	[ $SECONDS -lt $deadline ] || fail "calm TARGETS: $(targets)"
-	sleep 1
-done
+wait_until -i 1 -s targets 60 "calm TARGETS 2xxxxm/65" eval '[[ "$(targets)" =~ ^2[0-9]{4}m/65$ ]]'
 echo "calm: $(kubectl get hpa -A --no-headers)"
 [ "$(replicas)" = 1 ] || fail "scaled while calm"
 
 # the spike: the HPA adds TaskManagers, the job follows the slots
 "$FH_ROOT/hack/load.sh" start 5000 >/dev/null || fail "load.sh start"
-deadline=$((SECONDS + 120 * FH_TIMEOUT_FACTOR))
-until [ "$(replicas)" -ge 3 ] && [ "$(emu parallelism)" -ge 6 ] && [ "$(emu state)" = RUNNING ]; do
-	[ $SECONDS -lt $deadline ] || fail "no scale-up: replicas $(replicas), parallelism $(emu parallelism), $(kubectl -n "$NS" describe hpa | tail -n 8)"
-	sleep 1
-done
+hpa_state() { echo "replicas $(replicas), parallelism $(emu parallelism), $(kubectl -n "$NS" describe hpa | tail -n 8)"; }
+wait_until -i 1 -s hpa_state 120 "a scale-up the job follows" \
+	eval '[ "$(replicas)" -ge 3 ] && [ "$(emu parallelism)" -ge 6 ] && [ "$(emu state)" = RUNNING ]'
 up=$(replicas)
 echo "spike: $(kubectl get hpa -A --no-headers); job parallelism $(emu parallelism), restarts $(emu restarts)"
 [ "$(emu restarts)" -ge 1 ] || fail "the job did not restart at the new parallelism"
@@ -110,18 +104,15 @@ echo "spike: $(kubectl get hpa -A --no-headers); job parallelism $(emu paralleli
 # calm again: after the stabilization window the HPA scales down
 "$FH_ROOT/hack/load.sh" stop >/dev/null || fail "load.sh stop"
 calm_at=$SECONDS
-deadline=$((SECONDS + 150 * FH_TIMEOUT_FACTOR))
-until [ "$(replicas)" = 1 ]; do
-	[ $SECONDS -lt $deadline ] || fail "no scale-down: replicas $(replicas), $(kubectl -n "$NS" describe hpa | tail -n 8)"
-	[ "$(replicas)" -lt "$up" ] && [ $((SECONDS - calm_at)) -lt 10 ] &&
+scaled_down() {
+	local n
+	n=$(replicas)
+	[ "$n" -lt "$up" ] && [ $((SECONDS - calm_at)) -lt 10 ] &&
 		fail "scaled down before the stabilization window"
-	sleep 1
-done
-deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until [ "$(emu parallelism)" = 2 ]; do
-	[ $SECONDS -lt $deadline ] || fail "the job did not follow the scale-down: $(emu parallelism)"
-	sleep 1
-done
+	[ "$n" = 1 ]
+}
+wait_until -i 1 -s hpa_state 150 "a scale-down to 1" scaled_down
+wait_until -i 1 -s hpa_state 60 "the job to follow the scale-down" is 2 emu parallelism
 echo "calm again after $((SECONDS - calm_at)) s: $(kubectl get hpa -A --no-headers); job parallelism $(emu parallelism)"
 kubectl -n "$NS" describe hpa flink >"$FH_TMP/describe"
 grep -q 'SuccessfulRescale.*pods metric flink_tm_cpu_utilization above target' "$FH_TMP/describe" ||
@@ -137,6 +128,13 @@ sleep 15
 kubectl -n "$NS" get events --field-selector reason=SuccessfulRescale \
 	--sort-by=.lastTimestamp -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' |
 	sed -n 's/^New size: \([0-9]*\);.*/\1/p' | tr '\n' ' ' >"$FH_TMP/real"
+real=$(cat "$FH_TMP/real")
+# the real HPA scaled up and back down: its decisions are a scale-up
+# first and 1 last (an empty list would make the comparison below prove
+# nothing)
+read -ra decisions <<<"$real"
+[ ${#decisions[@]} -ge 2 ] && [ "${decisions[0]}" -gt 1 ] && [ "${decisions[-1]}" = 1 ] ||
+	fail "the real HPA's decisions (its SuccessfulRescale events): [$real], want a scale-up first and 1 last"
 awk -F, 'NR == 1 || $1 != prev { print; prev = $1 }' "$FH_TMP/trace.raw" >"$FH_TMP/trace.csv"
 # The controller's syncs fall at a phase we do not know: a value it read
 # once may sit in the trace for less than a period (the sampler is slower
@@ -151,10 +149,10 @@ for k in 0 1 2 3 4; do
 		"$FH_TMP/policy.yaml" >"$FH_TMP/sim.out" || fail "simulate: $(cat "$FH_TMP/sim.out")"
 	sim=$(sed -n 's/.*New size: \([0-9]*\);.*/\1/p' "$FH_TMP/sim.out" | tr '\n' ' ')
 	verdicts+=("phase ${k}s: $sim")
-	if [ "$(cat "$FH_TMP/real")" = "$sim" ]; then
-		echo "real HPA: $(cat "$FH_TMP/real"); simulated (syncs at phase ${k}s): $sim"
+	if [ "$real" = "$sim" ]; then
+		echo "real HPA: $real; simulated (syncs at phase ${k}s): $sim"
 		echo ok
 		exit 0
 	fi
 done
-fail "the simulation differs from the real HPA ($(cat "$FH_TMP/real")) at every phase: ${verdicts[*]}"
+fail "the simulation differs from the real HPA ($real) at every phase: ${verdicts[*]}"

@@ -73,41 +73,26 @@ start_replica() {
 }
 start_replica r1
 start_replica r2
-holder() { kubectl -n flinkhpa-system get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until [[ "$(holder)" == r[12] ]]; do
-	[ $SECONDS -lt $deadline ] || fail "no leader: $(holder)"
-	sleep 0.5
-done
+wait_until -s holder 30 "a leader" eval '[[ "$(holder)" == r[12] ]]'
 leader=$(holder)
 sleep 3
 [ "$(grep -l 'leading as' "$FH_TMP"/r1.log "$FH_TMP"/r2.log | wc -l)" = 1 ] ||
 	fail "both replicas lead: $(grep -h 'lease' "$FH_TMP"/r1.log "$FH_TMP"/r2.log)"
 echo "leader: $leader"
 
-# wait_for DESCRIPTION SECONDS COMMAND...
-wait_for() {
-	local what=$1 secs=$2 deadline
-	shift 2
-	deadline=$((SECONDS + secs * FH_TIMEOUT_FACTOR))
-	until "$@"; do
-		[ $SECONDS -lt $deadline ] || fail "$what ($(tail -n 5 "$FH_TMP/$leader.log"))"
-		sleep 0.5
-	done
-}
+WAIT_SHOW='tail -n 5 "$FH_TMP/$leader.log"'
 annotation() { kubectl -n "$1" get deployment "$2" -o jsonpath="{.metadata.annotations.flinkhpa\.io/$3}"; }
 events() { kubectl -n "$1" get events --field-selector "reason=$2" --no-headers 2>/dev/null | wc -l; }
-is() { [ "$("${@:2}")" = "$1" ]; }
 
 # adaptive: 1 -> 3 -> 1
 kubectl -n $NSA scale deployment orders-taskmanager --replicas 3 >/dev/null || fail "scale"
-wait_for "adaptive job at 6" 60 is 6 emu "$A_URL" parallelism
-wait_for "annotation 6" 30 is 6 annotation $NSA orders-taskmanager parallelism
-wait_for "Rescaled event" 10 is 1 events $NSA Rescaled
+wait_until 60 "adaptive job at 6" is 6 emu "$A_URL" parallelism
+wait_until 30 "annotation 6" is 6 annotation $NSA orders-taskmanager parallelism
+wait_until 10 "Rescaled event" is 1 events $NSA Rescaled
 grep -q 'Rescaled.*runs at parallelism 6 (was 2)' <<<"$(kubectl -n $NSA describe deployment orders-taskmanager)" ||
 	fail "describe deployment shows no Rescaled event"
 kubectl -n $NSA scale deployment orders-taskmanager --replicas 1 >/dev/null || fail "scale"
-wait_for "adaptive job back at 2" 60 is 2 annotation $NSA orders-taskmanager parallelism
+wait_until 60 "adaptive job back at 2" is 2 annotation $NSA orders-taskmanager parallelism
 [ "$(emu "$A_URL" parallelism)" = 2 ] && [ "$(emu "$A_URL" state)" = RUNNING ] ||
 	fail "adaptive job: $(curl -s "$A_URL/control")"
 echo "adaptive: 2 -> 6 -> 2, $(emu "$A_URL" restarts) restarts"
@@ -116,32 +101,28 @@ echo "adaptive: 2 -> 6 -> 2, $(emu "$A_URL" restarts) restarts"
 job0=$(emu "$S_URL" jobid)
 curl -s -X PUT "$S_URL/control?savepoint-fails=1" >/dev/null
 kubectl -n $NSS scale deployment clicks-taskmanager --replicas 2 >/dev/null || fail "scale"
-wait_for "RescaleFailed event" 60 is 1 events $NSS RescaleFailed
+wait_until 60 "RescaleFailed event" is 1 events $NSS RescaleFailed
 [ "$(emu "$S_URL" state)" = RUNNING ] && [ "$(emu "$S_URL" jobid)" = "$job0" ] &&
 	[ "$(emu "$S_URL" parallelism)" = 2 ] || fail "after a failed savepoint: $(curl -s "$S_URL/control")"
 kubectl -n $NSS get events --field-selector reason=RescaleFailed -o jsonpath='{.items[0].message}' |
 	grep -q 'savepoint failed.*keeps running at parallelism 2' || fail "RescaleFailed message"
 # the retry, after the minimum interval, succeeds
-wait_for "savepoint job at 4" 60 is 4 annotation $NSS clicks-taskmanager parallelism
+wait_until 60 "savepoint job at 4" is 4 annotation $NSS clicks-taskmanager parallelism
 [ "$(emu "$S_URL" parallelism)" = 4 ] && [ "$(emu "$S_URL" submissions)" = 1 ] ||
 	fail "after the retry: $(curl -s "$S_URL/control")"
 echo "savepoint: failed once, then 2 -> 4 from a savepoint"
 
 # the leader dies while the savepoint is being taken
 kubectl -n $NSS scale deployment clicks-taskmanager --replicas 3 >/dev/null || fail "scale"
-wait_for "savepoint under way" 60 eval '[[ "$(annotation $NSS clicks-taskmanager rescale)" == *trigger=* ]]'
+wait_until 60 "savepoint under way" eval '[[ "$(annotation $NSS clicks-taskmanager rescale)" == *trigger=* ]]'
 pid_var=PID_$leader
 kill -9 "${!pid_var}"
 echo "killed $leader during: $(annotation $NSS clicks-taskmanager rescale)"
 other=r1
 [ "$leader" = r1 ] && other=r2
-deadline=$((SECONDS + 40 * FH_TIMEOUT_FACTOR))
-until [ "$(holder)" = "$other" ]; do
-	[ $SECONDS -lt $deadline ] || fail "$other did not take over: $(holder)"
-	sleep 0.5
-done
+wait_until -s holder 40 "$other to take over" is "$other" holder
 leader=$other
-wait_for "savepoint job at 6 after the takeover" 90 is 6 annotation $NSS clicks-taskmanager parallelism
+wait_until 90 "savepoint job at 6 after the takeover" is 6 annotation $NSS clicks-taskmanager parallelism
 [ "$(emu "$S_URL" parallelism)" = 6 ] && [ "$(emu "$S_URL" state)" = RUNNING ] ||
 	fail "after the takeover: $(curl -s "$S_URL/control")"
 [ "$(emu "$S_URL" submissions)" = 2 ] || fail "submissions: $(emu "$S_URL" submissions), want 2"
