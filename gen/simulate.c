@@ -184,33 +184,65 @@ static double sim_at(const struct sim_trace *t, int c, double s)
 	return v;
 }
 
-/* ---- the model: a Flink job of replicas x capacity ---- */
+/* ---- the model: the shared Flink workload model (model/fm.h) ---- */
 
 struct sim_model {
-	double backlog, processed; /* records, records/s */
-	double busy;
-	bool restarting;
+	struct fm_graph g;
+	struct fm_state s;
 	double restart_until;
+	int slots;      /* parallelism per replica */
+	double input;   /* records/s offered in the last step */
+	double backlog_rate; /* the backlog's growth, records/s, last step */
 };
 
-static void model_advance(struct sim_model *m, double input, int32_t replicas,
-			  double capacity, double t, double dt)
+/* Without the pipeline: one vertex of capacity records/s per replica. */
+static void model_init(struct sim_model *m, const struct pol *p,
+		       const struct sim_opts *o)
 {
-	double cap = replicas * capacity, can;
-
-	m->restarting = t < m->restart_until;
-	if (m->restarting) {
-		m->backlog += input * dt;
-		m->processed = 0;
-		m->busy = 0;
-		return;
+	memset(m, 0, sizeof(*m));
+	if (o->pipeline) {
+		m->slots = p->slots > 0 ? (int)p->slots : 1;
+		fm_graph_pipeline(&m->g, o->capacity / m->slots, o->partitions,
+				  o->hot_key, o->efficiency,
+				  p->max_parallelism > 0
+				  ? (int)p->max_parallelism : 128);
+	} else {
+		fm_graph_single(&m->g, "cbc357ccb763df2852fee8c4fc7d55f2",
+				"Source: orders", o->capacity, 128);
+		m->slots = 1;
 	}
-	can = input + m->backlog / dt;
-	m->processed = can < cap ? can : cap;
-	m->backlog += (input - m->processed) * dt;
-	if (m->backlog < 0.5)
-		m->backlog = 0;
-	m->busy = cap > 0 ? m->processed / cap : 0;
+	fm_state_init(&m->s, m->slots);
+}
+
+static bool model_restarting(const struct sim_model *m)
+{
+	return !m->s.running;
+}
+
+static void model_advance(struct sim_model *m, double input, int32_t replicas,
+			  double t, double dt)
+{
+	double before = m->s.backlog;
+
+	m->input = input;
+	fm_step(&m->g, &m->s, replicas * m->slots, t >= m->restart_until,
+		input, dt);
+	if (m->s.backlog < 0.5)
+		m->s.backlog = 0;
+	m->backlog_rate = (m->s.backlog - before) / dt;
+}
+
+/* The busy ratio the busy-ratio rules read: the busiest subtask's. */
+static double model_busy(const struct sim_model *m)
+{
+	double max = 0;
+
+	for (int v = 0; v < m->g.n; v++) {
+		double b = fm_busy_max(&m->g, &m->s, v);
+		if (b > max)
+			max = b;
+	}
+	return max;
 }
 
 /* The metric rule r reads from the model (invalid while restarting: the
@@ -218,19 +250,20 @@ static void model_advance(struct sim_model *m, double input, int32_t replicas,
 static struct hs_reading model_metric(const struct pol_rule *r,
 				      const struct sim_model *m, double input)
 {
-	struct hs_reading x = { !m->restarting, 0 };
+	struct hs_reading x = { !model_restarting(m), 0 };
 	const char *n = r->metric;
+	double load = fm_load(&m->g, &m->s);
 
 	if (!strcmp(n, "flink_tm_busy_ratio") || !strcmp(n, "flink_job_busy_ratio"))
-		x.value = m->busy;
+		x.value = model_busy(m);
 	else if (!strcmp(n, "cpu") || !strcmp(n, "flink_tm_cpu_utilization"))
-		x.value = 5 + 90 * m->busy;
+		x.value = 5 + 90 * load;
 	else if (!strcmp(n, "memory") || !strcmp(n, "flink_tm_heap_utilization"))
-		x.value = 40 + 30 * m->busy;
+		x.value = 40 + 30 * load;
 	else if (!strcmp(n, "flink_job_backlog") || !strcmp(n, "flink_tm_backlog"))
-		x.value = m->backlog;
+		x.value = m->s.backlog;
 	else /* latency and watermark lag: the time to work off the backlog */
-		x.value = m->backlog / (input > 1 ? input : 1);
+		x.value = m->s.backlog / (input > 1 ? input : 1);
 	if (r->target == TGT_AVERAGE_VALUE && r->source == SRC_RESOURCE &&
 	    !strcmp(n, "memory"))
 		x.value = x.value / 100 * 4294967296.0; /* of a 4Gi request */
@@ -321,7 +354,7 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 	int rate = sim_col(t, "input_rate"), cols[POL_MAX_RULES];
 	double end = t->t[t->nrows - 1], dt = 1, period = o->period_ms / 1000.0;
 	int32_t cur = (int32_t)(o->initial > 0 ? o->initial : p->min_replicas);
-	struct sim_model m = { 0 };
+	struct sim_model m;
 	struct hs *h = calloc(1, sizeof(*h));
 	size_t cap = (size_t)(end / period) + 2;
 	int rc = rate >= 0 ? model_check(p, e) : sim_columns(p, t, cols, e);
@@ -334,8 +367,9 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 		return rc;
 	}
 	hs_init(h, p);
+	model_init(&m, p, o);
 	if (rate >= 0) /* the job is running when the trace starts */
-		model_advance(&m, sim_at(t, rate, 0), cur, o->capacity, 0, dt);
+		model_advance(&m, sim_at(t, rate, 0), cur, 0, dt);
 	for (double s = 0; s <= end + 1e-9 && r->n < cap; s += period) {
 		struct sim_row *row = &r->rows[r->n++];
 		struct hs_reading rd[POL_MAX_RULES];
@@ -364,7 +398,7 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 		}
 		for (double u = 0; rate >= 0 && u < period - 1e-9; u += dt)
 			model_advance(&m, isnan(in) ? 0 : sim_at(t, rate, s + u),
-				      cur, o->capacity, s + u, dt);
+				      cur, s + u, dt);
 	}
 	free(h);
 	return 0;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../common/names.h"
 #include "emu.h"
 
 #define EMU_REST_EXC "org.apache.flink.runtime.rest.handler.RestHandlerException"
@@ -321,7 +322,6 @@ static json_object *emu_set_requirements(struct emu *e, const char *body,
 
 static json_object *emu_control_state(struct emu *e)
 {
-	static const char *const modes[] = { "reactive", "adaptive", "savepoint" };
 	static const char *const jm_states[] = { "up", "down", "electing" };
 	json_object *o = json_object_new_object();
 	struct emu_job *j = emu_job_current(e);
@@ -334,7 +334,7 @@ static json_object *emu_control_state(struct emu *e)
 	put(o, "busy-ratio", json_object_new_double(e->m.busy));
 	put(o, "restarts", ji(e->m.restarts));
 	put(o, "time-ms", ji(e->m.now_ms));
-	put(o, "mode", js(modes[e->m.sched]));
+	put(o, "mode", js(fh_mode_name((enum fh_mode)e->m.sched)));
 	put(o, "jobid", js(j ? j->jid : ""));
 	put(o, "savepoints", ji(e->savepoints));
 	put(o, "savepoints-failed", ji(e->savepoints_failed));

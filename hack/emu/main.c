@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../../common/conf.h"
+#include "../../common/names.h"
 #include "emu.h"
 
 struct emu_opts {
@@ -22,8 +23,6 @@ struct emu_opts {
 	bool help;
 };
 
-static const char *const modes[] = { "reactive", "adaptive", "savepoint", NULL };
-
 #define O(f) offsetof(struct emu_opts, f)
 static const struct conf_def emu_flags[] = {
 	{ "taskmanagers", CONF_INT, O(tms), 1, EMU_MAX_TM, "1", NULL, NULL, "TaskManagers at start", 0 },
@@ -33,7 +32,7 @@ static const struct conf_def emu_flags[] = {
 	{ "rest-address", CONF_STRING, O(rest_addr), 7, 15, "127.0.0.1", NULL, NULL, "JobManager REST address", 0 },
 	{ "rest-port", CONF_INT, O(rest_port), 0, 65535, "8081", NULL, NULL, "JobManager REST port (0: any)", 0 },
 	{ "job-name", CONF_STRING, O(job_name), 1, 120, "orders-enrichment", NULL, NULL, "the job's name", 0 },
-	{ "mode", CONF_ENUM, O(mode), 0, 0, "reactive", modes, NULL, "reactive: the job uses every slot; adaptive: PUT resource-requirements; savepoint: the default scheduler, a fixed parallelism changed by stop-with-savepoint and a new run of the jar", 0 },
+	{ "mode", CONF_ENUM, O(mode), 0, 0, "reactive", fh_mode_names, NULL, "reactive: the job uses every slot; adaptive: PUT resource-requirements; savepoint: the default scheduler, a fixed parallelism changed by stop-with-savepoint and a new run of the jar", 0 },
 	{ "parallelism", CONF_INT, O(par), 0, 32768, "0", NULL, NULL, "the first job's parallelism in adaptive and savepoint modes, and of jar runs that give none (0: every slot at start)", 0 },
 	{ "input-rate", CONF_DOUBLE, O(rate), 0, 1e9, "500", NULL, NULL, "records/s offered at start", 0 },
 	{ "slot-capacity", CONF_DOUBLE, O(capacity), 1, 1e9, "1000", NULL, NULL, "records/s one subtask processes", 0 },

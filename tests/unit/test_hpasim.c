@@ -180,7 +180,8 @@ static void model_run(const struct pol *p, int64_t restart_ms,
 		      int32_t *peak, int32_t *last, bool *blind)
 {
 	const char *csv = "time,input_rate\n0,500\n60,2500\n300,500\n600,500\n";
-	struct sim_opts o = { 15000, 0, 1000, restart_ms, 0 };
+	struct sim_opts o = { .period_ms = 15000, .capacity = 1000,
+			       .restart_ms = restart_ms };
 	struct sim_trace t;
 	struct sim_result r;
 	struct err e;
