@@ -1,0 +1,237 @@
+/*
+ * test_tput.c - the throughput computation (model/tput.h) against values
+ * worked out by hand: the true processing rate from the busy ratio, the
+ * target propagated over the edges with each vertex's output ratio, the
+ * catch-up beyond one restart's backlog, the restart term, the required
+ * parallelism and TaskManagers, partition alignment, an idle job, the
+ * scale-down hold and the bounds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model/tput.h"
+
+static const struct tput_params P = { .utilization = 0.7, .catch_up_s = 300,
+	.restart_s = 30, .slots = 2, .min_tms = 1, .max_tms = 50 };
+
+static struct tput_vertex vx(int p, double in, double out, double busy)
+{
+	struct tput_vertex v = { .parallelism = p, .in_rate = in,
+				 .out_rate = out, .busy = busy };
+	return v;
+}
+
+static void one_vertex__tpr_and_required(void **state)
+{
+	struct tput_job j = { .n = 1 };
+	struct tput_result r;
+
+	(void)state;
+	j.v[0] = vx(4, 3000, 3000, 0.75);
+	j.v[0].source = true;
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_float_equal(r.v[0].tpr, 1000, 1e-9);      /* 3000/0.75/4 */
+	assert_float_equal(r.v[0].target, 3000, 1e-9);
+	/* 3000 x 30/300 + 3000/0.7 = 4585.7 -> 5 subtasks, 3 TMs */
+	assert_float_equal(r.v[0].needed, 300 + 3000 / 0.7, 1e-6);
+	assert_int_equal(r.v[0].required, 5);
+	assert_int_equal(r.required_parallelism, 5);
+	assert_int_equal(r.required_tms, 3);
+	assert_float_equal(r.true_rate, 4000, 1e-9);
+	assert_float_equal(r.target_rate, 3000, 1e-9);
+}
+
+/* source -> map (0.8) -> keyed window (0.1, saturated) -> sink */
+static void pipeline(struct tput_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	j->n = 4;
+	j->v[0] = vx(8, 8000, 8000, 0.25);
+	j->v[0].source = true;
+	j->v[1] = vx(8, 8000, 6400, 0.5);
+	j->v[2] = vx(8, 6400, 640, 1.0);
+	j->v[3] = vx(8, 640, 0, 0.139);
+	for (int i = 1; i < 4; i++) {
+		j->v[i].inputs[0] = i - 1;
+		j->v[i].ninputs = 1;
+	}
+	j->backlog = 5000;
+	j->growth = 1000; /* 9000/s arrive, 8000/s read */
+}
+
+static void pipeline__target_over_edges(void **state)
+{
+	struct tput_job j;
+	struct tput_result r;
+
+	(void)state;
+	pipeline(&j);
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_float_equal(r.target_rate, 9000, 1e-9);
+	assert_float_equal(r.v[1].target, 9000, 1e-9);
+	assert_float_equal(r.v[2].target, 7200, 1e-9);  /* x 0.8 */
+	assert_float_equal(r.v[3].target, 720, 1e-9);   /* x 0.1 */
+	assert_float_equal(r.v[2].catch_up, 0, 1e-12);  /* < one restart's */
+	assert_float_equal(r.v[2].tpr, 800, 1e-9);
+	/* window: (720 + 7200/0.7) / 800 = 13.76 -> 14; source: (900 +
+	 * 9000/0.7) / (8000/0.25/8) = 3.44 -> 4 */
+	assert_int_equal(r.v[2].required, 14);
+	assert_int_equal(r.v[0].required, 4);
+	assert_int_equal(r.required_parallelism, 14);
+	assert_int_equal(r.bottleneck, 2);
+	assert_int_equal(r.required_tms, 7);
+	/* the job's TPR: the window's 6400/s of window input = 8000/s read */
+	assert_float_equal(r.true_rate, 8000, 1e-6);
+}
+
+static void catch_up__beyond_one_restart(void **state)
+{
+	struct tput_job j;
+	struct tput_result r;
+
+	(void)state;
+	pipeline(&j);
+	j.growth = 0;
+	j.backlog = 8000 * 30 + 300 * 1000; /* a restart's + 300 s of 1000/s */
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_float_equal(r.v[0].catch_up, 1000, 1e-9);
+	assert_float_equal(r.v[2].catch_up, 800, 1e-9);
+	/* window: (800 + 6400 x 0.1 + 6400/0.7) / 800 = 13.23 -> 14 */
+	assert_int_equal(r.v[2].required, 14);
+}
+
+static void align__partitions_and_max(void **state)
+{
+	(void)state;
+	assert_int_equal(tput_align(10, 24, 128), 8);
+	assert_int_equal(tput_align(7, 24, 128), 6);
+	assert_int_equal(tput_align(12, 24, 128), 12);
+	assert_int_equal(tput_align(30, 24, 128), 24);
+	assert_int_equal(tput_align(3, 7, 128), 3);  /* 3, 2, 2 */
+	assert_int_equal(tput_align(5, 7, 128), 4);  /* 2 each, one 1 */
+	assert_int_equal(tput_align(200, 0, 128), 128);
+	assert_int_equal(tput_align(0, 0, 0), 1);
+}
+
+static void source_partitions__aligned(void **state)
+{
+	struct tput_job j = { .n = 1 };
+	struct tput_result r;
+
+	(void)state;
+	/* TPR 950/s: (570 + 5700/0.7) / 950 = 9.17 -> 10 -> 8 */
+	j.v[0] = vx(8, 5700, 5700, 0.75);
+	j.v[0].source = true;
+	j.v[0].partitions = 24;
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_int_equal(r.v[0].required, 8);
+}
+
+static void idle__busy_about_zero(void **state)
+{
+	struct tput_job j;
+	struct tput_result r;
+
+	(void)state;
+	pipeline(&j);
+	for (int i = 0; i < 4; i++)
+		j.v[i] = (struct tput_vertex){ .parallelism = 8,
+			.source = i == 0, .inputs = { i - 1 }, .ninputs = i > 0 };
+	j.backlog = j.growth = 0;
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_int_equal(r.required_parallelism, 1);
+	assert_int_equal(r.required_tms, 1);
+	assert_float_equal(r.true_rate, 0, 1e-12);
+	/* 10/s at busy 0.001: the busy ratio counts as 0.005, a TPR of at
+	 * least 10 / 0.005 / 8 = 250 per subtask */
+	j.v[0].in_rate = j.v[0].out_rate = 10;
+	j.v[0].busy = 0.001;
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_float_equal(r.v[0].tpr, 250, 1e-9);
+	assert_int_equal(r.v[0].required, 1);
+}
+
+static void scale_down__held_while_catching_up(void **state)
+{
+	struct tput_job j = { .n = 1 };
+	struct tput_params p = P;
+	struct tput_result r;
+
+	(void)state;
+	j.v[0] = vx(10, 1000, 1000, 0.1); /* needs 2 subtasks: 1 TM */
+	j.v[0].source = true;
+	p.current_tms = 5;
+	assert_int_equal(tput_compute(&j, &p, &r), 0);
+	assert_int_equal(r.required_tms, 1);
+	assert_false(r.held);
+	j.growth = 50; /* growing */
+	assert_int_equal(tput_compute(&j, &p, &r), 0);
+	assert_int_equal(r.required_tms, 5);
+	assert_true(r.held);
+	j.growth = 0;
+	j.backlog = 1000 * 30 + 1; /* above one restart's */
+	assert_int_equal(tput_compute(&j, &p, &r), 0);
+	assert_int_equal(r.required_tms, 5);
+	j.backlog = 1000 * 30; /* at it: scale down */
+	assert_int_equal(tput_compute(&j, &p, &r), 0);
+	assert_int_equal(r.required_tms, 1);
+}
+
+static void bounds__min_max(void **state)
+{
+	struct tput_job j = { .n = 1 };
+	struct tput_params p = P;
+	struct tput_result r;
+
+	(void)state;
+	j.v[0] = vx(4, 4000, 4000, 1.0);
+	j.v[0].source = true;
+	j.growth = 100000;
+	p.max_tms = 6;
+	assert_int_equal(tput_compute(&j, &p, &r), 0);
+	assert_int_equal(r.required_tms, 6);
+	j.growth = 0;
+	j.v[0].in_rate = j.v[0].out_rate = 1;
+	j.v[0].busy = 0.0001;
+	p.min_tms = 2;
+	assert_int_equal(tput_compute(&j, &p, &r), 0);
+	assert_int_equal(r.required_tms, 2);
+}
+
+static void invalid__rejected(void **state)
+{
+	struct tput_job j;
+	struct tput_params p = P;
+	struct tput_result r;
+
+	(void)state;
+	pipeline(&j);
+	j.v[1].inputs[0] = 2; /* an edge from a later vertex */
+	assert_int_equal(tput_compute(&j, &P, &r), -1);
+	pipeline(&j);
+	p.utilization = 0;
+	assert_int_equal(tput_compute(&j, &p, &r), -1);
+	j.n = 0;
+	assert_int_equal(tput_compute(&j, &P, &r), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(one_vertex__tpr_and_required),
+		cmocka_unit_test(pipeline__target_over_edges),
+		cmocka_unit_test(catch_up__beyond_one_restart),
+		cmocka_unit_test(align__partitions_and_max),
+		cmocka_unit_test(source_partitions__aligned),
+		cmocka_unit_test(idle__busy_about_zero),
+		cmocka_unit_test(scale_down__held_while_catching_up),
+		cmocka_unit_test(bounds__min_max),
+		cmocka_unit_test(invalid__rejected),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
