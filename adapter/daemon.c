@@ -1,7 +1,7 @@
 /*
  * daemon.c - start, serve, stop (see daemon.h).
  */
-#include "daemon.h"
+#include "adapter/daemon.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,24 +14,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../common/buf.h"
-#include "../common/log.h"
-#include "../common/str.h"
-#include "api.h"
-#include "authn.h"
-#include "authz.h"
-#include "config.h"
-#include "discovery.h"
-#include "jobmgr.h"
-#include "kube.h"
-#include "httpd.h"
-#include "scrape.h"
-#include "lease.h"
-#include "selfmetrics.h"
-#include "sync.h"
-#include "store.h"
-#include "targets.h"
-#include "tlsgen.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/str.h"
+#include "adapter/serve/api.h"
+#include "adapter/auth/authn.h"
+#include "adapter/auth/authz.h"
+#include "adapter/collect/config.h"
+#include "adapter/collect/discovery.h"
+#include "adapter/collect/jobmgr.h"
+#include "adapter/kube/kube.h"
+#include "adapter/serve/httpd.h"
+#include "adapter/collect/scrape.h"
+#include "adapter/kube/lease.h"
+#include "adapter/serve/selfmetrics.h"
+#include "adapter/sync/sync.h"
+#include "adapter/collect/store.h"
+#include "adapter/collect/targets.h"
+#include "adapter/serve/tlsgen.h"
 
 struct daemon {
 	const struct adapter_opts *o;

@@ -13,16 +13,12 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../common/buf.h"
-#include "../common/conf.h"
-#include "../common/log.h"
-#include "catalog.h"
-#include "daemon.h"
-#include "dump.h"
-
-#ifndef FH_VERSION
-#define FH_VERSION "dev"
-#endif
+#include "common/buf.h"
+#include "common/conf.h"
+#include "common/log.h"
+#include "adapter/collect/catalog.h"
+#include "adapter/daemon.h"
+#include "adapter/collect/dump.h"
 
 #define OPT(f) offsetof(struct adapter_opts, f)
 #define MS_DAY (86400.0 * 1000)
@@ -211,7 +207,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		rc = 0;
 	} else if (o.version) {
-		printf("flinkhpa-adapter %s\n", FH_VERSION);
+		printf("flinkhpa-adapter %s (revision %s)\n", FH_VERSION, FH_REVISION);
 		rc = 0;
 	} else if (npos) {
 		fprintf(stderr, "flinkhpa-adapter: unexpected argument: %s\n",

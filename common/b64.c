@@ -1,7 +1,7 @@
 /*
  * b64.c - base64 (see b64.h).
  */
-#include "b64.h"
+#include "common/b64.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /* Append the decoded bytes of s (whitespace ignored); ERR_INVAL when s is
  * not base64. */

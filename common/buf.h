@@ -16,7 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#include "err.h"
+#include "common/err.h"
 
 struct buf {
 	char *p;    /* NULL until the first add; then NUL-terminated */

@@ -1,14 +1,14 @@
 /*
  * conf.c - table-driven settings (see conf.h).
  */
-#include "conf.h"
+#include "common/conf.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "str.h"
+#include "common/buf.h"
+#include "common/str.h"
 
 size_t conf_count(const struct conf_def *tab)
 {

@@ -1,7 +1,7 @@
 /*
  * err.c - filling struct err (see err.h).
  */
-#include "err.h"
+#include "common/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

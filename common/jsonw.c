@@ -1,7 +1,7 @@
 /*
  * jsonw.c - Go-compatible JSON string escaping (see jsonw.h).
  */
-#include "jsonw.h"
+#include "common/jsonw.h"
 
 #include <stdint.h>
 

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /* "..." with escapes. */
 int jsonw_str(struct buf *b, const char *s);

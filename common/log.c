@@ -1,7 +1,7 @@
 /*
  * log.c - klog-format line writer (see log.h).
  */
-#include "log.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * names.c - the parallelism modes' names (see names.h).
  */
-#include "names.h"
+#include "common/names.h"
 
 #include <string.h>
 

@@ -9,13 +9,13 @@
  * and its inf.Dec slow path give the same values, so one exact path serves
  * both; only the slow path's "no digits" error is kept apart.
  */
-#include "quantity.h"
+#include "common/quantity.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "str.h"
+#include "common/str.h"
 
 #define QTY_NANO (-9)
 #define QTY_EXPECTED "expected a quantity such as 500m, 2, 1.5 or 4Gi"

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 enum qty_format {
 	QTY_DECIMAL_SI,       /* 12M, 500m, 1 */

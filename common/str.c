@@ -1,7 +1,7 @@
 /*
  * str.c - string and number helpers (see str.h).
  */
-#include "str.h"
+#include "common/str.h"
 
 #include <errno.h>
 #include <math.h>

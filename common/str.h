@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
+#include "common/err.h"
 
 /* a[0..alen) equals the C string b. */
 bool str_eq_n(const char *a, size_t alen, const char *b);

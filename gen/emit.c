@@ -5,7 +5,7 @@
  * sticks in struct yw and is returned at the end, so the writers stay
  * straight-line code.
  */
-#include "emit.h"
+#include "gen/emit.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/jsonw.h"
+#include "common/jsonw.h"
 
 struct yw {
 	struct buf *b;

@@ -7,8 +7,8 @@
 #ifndef FH_EMIT_H
 #define FH_EMIT_H
 
-#include "../common/buf.h"
-#include "policy.h"
+#include "common/buf.h"
+#include "gen/policy.h"
 
 enum emit_hpa_version { EMIT_HPA_V2, EMIT_HPA_V2BETA2 };
 

@@ -2,7 +2,7 @@
  * hpasim.c - the HPA controller's replica computation (see hpasim.h).
  * Function names follow horizontal.go where they mirror one of its.
  */
-#include "hpasim.h"
+#include "gen/hpasim.h"
 
 #include <limits.h>
 #include <math.h>

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "policy.h"
+#include "gen/policy.h"
 
 #define HS_HISTORY 4096
 

@@ -3,7 +3,7 @@
  * IsDNS1123Label, IsDNS1123Subdomain, IsQualifiedName, IsValidLabelValue
  * and IsValidPathSegmentName.
  */
-#include "k8sname.h"
+#include "gen/k8sname.h"
 
 #include <stdbool.h>
 #include <string.h>

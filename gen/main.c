@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/buf.h"
-#include "../common/conf.h"
-#include "plan.h"
-#include "policy.h"
-#include "simulate.h"
+#include "common/buf.h"
+#include "common/conf.h"
+#include "gen/plan.h"
+#include "gen/policy.h"
+#include "gen/simulate.h"
 
 struct gen_opts {
 	char *output;
@@ -297,7 +297,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		rc = 0;
 	} else if (o.version) {
-		printf("flinkhpa-gen %s\n", FH_VERSION);
+		printf("flinkhpa-gen %s (revision %s)\n", FH_VERSION, FH_REVISION);
 		rc = 0;
 	} else if (!npos) {
 		fprintf(stderr, "flinkhpa-gen: no policy file (see --help)\n");

@@ -2,7 +2,7 @@
  * plan.c - building flinkhpa-gen's output in memory and writing it out
  * (see plan.h).
  */
-#include "plan.h"
+#include "gen/plan.h"
 
 #include <errno.h>
 #include <dirent.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../common/str.h"
+#include "common/str.h"
 
 static int plan_add(struct plan *pl, const char *ns, const char *base,
 		    struct plan_file **f, struct err *e)

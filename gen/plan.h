@@ -10,9 +10,9 @@
 
 #include <stdio.h>
 
-#include "../common/buf.h"
-#include "emit.h"
-#include "policy.h"
+#include "common/buf.h"
+#include "gen/emit.h"
+#include "gen/policy.h"
 
 #define PLAN_MAX_FILES (2 * POL_MAX_POLICIES + POL_MAX_POLICIES + 1)
 #define PLAN_MAX_BYTES (8u << 20) /* per file */

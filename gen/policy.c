@@ -7,16 +7,16 @@
  * span keys (exactly one target, min <= max, mode needs a directory) come
  * after the table, at the position of the key they blame.
  */
-#include "policy.h"
+#include "gen/policy.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/buf.h"
-#include "../common/str.h"
-#include "k8sname.h"
+#include "common/buf.h"
+#include "common/str.h"
+#include "gen/k8sname.h"
 
 #define I32 2147483647.0
 #define ARRAY_END { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }

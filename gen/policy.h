@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../common/err.h"
-#include "../common/quantity.h"
-#include "yread.h"
+#include "common/err.h"
+#include "common/quantity.h"
+#include "gen/yread.h"
 
 #define POL_MAX_POLICIES 256
 #define POL_MAX_RULES 16

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/str.h"
-#include "policy.h"
+#include "common/str.h"
+#include "gen/policy.h"
 
 #define I32 2147483647.0
 #define ARRAY_END { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "simulate.h"
+#include "gen/simulate.h"
 
 /* The target in the metric's own units (what the chart draws). */
 static double sim_target(const struct pol_rule *r)

@@ -2,15 +2,15 @@
  * simulate.c - replaying a trace through the HPA's algorithm, with an
  * optional workload model closing the loop (see simulate.h).
  */
-#include "simulate.h"
+#include "gen/simulate.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/str.h"
-#include "hpasim.h"
+#include "common/str.h"
+#include "gen/hpasim.h"
 
 #define SIM_MAX_TRACE (16u << 20)
 

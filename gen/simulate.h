@@ -24,10 +24,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../common/buf.h"
-#include "../common/err.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "gen/policy.h"
 #include "model/fm.h"
-#include "policy.h"
 
 #define SIM_MAX_ROWS 100000
 #define SIM_MAX_COLS 16

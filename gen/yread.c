@@ -2,14 +2,14 @@
  * yread.c - YAML input through settings tables, with positions and dotted
  * paths in every message (see yread.h).
  */
-#include "yread.h"
+#include "gen/yread.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../common/str.h"
+#include "common/str.h"
 
 #define YR_MAX_KEYS 64
 

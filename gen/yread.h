@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <yaml.h>
 
-#include "../common/conf.h"
-#include "../common/err.h"
+#include "common/conf.h"
+#include "common/err.h"
 
 #define YR_PATH_MAX 256
 #define YR_BUDGET 200000 /* node visits per document */

@@ -39,10 +39,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 
-#include "../../common/buf.h"
-#include "../../common/err.h"
-#include "flinkpage.h"
-#include "model.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "hack/emu/flinkpage.h"
+#include "hack/emu/model.h"
 
 #define EMU_JOB_ID "3c1bf1b4dd8b2c7f6e45e0c3a8d2f9a1" /* the first job */
 #define EMU_VERTEX_ID "cbc357ccb763df2852fee8c4fc7d55f2"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "emu.h"
+#include "hack/emu/emu.h"
 
 #define EMU_CHECKPOINT_EXC "org.apache.flink.runtime.checkpoint.CheckpointException"
 #define EMU_NOTFOUND_EXC "org.apache.flink.runtime.messages.FlinkJobNotFoundException"

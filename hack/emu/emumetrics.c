@@ -36,8 +36,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "emu.h"
-#include "javafmt.h"
+#include "hack/emu/emu.h"
+#include "hack/emu/javafmt.h"
 
 #define EMU_KEY_MAX 512
 #define EMU_OP_NAME_MAX 80 /* Flink's METRICS_OPERATOR_NAME_MAX_LENGTH */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu.h"
+#include "hack/emu/emu.h"
 
 #define EMU_MAX_SUB 256
 

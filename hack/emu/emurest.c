@@ -31,8 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/names.h"
-#include "emu.h"
+#include "common/names.h"
+#include "hack/emu/emu.h"
 
 #define EMU_REST_EXC "org.apache.flink.runtime.rest.handler.RestHandlerException"
 #define EMU_NOTFOUND_EXC "org.apache.flink.runtime.rest.NotFoundException"

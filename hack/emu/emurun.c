@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "emu.h"
+#include "hack/emu/emu.h"
 
 #define EMU_MAX_BODY (1 << 20) /* request bodies */
 #define EMU_MAX_ANSWER (16 << 20)

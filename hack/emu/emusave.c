@@ -22,8 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../common/b64.h"
-#include "emu.h"
+#include "common/b64.h"
+#include "hack/emu/emu.h"
 
 #define EMU_REST_EXC "org.apache.flink.runtime.rest.handler.RestHandlerException"
 

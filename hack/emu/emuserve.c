@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "emu.h"
+#include "hack/emu/emu.h"
 
 enum MHD_Result emu_reply(struct MHD_Connection *c, int code,
 			     const char *type, struct buf *b)

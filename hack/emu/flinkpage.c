@@ -10,7 +10,7 @@
  * family's series across every job, task, subtask and operator, as the
  * simpleclient does (one collector per family name).
  */
-#include "flinkpage.h"
+#include "hack/emu/flinkpage.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "javafmt.h"
+#include "hack/emu/javafmt.h"
 
 /* ---- the metric tables ---- */
 

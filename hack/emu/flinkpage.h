@@ -29,8 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../common/buf.h"
-#include "../../common/err.h"
+#include "common/buf.h"
+#include "common/err.h"
 
 /* Operator roles: which extra metrics an operator registers. */
 #define FP_OP_SOURCE 0x01   /* FLIP-27 source: pendingRecords, lags, ... */

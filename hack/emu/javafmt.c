@@ -12,7 +12,7 @@
  * centred on the value at powers of two).  Whole numbers below 2^53, the
  * usual counters and byte counts, take a direct path.
  */
-#include "javafmt.h"
+#include "hack/emu/javafmt.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../common/conf.h"
-#include "../../common/names.h"
-#include "emu.h"
+#include "common/conf.h"
+#include "common/names.h"
+#include "hack/emu/emu.h"
 
 struct emu_opts {
 	int64_t tms, slots, metrics_port, rest_port, max_par, par;

@@ -1,7 +1,7 @@
 /*
  * model.c - the emulator's workload model (see model.h).
  */
-#include "model.h"
+#include "hack/emu/model.h"
 
 #include <string.h>
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter/httpd.h"
-#include "adapter/tlsgen.h"
+#include "adapter/serve/httpd.h"
+#include "adapter/serve/tlsgen.h"
 
 static void fill(struct store *st, const struct ex_spec *spec, int pods,
 		 int jobs, int64_t now)

@@ -26,8 +26,8 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "adapter/extract.h"
-#include "adapter/promparse.h"
+#include "adapter/collect/extract.h"
+#include "adapter/collect/promparse.h"
 #include "common/err.h"
 
 struct touch {

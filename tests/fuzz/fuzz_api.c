@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter/api.h"
+#include "adapter/serve/api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "adapter/config.h"
-#include "adapter/targets.h"
+#include "adapter/collect/config.h"
+#include "adapter/collect/targets.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

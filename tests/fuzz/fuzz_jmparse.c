@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter/jmparse.h"
+#include "adapter/flink/jmparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter/extract.h"
-#include "adapter/promparse.h"
+#include "adapter/collect/extract.h"
+#include "adapter/collect/promparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

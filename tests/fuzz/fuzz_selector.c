@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "adapter/selector.h"
+#include "adapter/serve/selector.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

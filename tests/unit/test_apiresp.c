@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/apiresp.h"
+#include "adapter/serve/apiresp.h"
 #include "proto/custom_metrics.pb-c.h"
 
 #define T0 1704067200000LL

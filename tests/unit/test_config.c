@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "adapter/config.h"
-#include "adapter/targets.h"
+#include "adapter/collect/config.h"
+#include "adapter/collect/targets.h"
 
 static char path[64];
 

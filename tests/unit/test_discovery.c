@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/discovery.h"
+#include "adapter/collect/discovery.h"
 
 static const char pod_json[] =
 	"{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{"

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
-#include "adapter/api.h"
+#include "adapter/serve/api.h"
 #include "proto/k8s_discovery.pb-c.h"
 #include "proto/k8s_meta.pb-c.h"
 

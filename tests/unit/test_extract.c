@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/extract.h"
+#include "adapter/collect/extract.h"
 
 #define TM "host=\"10_0_0_1\",tm_id=\"tm-1\","
 #define J1 "job_id=\"a1\",job_name=\"orders\","

@@ -36,7 +36,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
-#include "adapter/flinkrest.h"
+#include "adapter/flink/flinkrest.h"
 #include "common/str.h"
 #include "hack/emu/emu.h"
 

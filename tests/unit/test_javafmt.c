@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/promparse.h"
+#include "adapter/collect/promparse.h"
 #include "common/buf.h"
 #include "hack/emu/flinkpage.h"
 #include "hack/emu/javafmt.h"

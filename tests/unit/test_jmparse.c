@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/jmparse.h"
+#include "adapter/flink/jmparse.h"
 
 static struct buf loaded; /* the latest file */
 

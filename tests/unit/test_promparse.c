@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/promparse.h"
+#include "adapter/collect/promparse.h"
 #include "common/buf.h"
 
 /* Every sample as "family|type|id|name{k=v,...}=value@ts" lines. */

@@ -24,7 +24,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
-#include "adapter/scrape.h"
+#include "adapter/collect/scrape.h"
 
 static const char good_page[] =
 	"# HELP flink_taskmanager_job_task_operator_pendingRecords pendingRecords (scope: taskmanager_job_task_operator)\n"

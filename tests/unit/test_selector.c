@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/selector.h"
+#include "adapter/serve/selector.h"
 
 static const char *pod[] = { "app", "flink", "component", "taskmanager",
 			     "example.com/tier", "gold", "replicas", "3",

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "adapter/store.h"
+#include "adapter/collect/store.h"
 
 #define T0 1704067200000LL
 

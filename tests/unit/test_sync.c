@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "adapter/sync.h"
-#include "adapter/syncflink.h"
+#include "adapter/sync/sync.h"
+#include "adapter/sync/syncflink.h"
 
 static void target(void **state)
 {

@@ -1,0 +1,605 @@
+/*
+ * authz.c - delegated authorization (see authz.h): rules, a cache of
+ * SubjectAccessReview answers, and one review thread that works through
+ * the queue of misses (several waiting requests with the same question
+ * share one review).
+ */
+#include "adapter/auth/authz.h"
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/buf.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/str.h"
+
+#define AZ_SLOTS 4096
+
+struct az_entry {
+	char *key;
+	bool allowed;
+	char reason[256];
+	int64_t expires;
+	struct authn_user *user; /* tokens: who it is */
+};
+
+struct az_waiter {
+	void (*done)(void *);
+	void *ud;
+	struct az_waiter *next;
+};
+
+struct az_job {
+	char *key;
+	char *body; /* the SubjectAccessReview or TokenReview JSON */
+	bool token; /* a TokenReview */
+	struct az_waiter *waiters;
+	struct az_job *next;
+};
+
+struct authz {
+	struct kube_client *k;  /* SubjectAccessReviews */
+	struct kube_client *tk; /* TokenReviews */
+	int64_t ttl_ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct az_entry cache[AZ_SLOTS];
+	struct az_entry tokens[AZ_SLOTS];
+	struct az_job *queue;    /* waiting for the review thread */
+	struct az_job *inflight; /* being reviewed */
+	bool stop;
+	bool running;
+	pthread_t th;
+	uint64_t reviews;
+};
+
+static int64_t az_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The question as a string: user, groups, extra and the attributes. */
+static char *az_key(const struct authn_user *u, const struct authz_attrs *a)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+
+	buf_addf(&b, "%s\x1f", u->name);
+	for (size_t i = 0; i < u->ngroups; i++)
+		buf_addf(&b, "%s\x1e", u->groups[i]);
+	for (size_t i = 0; i < u->nextra; i++)
+		buf_addf(&b, "\x1f%s=%s", u->extra_key[i], u->extra_val[i]);
+	buf_addf(&b, "\x1f%d\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
+		 a->resource, a->verb, a->ns, a->group, a->version,
+		 a->resource_name, a->subresource, a->name,
+		 a->resource ? "" : a->path);
+	return buf_detach(&b, NULL);
+}
+
+static bool az_open_path(const struct authz_attrs *a)
+{
+	return !a->resource && (strcmp(a->path, "/healthz") == 0 ||
+				strcmp(a->path, "/livez") == 0 ||
+				strcmp(a->path, "/readyz") == 0);
+}
+
+static bool az_master(const struct authn_user *u)
+{
+	for (size_t i = 0; i < u->ngroups; i++)
+		if (strcmp(u->groups[i], "system:masters") == 0)
+			return true;
+	return false;
+}
+
+enum authz_decision authz_lookup(struct authz *z, const struct authn_user *u,
+				 const struct authz_attrs *a, char *reason,
+				 size_t n)
+{
+	enum authz_decision d = AUTHZ_UNKNOWN;
+	struct az_entry *en;
+	char *key;
+
+	if (reason && n)
+		reason[0] = '\0';
+	if (az_open_path(a) || az_master(u))
+		return AUTHZ_ALLOW;
+	if (!z->k) {
+		if (reason)
+			str_lcpy(reason, "no Kubernetes API to ask "
+				 "(only system:masters is allowed)", n);
+		return AUTHZ_DENY;
+	}
+	key = az_key(u, a);
+	if (!key)
+		return AUTHZ_DENY;
+	pthread_mutex_lock(&z->mu);
+	en = &z->cache[hash_fnv1a(key, strlen(key)) % AZ_SLOTS];
+	if (en->key && strcmp(en->key, key) == 0 && en->expires > az_now()) {
+		d = en->allowed ? AUTHZ_ALLOW : AUTHZ_DENY;
+		if (reason)
+			str_lcpy(reason, en->reason, n);
+	}
+	pthread_mutex_unlock(&z->mu);
+	free(key);
+	return d;
+}
+
+/* ---- the review ---- */
+
+static json_object *az_attrs_json(const struct authz_attrs *a)
+{
+	json_object *o = json_object_new_object();
+
+	if (!a->resource) {
+		json_object_object_add(o, "path", json_object_new_string(a->path));
+		json_object_object_add(o, "verb", json_object_new_string(a->verb));
+		return o;
+	}
+	json_object_object_add(o, "namespace", json_object_new_string(a->ns));
+	json_object_object_add(o, "verb", json_object_new_string(a->verb));
+	json_object_object_add(o, "group", json_object_new_string(a->group));
+	json_object_object_add(o, "version", json_object_new_string(a->version));
+	json_object_object_add(o, "resource",
+			       json_object_new_string(a->resource_name));
+	json_object_object_add(o, "subresource",
+			       json_object_new_string(a->subresource));
+	json_object_object_add(o, "name", json_object_new_string(a->name));
+	return o;
+}
+
+static char *az_body(const struct authn_user *u, const struct authz_attrs *a)
+{
+	json_object *sar = json_object_new_object();
+	json_object *spec = json_object_new_object();
+	json_object *groups = json_object_new_array();
+	json_object *extra = json_object_new_object();
+	char *body;
+
+	json_object_object_add(sar, "apiVersion",
+			       json_object_new_string("authorization.k8s.io/v1"));
+	json_object_object_add(sar, "kind",
+			       json_object_new_string("SubjectAccessReview"));
+	json_object_object_add(spec, a->resource ? "resourceAttributes"
+						 : "nonResourceAttributes",
+			       az_attrs_json(a));
+	json_object_object_add(spec, "user", json_object_new_string(u->name));
+	for (size_t i = 0; i < u->ngroups; i++)
+		json_object_array_add(groups, json_object_new_string(u->groups[i]));
+	json_object_object_add(spec, "groups", groups);
+	for (size_t i = 0; i < u->nextra; i++) {
+		json_object *vals = NULL;
+		if (!json_object_object_get_ex(extra, u->extra_key[i], &vals)) {
+			vals = json_object_new_array();
+			json_object_object_add(extra, u->extra_key[i], vals);
+		}
+		json_object_array_add(vals, json_object_new_string(u->extra_val[i]));
+	}
+	json_object_object_add(spec, "extra", extra);
+	json_object_object_add(sar, "spec", spec);
+	body = str_dup(json_object_to_json_string_ext(sar, JSON_C_TO_STRING_PLAIN));
+	json_object_put(sar); /* owns everything added above */
+	return body;
+}
+
+/* Ask kube-apiserver; false when there is no answer to cache. */
+static bool az_review(struct authz *z, const char *body, bool *allowed,
+		     char *reason, size_t n)
+{
+	json_object *out = NULL, *st, *v;
+	struct err e;
+	long status;
+	bool ok = false;
+
+	err_clear(&e);
+	if (kube_request(z->k, "POST",
+			 "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+			 body, &status, &out, &e)) {
+		log_warn("authorization: %s", e.msg);
+	} else if (status != 201 && status != 200) {
+		log_warn("authorization: SubjectAccessReview answered HTTP %ld",
+			 status);
+	} else if (out && json_object_object_get_ex(out, "status", &st)) {
+		*allowed = json_object_object_get_ex(st, "allowed", &v) &&
+			   json_object_get_boolean(v);
+		reason[0] = '\0';
+		if (json_object_object_get_ex(st, "reason", &v))
+			str_lcpy(reason, json_object_get_string(v), n);
+		ok = true;
+	}
+	json_object_put(out);
+	return ok;
+}
+
+static void az_store(struct authz *z, char *key, bool allowed,
+		     const char *reason, int64_t ttl_ms)
+{
+	struct az_entry *en = &z->cache[hash_fnv1a(key, strlen(key)) % AZ_SLOTS];
+
+	free(en->key);
+	en->key = key;
+	en->allowed = allowed;
+	str_lcpy(en->reason, reason, sizeof(en->reason));
+	en->expires = az_now() + ttl_ms;
+}
+
+/* The user a TokenReview answer names. */
+static void az_token_user(json_object *user, struct authn_user *u)
+{
+	json_object *v, *groups, *extra;
+
+	memset(u, 0, sizeof(*u));
+	if (json_object_object_get_ex(user, "username", &v))
+		str_lcpy(u->name, json_object_get_string(v), sizeof(u->name));
+	if (json_object_object_get_ex(user, "groups", &groups))
+		for (size_t i = 0; i < json_object_array_length(groups) &&
+				   u->ngroups < AUTHN_MAX_GROUPS; i++)
+			str_lcpy(u->groups[u->ngroups++],
+				 json_object_get_string(json_object_array_get_idx(groups, i)),
+				 sizeof(u->groups[0]));
+	if (json_object_object_get_ex(user, "extra", &extra)) {
+		json_object_object_foreach(extra, key, vals) {
+			for (size_t i = 0; i < json_object_array_length(vals) &&
+					   u->nextra < AUTHN_MAX_EXTRA; i++) {
+				str_lcpy(u->extra_key[u->nextra], key, sizeof(u->extra_key[0]));
+				str_lcpy(u->extra_val[u->nextra++],
+					 json_object_get_string(json_object_array_get_idx(vals, i)),
+					 sizeof(u->extra_val[0]));
+			}
+		}
+	}
+	u->how = "token";
+}
+
+/* Ask kube-apiserver who a token is; false when there is no answer. */
+static bool az_token_review(struct authz *z, const char *body, bool *ok,
+			    struct authn_user *u)
+{
+	json_object *out = NULL, *st, *v, *user;
+	struct err e;
+	long status;
+	bool answered = false;
+
+	err_clear(&e);
+	if (kube_request(z->tk, "POST",
+			 "/apis/authentication.k8s.io/v1/tokenreviews", body,
+			 &status, &out, &e))
+		log_warn("authentication: %s", e.msg);
+	else if (status != 201 && status != 200)
+		log_warn("authentication: TokenReview answered HTTP %ld", status);
+	else if (out && json_object_object_get_ex(out, "status", &st)) {
+		*ok = json_object_object_get_ex(st, "authenticated", &v) &&
+		      json_object_get_boolean(v) &&
+		      json_object_object_get_ex(st, "user", &user);
+		if (*ok)
+			az_token_user(user, u);
+		answered = true;
+	}
+	json_object_put(out);
+	return answered;
+}
+
+static void az_store_token(struct authz *z, char *key, bool ok,
+			   const struct authn_user *u, int64_t ttl_ms)
+{
+	struct az_entry *en = &z->tokens[hash_fnv1a(key, strlen(key)) % AZ_SLOTS];
+
+	free(en->key);
+	free(en->user);
+	en->key = key;
+	en->allowed = ok;
+	en->user = ok ? malloc(sizeof(*u)) : NULL;
+	if (en->user)
+		*en->user = *u;
+	en->allowed = ok && en->user;
+	en->expires = az_now() + ttl_ms;
+}
+
+/* One job, on the review thread, lock not held; stores under the lock. */
+static void az_do_job(struct authz *z, struct az_job *j)
+{
+	struct authn_user u;
+	char reason[256];
+	bool ok = false, answered;
+
+	if (j->token) {
+		answered = az_token_review(z, j->body, &ok, &u);
+		pthread_mutex_lock(&z->mu);
+		az_store_token(z, j->key, answered && ok, &u,
+			       answered ? z->ttl_ms : 1000);
+	} else {
+		answered = az_review(z, j->body, &ok, reason, sizeof(reason));
+		pthread_mutex_lock(&z->mu);
+		if (answered) /* allow and deny alike */
+			az_store(z, j->key, ok, reason, z->ttl_ms);
+		else /* denied for a second, so waiters do not spin */
+			az_store(z, j->key, false, "the authorizer could not "
+				 "be reached", 1000);
+	}
+}
+
+static void az_wake(struct az_waiter *w)
+{
+	while (w) {
+		struct az_waiter *next = w->next;
+		w->done(w->ud);
+		free(w);
+		w = next;
+	}
+}
+
+static void az_unlink(struct az_job **list, struct az_job *j)
+{
+	for (; *list; list = &(*list)->next)
+		if (*list == j) {
+			*list = j->next;
+			return;
+		}
+}
+
+static void *az_main(void *arg)
+{
+	struct authz *z = arg;
+
+	pthread_mutex_lock(&z->mu);
+	for (;;) {
+		struct az_job *j;
+		struct az_waiter *w;
+
+		while (!z->queue && !z->stop)
+			pthread_cond_wait(&z->cv, &z->mu);
+		if (z->stop)
+			break;
+		j = z->queue;
+		z->queue = j->next;
+		j->next = z->inflight;
+		z->inflight = j;
+		z->reviews++;
+		pthread_mutex_unlock(&z->mu);
+		az_do_job(z, j); /* returns with the lock held */
+		az_unlink(&z->inflight, j);
+		w = j->waiters;
+		free(j->body);
+		free(j);
+		pthread_mutex_unlock(&z->mu);
+		az_wake(w); /* they look again: a hit, or a miss on failure */
+		pthread_mutex_lock(&z->mu);
+	}
+	pthread_mutex_unlock(&z->mu);
+	return NULL;
+}
+
+/* ---- queue and lifetime ---- */
+
+static struct az_job *az_find(struct az_job *list, const char *key)
+{
+	for (; list; list = list->next)
+		if (strcmp(list->key, key) == 0)
+			return list;
+	return NULL;
+}
+
+/* Queue a job for key (taken), or join the one already queued. */
+static int az_enqueue(struct authz *z, char *key, bool token,
+		      char *(*body)(const void *), const void *arg,
+		      void (*done)(void *ud), void *ud)
+{
+	struct az_waiter *w = calloc(1, sizeof(*w));
+	struct az_job *j;
+
+	if (!w || !key) {
+		free(w);
+		free(key);
+		return ERR_NOMEM;
+	}
+	w->done = done;
+	w->ud = ud;
+	pthread_mutex_lock(&z->mu);
+	if (z->stop) {
+		pthread_mutex_unlock(&z->mu);
+		free(w);
+		free(key);
+		return ERR_STATE;
+	}
+	j = az_find(z->queue, key);
+	if (!j)
+		j = az_find(z->inflight, key);
+	if (!j && (j = calloc(1, sizeof(*j)))) {
+		j->key = key;
+		key = NULL;
+		j->token = token;
+		j->body = body(arg);
+		j->next = z->queue;
+		z->queue = j;
+		pthread_cond_signal(&z->cv);
+	}
+	if (j) {
+		w->next = j->waiters;
+		j->waiters = w;
+		w = NULL;
+	}
+	pthread_mutex_unlock(&z->mu);
+	free(key);
+	free(w);
+	return j ? 0 : ERR_NOMEM;
+}
+
+struct az_question {
+	const struct authn_user *u;
+	const struct authz_attrs *a;
+};
+
+static char *az_sar_body(const void *arg)
+{
+	const struct az_question *q = arg;
+
+	return az_body(q->u, q->a);
+}
+
+int authz_request(struct authz *z, const struct authn_user *u,
+		  const struct authz_attrs *a, void (*done)(void *ud),
+		  void *ud)
+{
+	struct az_question q = { u, a };
+
+	return az_enqueue(z, az_key(u, a), false, az_sar_body, &q, done, ud);
+}
+
+static char *az_token_body(const void *arg)
+{
+	json_object *tr = json_object_new_object();
+	json_object *spec = json_object_new_object();
+	char *body;
+
+	json_object_object_add(tr, "apiVersion",
+			       json_object_new_string("authentication.k8s.io/v1"));
+	json_object_object_add(tr, "kind", json_object_new_string("TokenReview"));
+	json_object_object_add(spec, "token", json_object_new_string(arg));
+	json_object_object_add(tr, "spec", spec);
+	body = str_dup(json_object_to_json_string_ext(tr, JSON_C_TO_STRING_PLAIN));
+	json_object_put(tr);
+	return body;
+}
+
+static char *az_token_key(const char *token)
+{
+	struct buf b = BUF_INIT(64 * 1024);
+
+	buf_addf(&b, "token\x1f%s", token);
+	return buf_detach(&b, NULL);
+}
+
+int authz_token_request(struct authz *z, const char *token,
+			void (*done)(void *ud), void *ud)
+{
+	if (!z->tk)
+		return ERR_STATE;
+	return az_enqueue(z, az_token_key(token), true, az_token_body, token,
+			  done, ud);
+}
+
+enum authz_decision authz_token_lookup(struct authz *z, const char *token,
+				       struct authn_user *u)
+{
+	enum authz_decision d = AUTHZ_UNKNOWN;
+	char *key = az_token_key(token);
+	struct az_entry *en;
+
+	if (!key || !z->tk) {
+		free(key);
+		return AUTHZ_DENY;
+	}
+	pthread_mutex_lock(&z->mu);
+	en = &z->tokens[hash_fnv1a(key, strlen(key)) % AZ_SLOTS];
+	if (en->key && strcmp(en->key, key) == 0 && en->expires > az_now()) {
+		d = en->allowed ? AUTHZ_ALLOW : AUTHZ_DENY;
+		if (en->allowed)
+			*u = *en->user;
+	}
+	pthread_mutex_unlock(&z->mu);
+	free(key);
+	return d;
+}
+
+struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
+			int64_t ttl_ms, struct err *e)
+{
+	struct authz *z = calloc(1, sizeof(*z));
+
+	if (!z) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	z->k = k;
+	z->tk = tk ? tk : k;
+	z->ttl_ms = ttl_ms;
+	pthread_mutex_init(&z->mu, NULL);
+	pthread_cond_init(&z->cv, NULL);
+	if ((k || z->tk) && pthread_create(&z->th, NULL, az_main, z) == 0)
+		z->running = true;
+	else if (k || z->tk) {
+		authz_free(z);
+		err_set(e, ERR_IO, "cannot start the authorization thread");
+		return NULL;
+	}
+	return z;
+}
+
+void authz_shutdown(struct authz *z)
+{
+	struct az_waiter *all = NULL;
+
+	pthread_mutex_lock(&z->mu);
+	z->stop = true;
+	pthread_cond_broadcast(&z->cv);
+	while (z->queue) {
+		struct az_job *j = z->queue;
+		z->queue = j->next;
+		while (j->waiters) {
+			struct az_waiter *w = j->waiters;
+			j->waiters = w->next;
+			w->next = all;
+			all = w;
+		}
+		free(j->key);
+		free(j->body);
+		free(j);
+	}
+	pthread_mutex_unlock(&z->mu);
+	az_wake(all);
+	if (z->running)
+		pthread_join(z->th, NULL);
+	z->running = false;
+}
+
+void authz_free(struct authz *z)
+{
+	if (!z)
+		return;
+	authz_shutdown(z);
+	for (size_t i = 0; i < AZ_SLOTS; i++) {
+		free(z->cache[i].key);
+		free(z->tokens[i].key);
+		free(z->tokens[i].user);
+	}
+	pthread_cond_destroy(&z->cv);
+	pthread_mutex_destroy(&z->mu);
+	free(z);
+}
+
+uint64_t authz_reviews(struct authz *z)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&z->mu);
+	n = z->reviews;
+	pthread_mutex_unlock(&z->mu);
+	return n;
+}
+
+void authz_forbidden_message(const struct authn_user *u,
+			     const struct authz_attrs *a, const char *reason,
+			     char *out, size_t n)
+{
+	int k;
+
+	if (a->resource)
+		k = snprintf(out, n, "%s.%s \"%s\" is forbidden: User \"%s\" "
+			     "cannot %s resource \"%s%s%s\" in API group \"%s\"%s%s%s",
+			     a->resource_name, a->group, a->name, u->name, a->verb,
+			     a->resource_name, a->subresource[0] ? "/" : "",
+			     a->subresource, a->group,
+			     a->ns[0] ? " in the namespace \"" : " at the cluster scope",
+			     a->ns, a->ns[0] ? "\"" : "");
+	else
+		k = snprintf(out, n, "forbidden: User \"%s\" cannot %s path \"%s\"",
+			     u->name, a->verb, a->path);
+	if (k > 0 && (size_t)k < n && reason && *reason)
+		snprintf(out + k, n - (size_t)k, ": %s", reason);
+}

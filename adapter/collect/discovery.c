@@ -1,0 +1,313 @@
+/*
+ * discovery.c - TaskManager pods from the Kubernetes API (see discovery.h).
+ *
+ * An informer (informer.h) lists and watches the pods; this file keeps a
+ * table of the scrapeable ones (key ns/name).  Each event updates the
+ * store at once and hands the scraper and the JobManager poller their new
+ * target lists.
+ */
+#include "adapter/collect/discovery.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/str.h"
+#include "adapter/kube/informer.h"
+#include "adapter/collect/targets.h"
+
+static const char *js(json_object *o, const char *path)
+{
+	char key[128];
+	const char *dot;
+
+	while (o && (dot = strchr(path, '.'))) {
+		size_t n = (size_t)(dot - path);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		o = json_object_object_get(o, key);
+		path = dot + 1;
+	}
+	o = o ? json_object_object_get(o, path) : NULL;
+	return o && json_object_is_type(o, json_type_string)
+		       ? json_object_get_string(o) : NULL;
+}
+
+static const char *js_map(json_object *meta, const char *map, const char *k)
+{
+	json_object *m = json_object_object_get(meta, map);
+	json_object *v = m ? json_object_object_get(m, k) : NULL;
+
+	return v && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v) : NULL;
+}
+
+/* Deployment owning the pod's ReplicaSet: the ReplicaSet's name without
+ * the pod-template-hash suffix. */
+static void disc_owner(json_object *meta, char *out, size_t n)
+{
+	json_object *refs = json_object_object_get(meta, "ownerReferences");
+	const char *hash = js_map(meta, "labels", "pod-template-hash");
+
+	out[0] = '\0';
+	for (size_t i = 0; refs && i < json_object_array_length(refs); i++) {
+		json_object *r = json_object_array_get_idx(refs, i);
+		const char *kind = js(r, "kind"), *name = js(r, "name");
+		size_t len, hl;
+
+		if (!kind || !name || strcmp(kind, "ReplicaSet") != 0)
+			continue;
+		str_lcpy(out, name, n);
+		len = strlen(out);
+		hl = hash ? strlen(hash) : 0;
+		if (hl && len > hl + 1 && strcmp(out + len - hl, hash) == 0 &&
+		    out[len - hl - 1] == '-')
+			out[len - hl - 1] = '\0';
+		return;
+	}
+}
+
+static double disc_cpu(json_object *pod)
+{
+	json_object *spec = json_object_object_get(pod, "spec");
+	json_object *cs = spec ? json_object_object_get(spec, "containers") : NULL;
+	double total = 0, c;
+
+	for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
+		const char *q = js(json_object_array_get_idx(cs, i),
+				   "resources.requests.cpu");
+		if (q && targets_parse_cpu(q, &c) == 0)
+			total += c;
+	}
+	return total;
+}
+
+static int disc_labels(json_object *meta, struct pod_target *t)
+{
+	json_object *l = json_object_object_get(meta, "labels");
+	size_t k = 0;
+
+	if (!l || !json_object_is_type(l, json_type_object))
+		return 0;
+	json_object_object_foreach(l, key, val) {
+		if (k == 2 * DISC_MAX_LABELS)
+			break;
+		t->labels[k++] = str_dup(key);
+		t->labels[k++] = str_dup(json_object_get_string(val));
+		if (!t->labels[k - 1] || !t->labels[k - 2])
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+int disc_pod_target(json_object *pod, struct pod_target *t)
+{
+	json_object *meta = json_object_object_get(pod, "metadata");
+	const char *ns = js(meta, "namespace"), *name = js(meta, "name");
+	const char *ip = js(pod, "status.podIP"), *phase = js(pod, "status.phase");
+	const char *port = js_map(meta, "annotations", "flinkhpa.io/metrics-port");
+	const char *path = js_map(meta, "annotations", "flinkhpa.io/metrics-path");
+	const char *job = js_map(meta, "annotations", "flinkhpa.io/job-name");
+	const char *jm = js_map(meta, "annotations", "flinkhpa.io/jobmanager");
+
+	memset(t, 0, sizeof(*t));
+	if (!ns || !name)
+		return ERR_INVAL;
+	str_lcpy(t->ns, ns, sizeof(t->ns));
+	str_lcpy(t->name, name, sizeof(t->name));
+	if (!ip || !*ip || !phase || strcmp(phase, "Running") != 0 ||
+	    json_object_object_get(meta, "deletionTimestamp"))
+		return ERR_NOTFOUND;
+	snprintf(t->url, sizeof(t->url), strchr(ip, ':') ? "http://[%s]:%s%s%s"
+							: "http://%s:%s%s%s",
+		 ip, port ? port : "9249", path && *path == '/' ? "" : "/",
+		 path ? path : "metrics");
+	str_lcpy(t->job, job ? job : "", sizeof(t->job));
+	if (jm && (strncmp(jm, "http://", 7) == 0 ||
+		   strncmp(jm, "https://", 8) == 0))
+		str_lcpy(t->jobmanager, jm, sizeof(t->jobmanager));
+	disc_owner(meta, t->deployment, sizeof(t->deployment));
+	t->cpu = disc_cpu(pod);
+	return disc_labels(meta, t);
+}
+
+void disc_pod_target_release(struct pod_target *t)
+{
+	for (size_t i = 0; t->labels[i]; i++)
+		free(t->labels[i]);
+	t->labels[0] = NULL;
+}
+
+/* ---- the pods in view ---- */
+
+struct dpod {
+	struct pod_target t;
+	struct dpod *next;
+};
+
+struct discovery {
+	struct informer *inf;
+	struct store *st;
+	struct scraper *sc;
+	struct jobmgr *jm;
+	struct dpod *pods;
+	size_t npods;
+};
+
+static struct dpod **disc_find(struct discovery *d, const char *ns,
+			       const char *name)
+{
+	struct dpod **p = &d->pods;
+
+	for (; *p; p = &(*p)->next)
+		if (strcmp((*p)->t.ns, ns) == 0 && strcmp((*p)->t.name, name) == 0)
+			return p;
+	return p;
+}
+
+static void disc_push(struct discovery *d)
+{
+	struct scrape_target *t = calloc(d->npods + 1, sizeof(*t));
+	struct jm_target *j = calloc(d->npods + 1, sizeof(*j));
+	size_t n = 0, nj = 0;
+	struct err e;
+
+	if (!t || !j) {
+		log_error("discovery: out of memory");
+		goto free_lists;
+	}
+	for (struct dpod *p = d->pods; p; p = p->next) {
+		t[n++] = (struct scrape_target){ p->t.ns, p->t.name, p->t.url,
+						 p->t.cpu };
+		if (p->t.jobmanager[0]) /* jobmgr folds the duplicates */
+			j[nj++] = (struct jm_target){ p->t.ns, p->t.deployment,
+						      p->t.job,
+						      p->t.jobmanager };
+	}
+	err_clear(&e);
+	if (scraper_set_targets(d->sc, t, n, &e) ||
+	    (d->jm && jobmgr_set_targets(d->jm, j, nj, &e)))
+		log_error("discovery: %s", e.msg);
+free_lists:
+	free(t);
+	free(j);
+}
+
+static void disc_forget(struct discovery *d, struct dpod **slot)
+{
+	struct dpod *p = *slot;
+
+	*slot = p->next;
+	store_remove_pod(d->st, p->t.ns, p->t.name);
+	log_v(1, "discovery: %s/%s is no longer scraped", p->t.ns, p->t.name);
+	disc_pod_target_release(&p->t);
+	free(p);
+	d->npods--;
+}
+
+/* A pod was added or changed: scrape it if it can be, else forget it. */
+static bool disc_update(struct discovery *d, json_object *pod)
+{
+	struct pod_target t;
+	struct dpod **slot, *p;
+	int rc = disc_pod_target(pod, &t);
+	struct store_pod_meta m = { t.ns, t.name, t.deployment[0] ? t.deployment : NULL,
+				    t.job[0] ? t.job : NULL,
+				    (const char *const *)t.labels };
+
+	slot = disc_find(d, t.ns, t.name);
+	if (rc) {
+		disc_pod_target_release(&t);
+		if (*slot)
+			disc_forget(d, slot);
+		return rc == ERR_NOTFOUND;
+	}
+	if (store_upsert_pod(d->st, &m, NULL) || (!*slot && !(*slot = calloc(1, sizeof(**slot))))) {
+		disc_pod_target_release(&t);
+		return false;
+	}
+	p = *slot;
+	if (p->t.name[0])
+		disc_pod_target_release(&p->t);
+	else
+		d->npods++;
+	p->t = t;
+	return true;
+}
+
+static void disc_upsert(void *ud, json_object *pod)
+{
+	disc_update(ud, pod);
+}
+
+static void disc_remove(void *ud, const char *ns, const char *name)
+{
+	struct discovery *d = ud;
+	struct dpod **slot = disc_find(d, ns, name);
+
+	if (*slot)
+		disc_forget(d, slot);
+}
+
+static void disc_changed(void *ud, bool listed)
+{
+	struct discovery *d = ud;
+
+	if (listed)
+		log_v(1, "discovery: %zu TaskManager pods", d->npods);
+	disc_push(d);
+}
+
+struct discovery *discovery_new(struct kube_client *k,
+				const struct disc_opts *o, struct store *st,
+				struct scraper *sc, struct jobmgr *jm,
+				struct err *e)
+{
+	struct discovery *d = calloc(1, sizeof(*d));
+	struct informer_opts io = {
+		"discovery", "/api/v1", "pods", o->ns,
+		o->selector ? o->selector : "flinkhpa.io/role=taskmanager",
+		o->resync_s };
+	struct informer_handlers h = { d, disc_upsert, disc_remove,
+				       disc_changed };
+
+	if (!d) {
+		err_set(e, ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	d->st = st;
+	d->sc = sc;
+	d->jm = jm;
+	if (!(d->inf = informer_new(k, &io, &h, e))) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+int discovery_start(struct discovery *d, struct err *e)
+{
+	return informer_start(d->inf, e);
+}
+
+int64_t discovery_synced_at(struct discovery *d)
+{
+	return informer_synced_at(d->inf);
+}
+
+void discovery_free(struct discovery *d)
+{
+	if (!d)
+		return;
+	informer_free(d->inf); /* stops the thread first */
+	while (d->pods) {
+		struct dpod *p = d->pods;
+		d->pods = p->next;
+		disc_pod_target_release(&p->t);
+		free(p);
+	}
+	free(d);
+}

@@ -1,0 +1,442 @@
+/*
+ * apiresp_proto.c - protobuf answers of the metrics API (see apiresp.h):
+ * "k8s\0" then runtime.Unknown{typeMeta, raw, contentEncoding, contentType}
+ * with raw the encoded list, Status or discovery document (APIGroupList,
+ * APIGroup, APIResourceList), following the gogo marshallers' habits:
+ * non-pointer strings and embedded messages always written (even empty),
+ * pointer fields only when set, map entries sorted by key.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapter/serve/apiresp.h"
+#include "proto/custom_metrics.pb-c.h"
+#include "proto/k8s_discovery.pb-c.h"
+
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ListMeta PbListMeta;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__ObjectReference PbRef;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Time PbTime;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Quantity PbQuantity;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__LabelSelector PbSelector;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__LabelSelector__MatchLabelsEntry PbLabel;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__LabelSelectorRequirement PbReq;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Status PbStatus;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__StatusDetails PbDetails;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__RuntimeUnknown PbUnknown;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__RuntimeTypeMeta PbTypeMeta;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__GroupVersionForDiscovery PbGv;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIGroup PbGroup;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIGroupList PbGroupList;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Verbs PbVerbs;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIResource PbResource;
+typedef K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__APIResourceList PbResourceList;
+
+#define PB_INIT(T) K8S__IO__APIMACHINERY__PKG__APIS__META__V1__##T##__INIT
+
+/* Per-item storage so one allocation serves a whole list. */
+struct pb_item {
+	PbRef ref;
+	PbTime ts;
+	PbQuantity q;
+	char qs[32];
+	K8s__Io__Metrics__MetricIdentifier id;
+	K8s__Io__Metrics__MetricValueV1beta1 v1;
+	K8s__Io__Metrics__MetricValueV1beta2 v2;
+	K8s__Io__Metrics__ExternalMetricValue ext;
+	K8s__Io__Metrics__ExternalMetricValue__MetricLabelsEntry lab;
+	K8s__Io__Metrics__ExternalMetricValue__MetricLabelsEntry *labp;
+	void *ptr; /* this item's entry in the items array */
+};
+
+/* Selector storage: matchLabels entries and requirements, sorted. */
+struct pb_sel {
+	PbSelector sel;
+	PbLabel lab[SEL_MAX_REQS];
+	PbLabel *labp[SEL_MAX_REQS];
+	PbReq req[SEL_MAX_REQS];
+	PbReq *reqp[SEL_MAX_REQS];
+};
+
+static const char *pb_ops[] = { [SEL_EXISTS] = "Exists",
+				[SEL_NOT_EXISTS] = "DoesNotExist",
+				[SEL_IN] = "In", [SEL_NOTIN] = "NotIn" };
+
+static int pb_cmp_key(const void *a, const void *b)
+{
+	return strcmp((*(PbLabel *const *)a)->key, (*(PbLabel *const *)b)->key);
+}
+
+static int pb_cmp_req(const void *a, const void *b)
+{
+	return strcmp((*(PbReq *const *)a)->key, (*(PbReq *const *)b)->key);
+}
+
+static int pb_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void pb_selector(struct pb_sel *p, const struct selector *s)
+{
+	PbSelector init = PB_INIT(LABEL_SELECTOR);
+
+	p->sel = init;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sel_req *r = &s->req[i];
+		if (r->op == SEL_EQ) {
+			PbLabel l = PB_INIT(LABEL_SELECTOR__MATCH_LABELS_ENTRY);
+			l.key = r->key;
+			l.value = r->values[0];
+			p->lab[p->sel.n_matchlabels] = l;
+			p->labp[p->sel.n_matchlabels] = &p->lab[p->sel.n_matchlabels];
+			p->sel.n_matchlabels++;
+		} else {
+			PbReq q = PB_INIT(LABEL_SELECTOR_REQUIREMENT);
+			q.key = r->key;
+			q.operator_ = (char *)pb_ops[r->op];
+			q.n_values = r->nvalues;
+			q.values = r->values;
+			if (q.n_values)
+				qsort(q.values, q.n_values, sizeof(char *),
+				      pb_cmp_str);
+			p->req[p->sel.n_matchexpressions] = q;
+			p->reqp[p->sel.n_matchexpressions] = &p->req[p->sel.n_matchexpressions];
+			p->sel.n_matchexpressions++;
+		}
+	}
+	qsort(p->labp, p->sel.n_matchlabels, sizeof(PbLabel *), pb_cmp_key);
+	qsort(p->reqp, p->sel.n_matchexpressions, sizeof(PbReq *), pb_cmp_req);
+	p->sel.matchlabels = p->labp;
+	p->sel.matchexpressions = p->reqp;
+}
+
+/* Envelope around an encoded object. */
+static int pb_envelope(struct buf *out, const char *api_version,
+		       const char *kind, const uint8_t *raw, size_t n)
+{
+	PbTypeMeta tm = PB_INIT(RUNTIME_TYPE_META);
+	PbUnknown u = PB_INIT(RUNTIME_UNKNOWN);
+	size_t size;
+	int rc;
+
+	tm.apiversion = (char *)api_version;
+	tm.kind = (char *)kind;
+	u.typemeta = &tm;
+	u.has_raw = 1;
+	u.raw.data = (uint8_t *)raw;
+	u.raw.len = n;
+	u.contentencoding = u.contenttype = "";
+	size = k8s__io__apimachinery__pkg__apis__meta__v1__runtime_unknown__get_packed_size(&u);
+	rc = buf_add(out, "k8s\0", 4);
+	if (!rc)
+		rc = buf_reserve(out, size);
+	if (rc)
+		return rc;
+	out->len += k8s__io__apimachinery__pkg__apis__meta__v1__runtime_unknown__pack(
+		&u, (uint8_t *)out->p + out->len);
+	out->p[out->len] = '\0';
+	return 0;
+}
+
+static void pb_common(struct pb_item *p, const struct api_item *it)
+{
+	PbRef ref = PB_INIT(OBJECT_REFERENCE);
+	PbTime ts = PB_INIT(TIME);
+	PbQuantity q = PB_INIT(QUANTITY);
+
+	ref.kind = (char *)it->kind;
+	ref.namespace_ = (char *)(it->ns ? it->ns : "");
+	ref.name = (char *)it->name;
+	ref.apiversion = (char *)it->api_version;
+	ref.uid = ref.resourceversion = ref.fieldpath = "";
+	ts.has_seconds = ts.has_nanos = 1;
+	ts.seconds = it->at_ms / 1000;
+	api_quantity(it->milli, p->qs);
+	q.string = p->qs;
+	p->ref = ref;
+	p->ts = ts;
+	p->q = q;
+}
+
+static void *pb_custom_item(struct pb_item *p, const struct api_list *l,
+			    const struct api_item *it, PbSelector *sel)
+{
+	pb_common(p, it);
+	if (l->gv == API_CUSTOM_V1BETA2) {
+		K8s__Io__Metrics__MetricIdentifier id =
+			K8S__IO__METRICS__METRIC_IDENTIFIER__INIT;
+		K8s__Io__Metrics__MetricValueV1beta2 v =
+			K8S__IO__METRICS__METRIC_VALUE_V1BETA2__INIT;
+		id.name = (char *)l->metric;
+		id.selector = sel;
+		p->id = id;
+		v.describedobject = &p->ref;
+		v.metric = &p->id;
+		v.timestamp = &p->ts;
+		v.has_windowseconds = it->window_s != 0;
+		v.windowseconds = it->window_s;
+		v.value = &p->q;
+		p->v2 = v;
+		return &p->v2;
+	} else {
+		K8s__Io__Metrics__MetricValueV1beta1 v =
+			K8S__IO__METRICS__METRIC_VALUE_V1BETA1__INIT;
+		v.describedobject = &p->ref;
+		v.metricname = (char *)l->metric;
+		v.timestamp = &p->ts;
+		v.has_window = it->window_s != 0;
+		v.window = it->window_s;
+		v.value = &p->q;
+		v.selector = sel;
+		p->v1 = v;
+		return &p->v1;
+	}
+}
+
+static void *pb_external_item(struct pb_item *p, const struct api_list *l,
+			      const struct api_item *it)
+{
+	K8s__Io__Metrics__ExternalMetricValue v =
+		K8S__IO__METRICS__EXTERNAL_METRIC_VALUE__INIT;
+	K8s__Io__Metrics__ExternalMetricValue__MetricLabelsEntry lab =
+		K8S__IO__METRICS__EXTERNAL_METRIC_VALUE__METRIC_LABELS_ENTRY__INIT;
+
+	pb_common(p, it);
+	v.metricname = (char *)l->metric;
+	if (it->job_label) {
+		lab.key = "job_name";
+		lab.value = (char *)it->job_label;
+		p->lab = lab;
+		p->labp = &p->lab;
+		v.n_metriclabels = 1;
+		v.metriclabels = &p->labp;
+	}
+	v.timestamp = &p->ts;
+	v.has_window = it->window_s != 0;
+	v.window = it->window_s;
+	v.value = &p->q;
+	p->ext = v;
+	return &p->ext;
+}
+
+/* Pack the list message (of the list's kind) into raw; returns size. */
+static size_t pb_pack_list(const struct api_list *l, PbListMeta *meta,
+			   void **items, uint8_t **raw)
+{
+	K8s__Io__Metrics__MetricValueListV1beta1 l1 =
+		K8S__IO__METRICS__METRIC_VALUE_LIST_V1BETA1__INIT;
+	K8s__Io__Metrics__MetricValueListV1beta2 l2 =
+		K8S__IO__METRICS__METRIC_VALUE_LIST_V1BETA2__INIT;
+	K8s__Io__Metrics__ExternalMetricValueList le =
+		K8S__IO__METRICS__EXTERNAL_METRIC_VALUE_LIST__INIT;
+	const ProtobufCMessage *m = &l1.base;
+	size_t n;
+
+	l1.metadata = l2.metadata = le.metadata = meta;
+	l1.n_items = l2.n_items = le.n_items = l->n;
+	l1.items = (void *)items;
+	l2.items = (void *)items;
+	le.items = (void *)items;
+	if (l->gv == API_CUSTOM_V1BETA2)
+		m = &l2.base;
+	else if (l->gv == API_EXTERNAL_V1BETA1)
+		m = &le.base;
+	n = protobuf_c_message_get_packed_size(m);
+	*raw = malloc(n ? n : 1);
+	return *raw ? protobuf_c_message_pack(m, *raw) : 0;
+}
+
+int apiresp_list_proto(const struct api_list *l, struct buf *out)
+{
+	PbListMeta meta = PB_INIT(LIST_META);
+	struct pb_item *p = calloc(l->n ? l->n : 1, sizeof(*p));
+	void **items = calloc(l->n ? l->n : 1, sizeof(*items));
+	struct pb_sel *sel = calloc(1, sizeof(*sel));
+	uint8_t *raw = NULL;
+	size_t n;
+	int rc = ERR_NOMEM;
+
+	if (!p || !items || !sel)
+		goto out;
+	meta.selflink = meta.resourceversion = meta.continue_ = "";
+	if (l->metric_sel && l->metric_sel->n)
+		pb_selector(sel, l->metric_sel);
+	for (size_t i = 0; i < l->n; i++)
+		items[i] = l->gv == API_EXTERNAL_V1BETA1
+				   ? pb_external_item(&p[i], l, &l->items[i])
+				   : pb_custom_item(&p[i], l, &l->items[i],
+						    l->metric_sel && l->metric_sel->n
+							    ? &sel->sel : NULL);
+	n = pb_pack_list(l, &meta, items, &raw);
+	if (!raw)
+		goto out;
+	rc = pb_envelope(out, l->gv == API_CUSTOM_V1BETA1 ? "custom.metrics.k8s.io/v1beta1"
+			      : l->gv == API_CUSTOM_V1BETA2 ? "custom.metrics.k8s.io/v1beta2"
+							    : "external.metrics.k8s.io/v1beta1",
+			 l->gv == API_EXTERNAL_V1BETA1 ? "ExternalMetricValueList"
+						       : "MetricValueList",
+			 raw, n);
+out:
+	free(raw);
+	free(sel);
+	free(items);
+	free(p);
+	return rc;
+}
+
+int apiresp_status_proto(const struct api_status *st, struct buf *out)
+{
+	PbListMeta meta = PB_INIT(LIST_META);
+	PbStatus s = PB_INIT(STATUS);
+	PbDetails d = PB_INIT(STATUS_DETAILS);
+	uint8_t *raw;
+	size_t n;
+	int rc;
+
+	meta.selflink = meta.resourceversion = meta.continue_ = "";
+	s.metadata = &meta;
+	s.status = "Failure";
+	s.message = (char *)st->message;
+	s.reason = (char *)st->reason;
+	s.has_code = 1;
+	s.code = st->code;
+	if (st->details_kind) {
+		d.name = (char *)(st->details_name ? st->details_name : "");
+		d.group = (char *)(st->details_group ? st->details_group : "");
+		d.kind = (char *)st->details_kind;
+		d.uid = "";
+		d.has_retryafterseconds = 1;
+		s.details = &d;
+	}
+	raw = malloc(k8s__io__apimachinery__pkg__apis__meta__v1__status__get_packed_size(&s) + 1);
+	if (!raw)
+		return ERR_NOMEM;
+	n = k8s__io__apimachinery__pkg__apis__meta__v1__status__pack(&s, raw);
+	rc = pb_envelope(out, "v1", "Status", raw, n);
+	free(raw);
+	return rc;
+}
+
+/* ---- discovery ---- */
+
+/* Pack m and wrap it as apiVersion v1, kind. */
+static int pb_envelope_msg(struct buf *out, const char *kind,
+			   const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *raw = malloc(n ? n : 1);
+	int rc;
+
+	if (!raw)
+		return ERR_NOMEM;
+	n = protobuf_c_message_pack(m, raw);
+	rc = pb_envelope(out, "v1", kind, raw, n);
+	free(raw);
+	return rc;
+}
+
+#define PB_MAX_VERSIONS 8
+
+/* Storage of one APIGroup: versions, "group/version" texts, preferred. */
+struct pb_group {
+	PbGroup g;
+	PbGv v[PB_MAX_VERSIONS];
+	PbGv *vp[PB_MAX_VERSIONS];
+	PbGv pref;
+	char gv[PB_MAX_VERSIONS][320];
+};
+
+static int pb_group(struct pb_group *p, const struct api_group *g)
+{
+	PbGroup init = PB_INIT(APIGROUP);
+	PbGv gv = PB_INIT(GROUP_VERSION_FOR_DISCOVERY);
+
+	if (g->nversions > PB_MAX_VERSIONS)
+		return ERR_LIMIT;
+	p->g = init;
+	p->g.name = (char *)g->name;
+	for (size_t i = 0; i < g->nversions; i++) {
+		snprintf(p->gv[i], sizeof(p->gv[i]), "%s/%s", g->name,
+			 g->versions[i]);
+		p->v[i] = gv;
+		p->v[i].groupversion = p->gv[i];
+		p->v[i].version = (char *)g->versions[i];
+		p->vp[i] = &p->v[i];
+	}
+	p->g.n_versions = g->nversions;
+	p->g.versions = p->vp;
+	/* a non-pointer struct in Go: always written, empty or not */
+	p->pref = g->nversions ? p->v[0] : gv;
+	if (!g->nversions)
+		p->pref.groupversion = p->pref.version = "";
+	p->g.preferredversion = &p->pref;
+	return 0;
+}
+
+int apiresp_group_proto(const struct api_group *g, struct buf *out)
+{
+	struct pb_group *p = calloc(1, sizeof(*p));
+	int rc = p ? pb_group(p, g) : ERR_NOMEM;
+
+	if (!rc)
+		rc = pb_envelope_msg(out, "APIGroup", &p->g.base);
+	free(p);
+	return rc;
+}
+
+int apiresp_group_list_proto(const struct api_group *g, size_t n,
+			     struct buf *out)
+{
+	PbGroupList l = PB_INIT(APIGROUP_LIST);
+	struct pb_group *p = calloc(n ? n : 1, sizeof(*p));
+	PbGroup **gp = calloc(n ? n : 1, sizeof(*gp));
+	int rc = p && gp ? 0 : ERR_NOMEM;
+
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = pb_group(&p[i], &g[i]);
+		gp[i] = &p[i].g;
+	}
+	l.n_groups = n;
+	l.groups = gp;
+	if (!rc)
+		rc = pb_envelope_msg(out, "APIGroupList", &l.base);
+	free(gp);
+	free(p);
+	return rc;
+}
+
+int apiresp_resources_proto(const struct api_resource_list *l,
+			    struct buf *out)
+{
+	static char *get[] = { "get" };
+	PbResourceList rl = PB_INIT(APIRESOURCE_LIST);
+	PbVerbs verbs = PB_INIT(VERBS);
+	PbResource init = PB_INIT(APIRESOURCE);
+	PbResource *r = calloc(l->n ? l->n : 1, sizeof(*r));
+	PbResource **rp = calloc(l->n ? l->n : 1, sizeof(*rp));
+	int rc = ERR_NOMEM;
+
+	if (r && rp) {
+		verbs.n_items = 1;
+		verbs.items = get;
+		for (size_t i = 0; i < l->n; i++) {
+			r[i] = init;
+			r[i].name = (char *)l->res[i].name;
+			r[i].has_namespaced = 1;
+			r[i].namespaced = l->res[i].namespaced;
+			r[i].kind = (char *)l->res[i].kind;
+			r[i].verbs = &verbs;
+			r[i].singularname = r[i].group = r[i].version = "";
+			r[i].storageversionhash = "";
+			rp[i] = &r[i];
+		}
+		rl.groupversion = (char *)l->group_version;
+		rl.n_resources = l->n;
+		rl.resources = rp;
+		rc = pb_envelope_msg(out, "APIResourceList", &rl.base);
+	}
+	free(rp);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,23 @@
+/*
+ * hash.h - FNV-1a, the one string hash of the tree (hash tables in the
+ * metric filter and the store, the authorizer's cache).  Not for security.
+ */
+#ifndef FH_HASH_H
+#define FH_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* FNV-1a over n bytes. */
+static inline uint32_t hash_fnv1a(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+#endif
