@@ -5,8 +5,9 @@
 
 #include <string.h>
 
-const char *const fh_mode_names[] = { "reactive", "adaptive", "savepoint",
-				      NULL };
+const char *const fh_mode_names[] = { FH_MODE_NAME_REACTIVE,
+				      FH_MODE_NAME_ADAPTIVE,
+				      FH_MODE_NAME_SAVEPOINT, NULL };
 
 int fh_mode_parse(const char *name, enum fh_mode *out)
 {

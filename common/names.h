@@ -28,6 +28,9 @@
 #define FH_ANN_ALIGN FH_PREFIX "align-parallelism"
 #define FH_ANN_JAR_ID FH_PREFIX "jar-id"
 #define FH_ANN_SAVEPOINT_DIR FH_PREFIX "savepoint-dir"
+/* on the JobManager's and TaskManagers' pods when gen writes the
+ * JobManager: a hash of the Flink configuration, so a change restarts them */
+#define FH_ANN_CONFIG_HASH FH_PREFIX "config-hash"
 
 /* annotations the sync controller writes */
 #define FH_ANN_APPLIED FH_PREFIX "parallelism"
@@ -35,6 +38,9 @@
 
 /* How a Deployment's replica count becomes the job's parallelism. */
 enum fh_mode { FH_MODE_REACTIVE, FH_MODE_ADAPTIVE, FH_MODE_SAVEPOINT };
+#define FH_MODE_NAME_REACTIVE "reactive"
+#define FH_MODE_NAME_ADAPTIVE "adaptive"
+#define FH_MODE_NAME_SAVEPOINT "savepoint"
 
 /* The modes' names, indexed by enum fh_mode, NULL-terminated (the shape
  * conf.h's CONF_ENUM tables take). */

@@ -1,8 +1,11 @@
 /*
  * emit.h - the manifests flinkhpa-gen writes for a policy: the TaskManager
  * Deployment, the HorizontalPodAutoscaler and the kustomization that lists
- * them, as YAML text.  Output depends only on the input: keys in a fixed
- * order, maps sorted, quantities in Kubernetes' canonical form.
+ * them; with spec.jobManager also the JobManager's Deployment and Service,
+ * the Flink configuration's ConfigMap and, for high availability, the
+ * ServiceAccount, Role and RoleBinding; as YAML text.  Output depends only
+ * on the input: keys in a fixed order, maps sorted, quantities in
+ * Kubernetes' canonical form.
  */
 #ifndef FH_EMIT_H
 #define FH_EMIT_H
@@ -21,6 +24,19 @@ struct emit_opts {
 int emit_deployment(struct buf *b, const struct pol *p,
 		    const struct emit_opts *o);
 int emit_hpa(struct buf *b, const struct pol *p, const struct emit_opts *o);
+/* spec.jobManager's objects (emit_jm.c); only for p->jm.given. */
+int emit_configmap(struct buf *b, const struct pol *p,
+		   const struct emit_opts *o);
+int emit_jm_deployment(struct buf *b, const struct pol *p,
+		       const struct emit_opts *o);
+int emit_jm_service(struct buf *b, const struct pol *p,
+		    const struct emit_opts *o);
+/* Only with high availability (p->jm.ha_storage_dir). */
+int emit_serviceaccount(struct buf *b, const struct pol *p,
+			const struct emit_opts *o);
+int emit_role(struct buf *b, const struct pol *p, const struct emit_opts *o);
+int emit_rolebinding(struct buf *b, const struct pol *p,
+		     const struct emit_opts *o);
 int emit_namespace(struct buf *b, const char *ns, const struct emit_opts *o);
 /* The kustomization listing files[0..n). */
 int emit_kustomization(struct buf *b, const char *const *files, size_t n,

@@ -1,7 +1,8 @@
 /*
  * main.c - flinkhpa-gen: reads scaling policy files and writes the
- * TaskManager Deployments, HorizontalPodAutoscalers and a kustomization
- * for `kubectl apply -k`.  Only this file prints and exits.
+ * TaskManager Deployments, HorizontalPodAutoscalers (and, with
+ * spec.jobManager, the JobManager's objects) and a kustomization for
+ * `kubectl apply -k`.  Only this file prints and exits.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,8 +49,10 @@ static void usage(FILE *f)
 	      "       flinkhpa-gen simulate --trace TRACE.csv [flags] POLICY.yaml\n\n"
 	      "Writes a TaskManager Deployment, a HorizontalPodAutoscaler and "
 	      "a\nkustomization.yaml for the ScalingPolicy documents in the "
-	      "files\n(see docs/policy.md); apply them with kubectl apply -k "
-	      "DIR.\nNothing is written unless every policy is valid.\n\n"
+	      "files\n(see docs/policy.md); with spec.jobManager also the "
+	      "JobManager, its\nService and the Flink configuration. Apply "
+	      "them with kubectl apply -k DIR.\nNothing is written unless "
+	      "every policy is valid.\n\n"
 	      "Flags:\n", f);
 	if (conf_usage(gen_flags, &b) == 0)
 		fputs(buf_str(&b), f);

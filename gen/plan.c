@@ -82,6 +82,45 @@ static bool plan_has_ns(const struct plan *pl, const char *ns)
 	return false;
 }
 
+typedef int (*plan_emit_fn)(struct buf *b, const struct pol *p,
+			    const struct emit_opts *o);
+
+static int plan_one(struct plan *pl, const struct pol *p, const char *suffix,
+		    plan_emit_fn fn, const struct emit_opts *eo, struct err *e)
+{
+	struct plan_file *f;
+	char name[128];
+	int rc;
+
+	snprintf(name, sizeof(name), "%s-%s.yaml", p->name, suffix);
+	if ((rc = plan_add(pl, p->namespace, name, &f, e)))
+		return rc;
+	if ((rc = fn(&f->text, p, eo)))
+		return err_set(e, rc, "%s: too large", name);
+	return 0;
+}
+
+/* spec.jobManager: the JobManager's objects, one file each. */
+static int plan_jobmanager(struct plan *pl, const struct pol *p,
+			   const struct emit_opts *eo, struct err *e)
+{
+	int rc;
+
+	if ((rc = plan_one(pl, p, "flink-config", emit_configmap, eo, e)) ||
+	    (rc = plan_one(pl, p, "jobmanager-deployment", emit_jm_deployment,
+			   eo, e)) ||
+	    (rc = plan_one(pl, p, "jobmanager-service", emit_jm_service, eo,
+			   e)))
+		return rc;
+	if (!p->jm.ha_storage_dir)
+		return 0;
+	if ((rc = plan_one(pl, p, "serviceaccount", emit_serviceaccount, eo,
+			   e)) ||
+	    (rc = plan_one(pl, p, "role", emit_role, eo, e)))
+		return rc;
+	return plan_one(pl, p, "rolebinding", emit_rolebinding, eo, e);
+}
+
 static int plan_policy(struct plan *pl, const struct pol *p,
 		       const struct plan_opts *o, const struct emit_opts *eo,
 		       struct err *e)
@@ -106,7 +145,7 @@ static int plan_policy(struct plan *pl, const struct pol *p,
 		return rc;
 	if ((rc = emit_hpa(&f->text, p, eo)))
 		return err_set(e, rc, "%s: too large", name);
-	return 0;
+	return p->jm.given ? plan_jobmanager(pl, p, eo, e) : 0;
 }
 
 static int plan_kustomization(struct plan *pl, const struct emit_opts *eo,

@@ -14,7 +14,8 @@
 #include "gen/emit.h"
 #include "gen/policy.h"
 
-#define PLAN_MAX_FILES (2 * POL_MAX_POLICIES + POL_MAX_POLICIES + 1)
+/* per policy at most 8 files, per namespace one, and the kustomization */
+#define PLAN_MAX_FILES (8 * POL_MAX_POLICIES + POL_MAX_POLICIES + 1)
 #define PLAN_MAX_BYTES (8u << 20) /* per file */
 
 struct plan_file {
@@ -36,7 +37,10 @@ struct plan_opts {
 };
 
 /* Files for the policies of files[0..n): NAMESPACE/NAME-deployment.yaml,
- * NAMESPACE/NAME-hpa.yaml (and NAMESPACE/namespace.yaml), then
+ * NAMESPACE/NAME-hpa.yaml (and NAMESPACE/namespace.yaml; with
+ * spec.jobManager NAME-flink-config.yaml, NAME-jobmanager-deployment.yaml,
+ * NAME-jobmanager-service.yaml, and with high availability
+ * NAME-serviceaccount.yaml, NAME-role.yaml, NAME-rolebinding.yaml), then
  * kustomization.yaml.  A namespace and name pair must be unique across
  * files (ERR_EXISTS names both places). */
 int plan_build(struct plan *pl, const struct pol_file *files, size_t n,

@@ -15,11 +15,10 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/names.h"
 #include "common/str.h"
 #include "gen/k8sname.h"
-
-#define I32 2147483647.0
-#define ARRAY_END { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }
+#include "gen/policy_int.h"
 
 /* ---- value checks used by the tables ---- */
 
@@ -35,7 +34,7 @@ static int chk_printable(const void *f, struct err *e)
 	return why ? err_set(e, ERR_INVAL, "%s", why) : 0;
 }
 
-static int chk_quantity(const void *f, struct err *e)
+int pol_chk_quantity(const void *f, struct err *e)
 {
 	struct qty q;
 	const char *s = *(char *const *)f;
@@ -51,8 +50,8 @@ static int chk_quantity(const void *f, struct err *e)
 
 static int chk_api_version(const void *f, struct err *e)
 {
-	return strcmp(*(char *const *)f, "flinkhpa.io/v1")
-		       ? err_set(e, ERR_INVAL, "must be flinkhpa.io/v1") : 0;
+	return strcmp(*(char *const *)f, FH_API_VERSION)
+		       ? err_set(e, ERR_INVAL, "must be " FH_API_VERSION) : 0;
 }
 
 static int chk_kind(const void *f, struct err *e)
@@ -99,9 +98,6 @@ static const struct conf_def meta_tab[] = {
 
 /* ---- spec.job ---- */
 
-static const char *const mode_names[] = { "reactive", "adaptive", "savepoint",
-					  NULL };
-
 struct raw_job {
 	char *name, *jobmanager, *rpc, *savepoint_dir, *jar_id;
 	int64_t slots, max_par;
@@ -121,7 +117,7 @@ static const struct conf_def job_tab[] = {
 	{ "maxParallelism", CONF_INT, offsetof(struct raw_job, max_par), 1,
 	  32768, NULL, NULL, NULL, NULL, 0 },
 	{ "parallelismMode", CONF_ENUM, offsetof(struct raw_job, mode), 0, 0,
-	  "reactive", mode_names, NULL, NULL, 0 },
+	  FH_MODE_NAME_REACTIVE, fh_mode_names, NULL, NULL, 0 },
 	{ "savepointDirectory", CONF_STRING,
 	  offsetof(struct raw_job, savepoint_dir), 1, 1024, NULL, NULL,
 	  chk_printable, NULL, 0 },
@@ -145,7 +141,7 @@ static int pol_job(void *ud, struct yr_stream *s, const char *key,
 	memset(at, 0, sizeof(at));
 	if ((rc = yr_map(s, v, &m, e)))
 		goto release;
-	if (r.mode == POL_SAVEPOINT && !r.savepoint_dir) {
+	if (r.mode == FH_MODE_SAVEPOINT && !r.savepoint_dir) {
 		rc = yr_fail(e, v, path, "parallelismMode savepoint needs "
 			     "savepointDirectory (where Flink writes the "
 			     "savepoint it restarts from)");
@@ -153,7 +149,7 @@ static int pol_job(void *ud, struct yr_stream *s, const char *key,
 	}
 	p->slots = r.slots;
 	p->max_parallelism = r.max_par;
-	p->mode = r.mode;
+	p->mode = (enum fh_mode)r.mode;
 	p->align = r.align;
 	if (r.align && !r.max_par) {
 		rc = yr_fail_at(e, yr_at(job_tab, at, "alignToMaxParallelism"),
@@ -161,6 +157,8 @@ static int pol_job(void *ud, struct yr_stream *s, const char *key,
 				"maxParallelism");
 		goto release;
 	}
+	p->jobmanager_at = yr_at(job_tab, at, "jobManager");
+	p->rpc_at = yr_at(job_tab, at, "rpcAddress");
 	p->job_name = r.name, r.name = NULL;
 	p->jobmanager = r.jobmanager, r.jobmanager = NULL;
 	p->rpc_address = r.rpc, r.rpc = NULL;
@@ -179,9 +177,9 @@ struct raw_qty {
 
 static const struct conf_def qty_tab[] = {
 	{ "cpu", CONF_STRING, offsetof(struct raw_qty, cpu), 1, 64, NULL, NULL,
-	  chk_quantity, NULL, 0 },
+	  pol_chk_quantity, NULL, 0 },
 	{ "memory", CONF_STRING, offsetof(struct raw_qty, memory), 1, 64, NULL,
-	  NULL, chk_quantity, NULL, 0 },
+	  NULL, pol_chk_quantity, NULL, 0 },
 	ARRAY_END
 };
 
@@ -228,15 +226,16 @@ static int pol_res_check(const struct pol_resources *r, const char *path,
 	return 0;
 }
 
-static int pol_resources(struct pol *p, struct yr_stream *s,
-			 const char *path, yaml_node_t *v, struct err *e)
+int pol_resources(struct pol_resources *r, struct yr_stream *s,
+		  const char *path, yaml_node_t *v, struct err *e)
 {
 	static const char *const keys[] = { "requests", "limits", NULL };
 	struct yr_map m = { .path = path, .keys = keys, .fn = pol_res_key,
-			    .ud = &p->res };
+			    .ud = r };
 	int rc = yr_map(s, v, &m, e);
 
-	return rc ? rc : pol_res_check(&p->res, path, v, e);
+	r->at = yr_pos_of(v);
+	return rc ? rc : pol_res_check(r, path, v, e);
 }
 
 /* Keys of ours that users may not set: they are how we find things. */
@@ -251,10 +250,10 @@ static int pol_labels_check(const struct yr_kvs *k, const char *path,
 		if ((why = kname_label_value(k->v[i].value)))
 			return yr_fail_at(e, k->v[i].vpos, path, "%s: %s",
 					  k->v[i].key, why);
-		if (!strncmp(k->v[i].key, "flinkhpa.io/", 12) ||
+		if (!strncmp(k->v[i].key, FH_PREFIX, strlen(FH_PREFIX)) ||
 		    !strncmp(k->v[i].key, "app.kubernetes.io/", 18))
 			return yr_fail_at(e, k->v[i].kpos, path, "%s: "
-					  "flinkhpa-gen sets the flinkhpa.io/ "
+					  "flinkhpa-gen sets the " FH_PREFIX " "
 					  "and app.kubernetes.io/ labels",
 					  k->v[i].key);
 	}
@@ -311,7 +310,7 @@ static int pol_tm_key(void *ud, struct yr_stream *s, const char *key,
 	int rc;
 
 	if (!strcmp(key, "resources"))
-		return pol_resources(p, s, path, v, e);
+		return pol_resources(&p->res, s, path, v, e);
 	if (!strcmp(key, "labels")) {
 		rc = yr_strmap(s, v, path, POL_MAX_MAP, &p->labels, e);
 		return rc ? rc : pol_labels_check(&p->labels, path, e);
@@ -377,11 +376,7 @@ static int pol_replicas(void *ud, struct yr_stream *s, const char *key,
 	return 0;
 }
 
-/* ---- rules and behavior live in policy_rules.c ---- */
-int pol_rules(void *ud, struct yr_stream *s, const char *key,
-	      const char *path, yaml_node_t *v, struct err *e);
-int pol_behavior(void *ud, struct yr_stream *s, const char *key,
-		 const char *path, yaml_node_t *v, struct err *e);
+/* ---- rules and behavior live in policy_rules.c (policy_int.h) ---- */
 
 static int pol_spec_key(void *ud, struct yr_stream *s, const char *key,
 			const char *path, yaml_node_t *v, struct err *e)
@@ -394,6 +389,8 @@ static int pol_spec_key(void *ud, struct yr_stream *s, const char *key,
 		return pol_replicas(ud, s, key, path, v, e);
 	if (!strcmp(key, "rules"))
 		return pol_rules(ud, s, key, path, v, e);
+	if (!strcmp(key, "jobManager"))
+		return pol_jobmanager(ud, s, key, path, v, e);
 	return pol_behavior(ud, s, key, path, v, e);
 }
 
@@ -446,7 +443,8 @@ static int pol_top_key(void *ud, struct yr_stream *s, const char *key,
 		       const char *path, yaml_node_t *v, struct err *e)
 {
 	static const char *const keys[] = { "job", "replicas", "rules",
-					    "taskManager", "behavior", NULL };
+					    "taskManager", "behavior",
+					    "jobManager", NULL };
 	struct pol *p = ud;
 	struct yr_map m = { .path = path, .keys = keys, .required = 7,
 			    .fn = pol_spec_key, .ud = p };
@@ -472,12 +470,19 @@ static int pol_doc(struct yr_stream *s, yaml_node_t *root, struct pol *p,
 	p->min_replicas = 1;
 	rc = yr_map(s, root, &m, e);
 	conf_release(top_tab, &r);
-	return rc ? rc : pol_defaults(p, e);
+	if (!rc)
+		rc = pol_defaults(p, e);
+	return rc ? rc : pol_jm_check(p, e);
 }
 
 void pol_deployment_name(const struct pol *p, char *out, size_t n)
 {
 	snprintf(out, n, "%s-taskmanager", p->name);
+}
+
+void pol_jobmanager_name(const struct pol *p, char *out, size_t n)
+{
+	snprintf(out, n, "%s-jobmanager", p->name);
 }
 
 static void pol_release(struct pol *p)
@@ -491,6 +496,7 @@ static void pol_release(struct pol *p)
 	free(p->service_account);
 	yr_kvs_release(&p->flink_conf);
 	yr_kvs_release(&p->labels);
+	pol_jm_release(&p->jm);
 	for (size_t i = 0; i < p->nrules; i++)
 		yr_kvs_release(&p->rules[i].selector);
 }

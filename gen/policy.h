@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/names.h"
 #include "common/quantity.h"
 #include "gen/yread.h"
 
@@ -26,8 +27,8 @@
 #define POL_MAX_MAP 64           /* labels, Flink settings, selectors */
 #define POL_MAX_FILE (4u << 20)  /* bytes of one policy file */
 #define POL_DEFAULT_IMAGE "flink:1.20"
-
-enum pol_mode { POL_REACTIVE, POL_ADAPTIVE, POL_SAVEPOINT };
+#define POL_MAX_ARGS 64          /* spec.jobManager.args */
+#define POL_MIN_FLINK_MEMORY (1LL << 30) /* with spec.jobManager */
 
 enum pol_rule_type {
 	RULE_CPU,
@@ -75,6 +76,25 @@ struct pol_behavior_side {
 struct pol_resources {
 	struct qty req_cpu, req_mem, lim_cpu, lim_mem;
 	bool have_req_cpu, have_req_mem, have_lim_cpu, have_lim_mem;
+	struct yr_pos at; /* the mapping; line 0: not given */
+};
+
+/* spec.jobManager: the JobManager flinkhpa-gen writes (given: false when
+ * the policy leaves it out and a platform runs the JobManager). */
+struct pol_jm {
+	bool given;
+	struct yr_pos at;
+	char *image;             /* default: spec.taskManager.image */
+	int flink_minor;         /* Flink 1.N: 18, 19 or 20 */
+	char *job_class;         /* standalone-job --job-classname */
+	char *args[POL_MAX_ARGS];
+	size_t nargs;
+	struct pol_resources res;
+	char *ha_storage_dir;    /* NULL: no high availability */
+	char *checkpoint_dir;    /* NULL: no checkpointing settings */
+	int64_t checkpoint_interval_ms;
+	char *upload_claim;      /* savepoint: web.upload.dir's claim */
+	struct yr_pos job_class_at, args_at, claim_at;
 };
 
 struct pol {
@@ -87,16 +107,19 @@ struct pol {
 	char *rpc_address;  /* jobmanager.rpc.address */
 	int64_t slots;
 	int64_t max_parallelism; /* 0: Flink's default */
-	enum pol_mode mode;
+	enum fh_mode mode;
 	char *savepoint_dir;
 	char *jar_id;
 	bool align;              /* round to divisors of max parallelism */
+	struct yr_pos jobmanager_at, rpc_at; /* given by the user: line != 0 */
 	/* spec.taskManager */
 	char *image;
 	char *service_account;
 	int64_t metrics_port;
 	struct yr_kvs flink_conf, labels;
 	struct pol_resources res;
+	/* spec.jobManager */
+	struct pol_jm jm;
 	/* spec.replicas */
 	int64_t min_replicas, max_replicas;
 	struct pol_rule rules[POL_MAX_RULES];
@@ -120,5 +143,7 @@ void pol_file_release(struct pol_file *f);
 
 /* The Deployment's name: NAME-taskmanager. */
 void pol_deployment_name(const struct pol *p, char *out, size_t n);
+/* The JobManager's Deployment and Service: NAME-jobmanager. */
+void pol_jobmanager_name(const struct pol *p, char *out, size_t n);
 
 #endif

@@ -10,14 +10,7 @@
 
 #include "common/str.h"
 #include "gen/policy.h"
-
-#define I32 2147483647.0
-#define ARRAY_END { NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 }
-
-int pol_rules(void *ud, struct yr_stream *s, const char *key,
-	      const char *path, yaml_node_t *v, struct err *e);
-int pol_behavior(void *ud, struct yr_stream *s, const char *key,
-		 const char *path, yaml_node_t *v, struct err *e);
+#include "gen/policy_int.h"
 
 static const char *const type_names[] = { "cpu", "memory", "backlog",
 	"latency", "watermarkLag", "busyRatio", "custom", NULL };
@@ -26,19 +19,6 @@ static const char *const custom_sources[] = { "pods", "deployment",
 	"external", "resource", NULL };
 static const enum pol_source custom_map[] = { SRC_PODS, SRC_DEPLOYMENT,
 	SRC_EXTERNAL, SRC_RESOURCE };
-
-static int chk_quantity_pos(const void *f, struct err *e)
-{
-	struct qty q;
-	const char *s = *(char *const *)f;
-
-	if (!s)
-		return 0;
-	if (qty_parse(s, &q, e))
-		return ERR_INVAL;
-	return qty_sign(&q) > 0 ? 0 : err_set(e, ERR_INVAL, "%s: must be "
-					      "greater than zero", s);
-}
 
 struct raw_rule {
 	int type, source;
@@ -53,7 +33,7 @@ struct raw_rule {
 #define UTIL_KEY { "utilization", CONF_INT, R(utilization), 1, I32, NULL, \
 		   NULL, NULL, NULL, 0 }
 #define AVG_KEY { "averageValue", CONF_STRING, R(average), 1, 64, NULL, NULL, \
-		  chk_quantity_pos, NULL, 0 }
+		  pol_chk_quantity, NULL, 0 }
 
 static const struct conf_def resource_tab[] = {
 	TYPE_KEY, UTIL_KEY, AVG_KEY,
@@ -64,7 +44,7 @@ static const struct conf_def resource_tab[] = {
 static const struct conf_def backlog_tab[] = {
 	TYPE_KEY,
 	{ "perTaskManager", CONF_STRING, R(per_tm), 1, 64, NULL, NULL,
-	  chk_quantity_pos, NULL, CONF_REQUIRED },
+	  pol_chk_quantity, NULL, CONF_REQUIRED },
 	ARRAY_END
 };
 static const struct conf_def lag_tab[] = {
@@ -81,7 +61,7 @@ static const struct conf_def busy_tab[] = {
 };
 static const struct conf_def custom_tab[] = {
 	TYPE_KEY, UTIL_KEY, AVG_KEY,
-	{ "value", CONF_STRING, R(value), 1, 64, NULL, NULL, chk_quantity_pos,
+	{ "value", CONF_STRING, R(value), 1, 64, NULL, NULL, pol_chk_quantity,
 	  NULL, 0 },
 	{ "metric", CONF_STRING, R(metric), 1, 127, NULL, NULL, NULL, NULL,
 	  CONF_REQUIRED },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # gen.sh - flinkhpa-gen as users run it: golden files for the reference
-# scenario's policy and for every rule kind (examples/), deterministic
+# scenario's policy, for every rule kind (examples/) and for spec.jobManager
+# in each parallelism mode with and without high availability, deterministic
 # output, -o - and --hpa-version v2beta2, kubectl kustomize on what it
 # writes, and every bad-input case in tests/data/gen/bad (the exact message
 # with file:line:column and field, exit 1, nothing written or changed).
@@ -28,6 +29,14 @@ golden scenario examples/scenario-cpu.yaml
 golden all-rules examples/all-rules.yaml
 golden scenario-v2beta2 --hpa-version v2beta2 examples/scenario-cpu.yaml
 golden two-files --namespaces examples/scenario-cpu.yaml examples/all-rules.yaml
+# spec.jobManager: each mode with and without high availability
+golden jm-reactive-ha examples/reactive-application.yaml
+for m in reactive adaptive adaptive-ha savepoint savepoint-ha; do
+	golden jm-$m tests/data/gen/jm/$m.yaml
+done
+# without spec.jobManager nothing of the JobManager's is written
+[ "$(cat "$FH_TMP"/scenario/*/*.yaml | grep -c '^kind: \(ConfigMap\|Service\|Role\)')" = 0 ] ||
+	fail "a policy without spec.jobManager got JobManager objects"
 [ "$(cd "$FH_TMP/all-rules" && find . -type f | sort | tr '\n' ' ')" = "./kustomization.yaml ./streaming/clicks-deployment.yaml ./streaming/clicks-hpa.yaml ./streaming/orders-deployment.yaml ./streaming/orders-hpa.yaml " ] ||
 	fail "unexpected files: $(cd "$FH_TMP/all-rules" && find . -type f)"
 
