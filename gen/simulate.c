@@ -11,6 +11,7 @@
 
 #include "common/str.h"
 #include "gen/hpasim.h"
+#include "model/tput.h"
 
 #define SIM_MAX_TRACE (16u << 20)
 
@@ -245,16 +246,66 @@ static double model_busy(const struct sim_model *m)
 	return max;
 }
 
+/* The mean busy ratio of v's subtasks (the REST API's agg=sum / p). */
+static double model_busy_avg(const struct sim_model *m, int v)
+{
+	double sum = 0;
+
+	for (int k = 0; k < m->s.p; k++)
+		sum += fm_busy(&m->g, &m->s, v, k);
+	return m->s.p ? sum / m->s.p : 0;
+}
+
+/* The throughput computation on what the model's vertices report, as
+ * the adapter reads it from the JobManager. */
+static double model_tput(const struct pol_rule *r, const struct sim_model *m,
+			 const struct pol *p, int32_t cur)
+{
+	struct tput_params tp = { r->tput_utilization, r->catch_up_ms / 1000.0,
+		r->restart_ms / 1000.0, m->slots, (int)p->min_replicas,
+		(int)p->max_replicas, cur };
+	struct tput_job j;
+	struct tput_result res;
+
+	memset(&j, 0, sizeof(j));
+	j.n = m->g.n;
+	for (int v = 0; v < m->g.n; v++) {
+		struct tput_vertex *x = &j.v[v];
+
+		x->parallelism = m->s.p;
+		x->max_parallelism = m->g.max_parallelism;
+		x->partitions = v == 0 ? m->g.v[0].partitions : 0;
+		x->source = v == 0;
+		x->keyed = m->g.v[v].keyed;
+		x->in_rate = m->s.in[v];
+		x->out_rate = m->s.in[v] * m->g.v[v].out_ratio;
+		x->busy = fm_busy_max(&m->g, &m->s, v);
+		x->busy_avg = model_busy_avg(m, v);
+		x->inputs[0] = v - 1;
+		x->ninputs = v > 0;
+	}
+	j.backlog = m->s.backlog;
+	j.growth = m->backlog_rate;
+	if (tput_compute(&j, &tp, &res))
+		return NAN;
+	return tput_hpa_value(&res, &tp, 0.1);
+}
+
 /* The metric rule r reads from the model (invalid while restarting: the
  * adapter serves no stale values and the HPA holds). */
 static struct hs_reading model_metric(const struct pol_rule *r,
-				      const struct sim_model *m, double input)
+				      const struct sim_model *m, double input,
+				      const struct pol *p, int32_t cur)
 {
 	struct hs_reading x = { !model_restarting(m), 0 };
 	const char *n = r->metric;
 	double load = fm_load(&m->g, &m->s);
 
-	if (!strcmp(n, "flink_tm_busy_ratio") || !strcmp(n, "flink_job_busy_ratio"))
+	if (r->type == RULE_THROUGHPUT) {
+		x.value = model_tput(r, m, p, cur);
+		x.valid = x.valid && !isnan(x.value);
+	}
+	else if (!strcmp(n, "flink_tm_busy_ratio") || !strcmp(n, "flink_job_busy_ratio"))
 		x.value = model_busy(m);
 	else if (!strcmp(n, "cpu") || !strcmp(n, "flink_tm_cpu_utilization"))
 		x.value = 5 + 90 * load;
@@ -277,7 +328,8 @@ static int model_check(const struct pol *p, struct err *e)
 		"memory", "flink_tm_heap_utilization", "flink_job_backlog",
 		"flink_tm_backlog", "flink_job_latency_seconds",
 		"flink_job_watermark_lag_seconds",
-		"flink_tm_watermark_lag_seconds", NULL };
+		"flink_tm_watermark_lag_seconds",
+		"flink_job_required_taskmanagers", NULL };
 
 	for (size_t i = 0; i < p->nrules; i++) {
 		size_t k = 0;
@@ -378,7 +430,8 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 
 		for (size_t i = 0; i < p->nrules; i++) {
 			if (rate >= 0) {
-				rd[i] = model_metric(&p->rules[i], &m, in);
+				rd[i] = model_metric(&p->rules[i], &m, in, p,
+						     cur);
 			} else {
 				rd[i].value = sim_at(t, cols[i], s);
 				rd[i].valid = !isnan(rd[i].value);

@@ -33,20 +33,52 @@ static int tput_check(const struct tput_job *j, const struct tput_params *p)
 	return 0;
 }
 
-int tput_align(int n, int partitions, int max_parallelism)
+/* The busiest subtask's share when units spread by count over p. */
+static double tput_share(int units, int p)
 {
-	int per;
+	return p >= units ? 1.0 / units : ceil((double)units / p) / units;
+}
 
-	if (n < 1)
-		n = 1;
-	if (max_parallelism > 0 && n > max_parallelism)
-		n = max_parallelism;
-	if (partitions <= 0)
-		return n;
-	if (n > partitions)
-		n = partitions;
-	per = (partitions + n - 1) / n; /* partitions of the busiest */
-	return (partitions + per - 1) / per;
+/* The hot share h of v's input at parallelism p over units, from the
+ * busiest subtask's busy ratio against the mean (0 when unknown). */
+static double tput_hot(const struct tput_vertex *v, int units, double busy,
+		       double avg)
+{
+	double g = tput_share(units, v->parallelism), h;
+
+	if (avg <= 0 || g >= 1)
+		return 0;
+	h = (busy / avg / v->parallelism - g) / (1 - g);
+	return h < 0 ? 0 : h > 0.99 ? 0.99 : h;
+}
+
+/* The parallelism v needs for capacity needed at (floored) busy ratios. */
+static int tput_parallelism(const struct tput_vertex *v, double needed,
+			    double busy)
+{
+	int cap = v->max_parallelism > 0 ? v->max_parallelism : 1000000;
+	int units = v->source && v->partitions > 0 ? v->partitions
+		    : v->keyed && v->max_parallelism > 0 ? v->max_parallelism
+		    : 0;
+	double avg = v->busy_avg > 0 ? v->busy_avg : 0, c, raw, h;
+
+	if (avg > 0 && avg < TPUT_MIN_BUSY)
+		avg = TPUT_MIN_BUSY;
+	if (v->in_rate <= 0) /* reads nothing: needs nothing or no data */
+		return needed > 0 ? v->parallelism : 1;
+	if (!units) {
+		raw = ceil(needed / (v->in_rate / busy / v->parallelism) - 1e-9);
+		return raw < 1 ? 1 : raw > cap ? cap : (int)raw;
+	}
+	h = tput_hot(v, units, busy, avg);
+	/* a subtask's capacity, from the busiest's share and busy ratio */
+	c = v->in_rate * (h + (1 - h) * tput_share(units, v->parallelism)) /
+	    busy;
+	for (int q = 1; q <= units && q <= cap; q++)
+		if (needed * (h + (1 - h) * tput_share(units, q)) <=
+		    c * (1 + 1e-9))
+			return q;
+	return units < cap ? units : cap;
 }
 
 /* Target and catch-up rates, in topological order. */
@@ -89,19 +121,11 @@ static void tput_vertex(const struct tput_vertex *v, const struct tput_params *p
 			struct tput_vresult *x)
 {
 	double busy = v->busy > TPUT_MIN_BUSY ? v->busy : TPUT_MIN_BUSY;
-	double raw;
 
 	x->tpr = v->in_rate / busy / v->parallelism;
 	x->needed = x->catch_up + x->target * p->restart_s / p->catch_up_s +
 		    x->target / p->utilization;
-	if (x->tpr <= 0) /* reads nothing: needs nothing (or has no data) */
-		raw = x->needed > 0 ? v->parallelism : 1;
-	else
-		raw = ceil(x->needed / x->tpr - 1e-9);
-	if (raw > 1e6)
-		raw = 1e6;
-	x->required = tput_align((int)raw, v->source ? v->partitions : 0,
-				 v->max_parallelism);
+	x->required = tput_parallelism(v, x->needed, busy);
 }
 
 int tput_compute(const struct tput_job *j, const struct tput_params *p,
@@ -140,4 +164,24 @@ int tput_compute(const struct tput_job *j, const struct tput_params *p,
 	r->required_tms = tms < p->min_tms ? p->min_tms
 			  : tms > p->max_tms ? p->max_tms : tms;
 	return 0;
+}
+
+double tput_hpa_value(const struct tput_result *r, const struct tput_params *p,
+		      double tolerance)
+{
+	double cur = p->current_tms, v = r->required_tms, push;
+
+	if (cur <= 0)
+		return v;
+	if (r->required_tms >= p->max_tms && cur < p->max_tms) {
+		push = floor(cur * (1 + tolerance)) + 1;
+		return push > v ? push : v;
+	}
+	if (r->required_tms <= p->min_tms && cur > p->min_tms) {
+		push = ceil(cur * (1 - tolerance)) - 1;
+		if (push < 0)
+			push = 0;
+		return push < v ? push : v;
+	}
+	return v;
 }

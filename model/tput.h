@@ -20,10 +20,18 @@
  *   capacity needed = catch-up + target x restart / catch-up duration +
  *     target / utilization;
  *   required parallelism = ceil(needed / per-subtask TPR), at least 1, at
- *     most the max parallelism and, at a source with known partitions,
- *     the partition count, then aligned: the smallest parallelism giving
- *     each subtask no more partitions than the raw value would, so none
- *     idles (24 partitions: 10 -> 8, 7 -> 6);
+ *     most the max parallelism.  Where the input comes in units spread by
+ *     count over the subtasks (a source's partitions; a keyed vertex's key
+ *     groups, as many as its max parallelism), the busiest subtask holds
+ *     ceil(units / p) of them, plus what a hot key (or a hot partition)
+ *     adds: h of the input, estimated from the busiest subtask's busy
+ *     ratio against the mean (the busiest's share is max/mean/p = h + (1
+ *     - h) ceil(units/p)/units).  A subtask's capacity is the input / (p x
+ *     the mean busy ratio); the required parallelism is the smallest q
+ *     whose busiest subtask's share of the capacity needed fits in it.  So
+ *     it lands on counts that spread the units evenly (24 partitions, 3
+ *     each: 8, never 10; 128 key groups, 9 each: 15), never above the unit
+ *     count (no idle subtask), and accounts for the hot key;
  *   required TaskManagers = ceil(max over vertices / slots), within
  *     [min, max]; never below the current count while the backlog grows
  *     or is above the catch-up threshold (target x restart time).
@@ -45,9 +53,11 @@ struct tput_vertex {
 	int max_parallelism; /* key groups; 0: no limit */
 	int partitions;      /* a source's partitions; 0: unknown */
 	bool source;         /* no inputs */
+	bool keyed;          /* input by key (a HASH edge): key groups */
 	double in_rate;      /* records/s in, all subtasks (a source: out) */
 	double out_rate;     /* records/s out, all subtasks */
 	double busy;         /* busyTimeMsPerSecond / 1000, max of subtasks */
+	double busy_avg;     /* the same, mean of subtasks (0: unknown) */
 	int inputs[TPUT_MAX_INPUTS]; /* upstream vertices' indices */
 	int ninputs;
 };
@@ -92,7 +102,13 @@ struct tput_result {
 int tput_compute(const struct tput_job *j, const struct tput_params *p,
 		 struct tput_result *r);
 
-/* The aligned parallelism for a raw value n (see above). */
-int tput_align(int n, int partitions, int max_parallelism);
+/* What to serve the HPA for r (an Object or External metric with an
+ * AverageValue target of 1, so that the HPA's ceil(value / 1) lands on
+ * it): required_tms, except at the bounds, where a change of less than the
+ * HPA's tolerance (0.1) would be skipped and leave the job one short of
+ * its max (KEDA #2908) or one above its min: there the value is pushed
+ * just past the tolerance, and the HPA clamps it to the bound. */
+double tput_hpa_value(const struct tput_result *r, const struct tput_params *p,
+		      double tolerance);
 
 #endif

@@ -3,7 +3,9 @@
  * worked out by hand: the true processing rate from the busy ratio, the
  * target propagated over the edges with each vertex's output ratio, the
  * catch-up beyond one restart's backlog, the restart term, the required
- * parallelism and TaskManagers, partition alignment, an idle job, the
+ * parallelism and TaskManagers, even partition and key-group counts, a
+ * hot key estimated from the busiest subtask against the mean, an idle
+ * job, the
  * scale-down hold and the bounds.
  */
 #include <setjmp.h>
@@ -105,31 +107,54 @@ static void catch_up__beyond_one_restart(void **state)
 	assert_int_equal(r.v[2].required, 14);
 }
 
-static void align__partitions_and_max(void **state)
-{
-	(void)state;
-	assert_int_equal(tput_align(10, 24, 128), 8);
-	assert_int_equal(tput_align(7, 24, 128), 6);
-	assert_int_equal(tput_align(12, 24, 128), 12);
-	assert_int_equal(tput_align(30, 24, 128), 24);
-	assert_int_equal(tput_align(3, 7, 128), 3);  /* 3, 2, 2 */
-	assert_int_equal(tput_align(5, 7, 128), 4);  /* 2 each, one 1 */
-	assert_int_equal(tput_align(200, 0, 128), 128);
-	assert_int_equal(tput_align(0, 0, 0), 1);
-}
-
-static void source_partitions__aligned(void **state)
+static void source_partitions__even_counts(void **state)
 {
 	struct tput_job j = { .n = 1 };
 	struct tput_result r;
 
 	(void)state;
-	/* TPR 950/s: (570 + 5700/0.7) / 950 = 9.17 -> 10 -> 8 */
+	/* 8 subtasks of 24 partitions (3 each), the busiest at 0.75 of
+	 * 5700/8: it handles 3/24 x 5700 = 712.5/s at 0.75, 950/s busy.
+	 * Needed 570 + 5700/0.7 = 8712.9/s: 3 partitions -> 1089/s, too
+	 * much; 2 -> 726/s fits: 12 subtasks (linearly: 10, which still
+	 * leaves 3 partitions on some) */
 	j.v[0] = vx(8, 5700, 5700, 0.75);
 	j.v[0].source = true;
 	j.v[0].partitions = 24;
 	assert_int_equal(tput_compute(&j, &P, &r), 0);
-	assert_int_equal(r.v[0].required, 8);
+	assert_int_equal(r.v[0].required, 12);
+	/* never above the partitions */
+	j.v[0].in_rate = j.v[0].out_rate = 100000;
+	j.v[0].busy = 1;
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_int_equal(r.v[0].required, 24);
+}
+
+static void keyed__key_groups(void **state)
+{
+	struct tput_job j;
+	struct tput_result r;
+
+	(void)state;
+	pipeline(&j);
+	j.v[2].keyed = true;
+	j.v[2].max_parallelism = 128;
+	/* the busiest of 8: 16 of 128 key groups, 800/s at busy 1; needed
+	 * 11005.7/s: ceil(128/q) <= 9.3 -> q = 15 (14 leaves 10 groups) */
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_int_equal(r.v[2].required, 15);
+	/* a hot key with 5% of the records: the busiest of 8 holds 0.05 +
+	 * 0.95 x 16/128 = 0.16875 of 4740.7/s at busy 1, the mean 0.7407;
+	 * each subtask does 800/s; 11005.7/s needs 0.05 + 0.95 k/128 <=
+	 * 800/11005.7: k = 3 key groups, q = 43 */
+	j.v[2].in_rate = 800 / 0.16875;
+	j.v[2].out_rate = j.v[2].in_rate * 0.1;
+	j.v[2].busy_avg = j.v[2].in_rate / 8 / 800;
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_int_equal(r.v[2].required, 43);
+	j.v[2].max_parallelism = 10; /* capped */
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	assert_int_equal(r.v[2].required, 10);
 }
 
 static void idle__busy_about_zero(void **state)
@@ -226,8 +251,8 @@ int main(void)
 		cmocka_unit_test(one_vertex__tpr_and_required),
 		cmocka_unit_test(pipeline__target_over_edges),
 		cmocka_unit_test(catch_up__beyond_one_restart),
-		cmocka_unit_test(align__partitions_and_max),
-		cmocka_unit_test(source_partitions__aligned),
+		cmocka_unit_test(source_partitions__even_counts),
+		cmocka_unit_test(keyed__key_groups),
 		cmocka_unit_test(idle__busy_about_zero),
 		cmocka_unit_test(scale_down__held_while_catching_up),
 		cmocka_unit_test(bounds__min_max),
