@@ -442,6 +442,8 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 		hs_sync(h, p, rd, cur, (int64_t)llround(s * 1000), &st);
 		row->t = s;
 		row->replicas = cur;
+		row->input = isnan(in) ? 0 : in;
+		row->backlog = m.s.backlog;
 		row->desired = st.desired;
 		if (st.desired != cur) {
 			row->rescaled = true;

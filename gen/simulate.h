@@ -69,6 +69,7 @@ struct sim_row {
 	double m[POL_MAX_RULES];
 	bool valid[POL_MAX_RULES];
 	bool rescaled;
+	double input, backlog;  /* model: records/s offered, records waiting */
 	char reason[320];
 };
 

@@ -214,18 +214,20 @@ double fm_busy_max(const struct fm_graph *g, const struct fm_state *s, int v)
 
 double fm_load(const struct fm_graph *g, const struct fm_state *s)
 {
-	double sum = 0;
+	double max = 0;
 
 	for (int v = 0; v < g->n; v++) {
-		double vs = 0;
+		double mean = 0;
 
 		if (fm_even(g, v)) { /* all alike */
-			sum += fm_busy(g, s, v, 0);
-			continue;
+			mean = fm_busy(g, s, v, 0);
+		} else {
+			for (int k = 0; k < s->p; k++)
+				mean += fm_busy(g, s, v, k);
+			mean /= s->p;
 		}
-		for (int k = 0; k < s->p; k++)
-			vs += fm_busy(g, s, v, k);
-		sum += vs / s->p;
+		if (mean > max)
+			max = mean;
 	}
-	return g->n ? sum / g->n : 0;
+	return max;
 }

@@ -105,8 +105,9 @@ double fm_backpressured(const struct fm_graph *g, const struct fm_state *s,
 			int v, int k);
 double fm_pending(const struct fm_graph *g, const struct fm_state *s, int k);
 
-/* Over all subtasks of v: the highest busy ratio; over the whole job: the
- * mean busy ratio of all subtasks (what a slot's CPU follows). */
+/* Over all subtasks of v: the highest busy ratio.  fm_load: the highest
+ * of the vertices' mean busy ratios, what a slot's CPU follows (the
+ * costliest vertex dominates it). */
 double fm_busy_max(const struct fm_graph *g, const struct fm_state *s, int v);
 double fm_load(const struct fm_graph *g, const struct fm_state *s);
 

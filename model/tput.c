@@ -121,10 +121,14 @@ static void tput_vertex(const struct tput_vertex *v, const struct tput_params *p
 			struct tput_vresult *x)
 {
 	double busy = v->busy > TPUT_MIN_BUSY ? v->busy : TPUT_MIN_BUSY;
+	double catch_up;
 
 	x->tpr = v->in_rate / busy / v->parallelism;
-	x->needed = x->catch_up + x->target * p->restart_s / p->catch_up_s +
-		    x->target / p->utilization;
+	x->needed = x->target / p->utilization;
+	catch_up = x->target + x->catch_up +
+		   x->target * p->restart_s / p->catch_up_s;
+	if (catch_up > x->needed) /* the headroom would not catch up */
+		x->needed = catch_up;
 	x->required = tput_parallelism(v, x->needed, busy);
 }
 

@@ -17,8 +17,14 @@
  *   catch-up: the backlog beyond what one restart adds (target x restart
  *     time, covered by the restart term) over the catch-up duration,
  *     propagated like the target.
- *   capacity needed = catch-up + target x restart / catch-up duration +
- *     target / utilization;
+ *   capacity needed = target / utilization, or, when more, target +
+ *     catch-up + target x restart / catch-up duration: the headroom the
+ *     target utilization leaves (1/u - 1 of the target) is what works off
+ *     the backlog and the records a restart leaves; capacity is added for
+ *     them only when that headroom would not do it within the catch-up
+ *     duration (FLIP-271 adds the three terms: at utilization 0.7 and a
+ *     restart of a tenth of the catch-up duration that is 7% more than
+ *     needed, a TaskManager or, at a key-group boundary, several);
  *   required parallelism = ceil(needed / per-subtask TPR), at least 1, at
  *     most the max parallelism.  Where the input comes in units spread by
  *     count over the subtasks (a source's partitions; a keyed vertex's key

@@ -9,8 +9,9 @@
 # expfmt.  Figures are printed, the target is reported and never fails the
 # run; a disagreement on the number of samples does.
 #
-# Then the metrics API under load (tests/bench/api.sh) and scraping 1,000
-# TaskManagers beside Prometheus (tests/bench/scrape.sh).
+# Then the metrics API under load (tests/bench/api.sh), scraping 1,000
+# TaskManagers beside Prometheus (tests/bench/scrape.sh), and the scaling
+# rules' convergence over load steps (tests/bench/converge.sh).
 #
 # Environment:
 #   FH_BIN              directory with flinkhpa-adapter and flinkhpa-emu, for
@@ -119,3 +120,6 @@ FH_BENCH_BIN=$bin "$root/tests/bench/api.sh"
 
 # scraping 1,000 TaskManagers, beside Prometheus (tests/bench/scrape.sh)
 FH_BIN=${FH_BIN:-$root/bin} "$root/tests/bench/scrape.sh"
+
+# load steps: the scaling rules side by side (tests/bench/converge.sh)
+FH_BENCH_BIN=$bin "$root/tests/bench/converge.sh"

@@ -39,8 +39,9 @@ static void one_vertex__tpr_and_required(void **state)
 	assert_int_equal(tput_compute(&j, &P, &r), 0);
 	assert_float_equal(r.v[0].tpr, 1000, 1e-9);      /* 3000/0.75/4 */
 	assert_float_equal(r.v[0].target, 3000, 1e-9);
-	/* 3000 x 30/300 + 3000/0.7 = 4585.7 -> 5 subtasks, 3 TMs */
-	assert_float_equal(r.v[0].needed, 300 + 3000 / 0.7, 1e-6);
+	/* 3000/0.7 = 4285.7 (more than 3000 + 3000 x 30/300: the headroom
+	 * catches up the restart) -> 5 subtasks, 3 TMs */
+	assert_float_equal(r.v[0].needed, 3000 / 0.7, 1e-6);
 	assert_int_equal(r.v[0].required, 5);
 	assert_int_equal(r.required_parallelism, 5);
 	assert_int_equal(r.required_tms, 3);
@@ -80,11 +81,11 @@ static void pipeline__target_over_edges(void **state)
 	assert_float_equal(r.v[3].target, 720, 1e-9);   /* x 0.1 */
 	assert_float_equal(r.v[2].catch_up, 0, 1e-12);  /* < one restart's */
 	assert_float_equal(r.v[2].tpr, 800, 1e-9);
-	/* window: (720 + 7200/0.7) / 800 = 13.76 -> 14; source: (900 +
-	 * 9000/0.7) / (8000/0.25/8) = 3.44 -> 4 */
-	assert_int_equal(r.v[2].required, 14);
+	/* window: 7200/0.7 / 800 = 12.86 -> 13; source: 9000/0.7 /
+	 * (8000/0.25/8) = 3.21 -> 4 */
+	assert_int_equal(r.v[2].required, 13);
 	assert_int_equal(r.v[0].required, 4);
-	assert_int_equal(r.required_parallelism, 14);
+	assert_int_equal(r.required_parallelism, 13);
 	assert_int_equal(r.bottleneck, 2);
 	assert_int_equal(r.required_tms, 7);
 	/* the job's TPR: the window's 6400/s of window input = 8000/s read */
@@ -103,8 +104,15 @@ static void catch_up__beyond_one_restart(void **state)
 	assert_int_equal(tput_compute(&j, &P, &r), 0);
 	assert_float_equal(r.v[0].catch_up, 1000, 1e-9);
 	assert_float_equal(r.v[2].catch_up, 800, 1e-9);
-	/* window: (800 + 6400 x 0.1 + 6400/0.7) / 800 = 13.23 -> 14 */
-	assert_int_equal(r.v[2].required, 14);
+	/* window: 6400 + 800 + 640 < 6400/0.7: the headroom does it, 12 */
+	assert_float_equal(r.v[2].needed, 6400 / 0.7, 1e-6);
+	assert_int_equal(r.v[2].required, 12);
+	j.backlog = 8000 * 30 + 300 * 4000; /* 300 s of 4000/s */
+	assert_int_equal(tput_compute(&j, &P, &r), 0);
+	/* window: 6400 + 3200 + 640 = 10240 > 9142.9 -> 12.8 -> 13 */
+	assert_float_equal(r.v[2].catch_up, 3200, 1e-9);
+	assert_float_equal(r.v[2].needed, 10240, 1e-6);
+	assert_int_equal(r.v[2].required, 13);
 }
 
 static void source_partitions__even_counts(void **state)
@@ -115,17 +123,16 @@ static void source_partitions__even_counts(void **state)
 	(void)state;
 	/* 8 subtasks of 24 partitions (3 each), the busiest at 0.75 of
 	 * 5700/8: it handles 3/24 x 5700 = 712.5/s at 0.75, 950/s busy.
-	 * Needed 570 + 5700/0.7 = 8712.9/s: 3 partitions -> 1089/s, too
-	 * much; 2 -> 726/s fits: 12 subtasks (linearly: 10, which still
-	 * leaves 3 partitions on some) */
+	 * Needed 5700/0.7 = 8142.9/s: 3 partitions -> 1017.9/s, too much;
+	 * 2 -> 678.6/s fits: 12 subtasks (linearly: 9, which still leaves 3
+	 * partitions on some) */
 	j.v[0] = vx(8, 5700, 5700, 0.75);
 	j.v[0].source = true;
 	j.v[0].partitions = 24;
 	assert_int_equal(tput_compute(&j, &P, &r), 0);
 	assert_int_equal(r.v[0].required, 12);
 	/* never above the partitions */
-	j.v[0].in_rate = j.v[0].out_rate = 100000;
-	j.v[0].busy = 1;
+	j.growth = 100000;
 	assert_int_equal(tput_compute(&j, &P, &r), 0);
 	assert_int_equal(r.v[0].required, 24);
 }
@@ -140,13 +147,13 @@ static void keyed__key_groups(void **state)
 	j.v[2].keyed = true;
 	j.v[2].max_parallelism = 128;
 	/* the busiest of 8: 16 of 128 key groups, 800/s at busy 1; needed
-	 * 11005.7/s: ceil(128/q) <= 9.3 -> q = 15 (14 leaves 10 groups) */
+	 * 10285.7/s: ceil(128/q) <= 9.96 -> q = 15 (14 leaves 10 groups) */
 	assert_int_equal(tput_compute(&j, &P, &r), 0);
 	assert_int_equal(r.v[2].required, 15);
 	/* a hot key with 5% of the records: the busiest of 8 holds 0.05 +
 	 * 0.95 x 16/128 = 0.16875 of 4740.7/s at busy 1, the mean 0.7407;
-	 * each subtask does 800/s; 11005.7/s needs 0.05 + 0.95 k/128 <=
-	 * 800/11005.7: k = 3 key groups, q = 43 */
+	 * each subtask does 800/s; 10285.7/s needs 0.05 + 0.95 k/128 <=
+	 * 800/10285.7: k = 3 key groups, q = 43 */
 	j.v[2].in_rate = 800 / 0.16875;
 	j.v[2].out_rate = j.v[2].in_rate * 0.1;
 	j.v[2].busy_avg = j.v[2].in_rate / 8 / 800;
