@@ -146,7 +146,7 @@ define link
 		$(LINK_LIBS) $(LDLIBS)
 endef
 
-$(ADAPTER): $(call obj,$(ADAPTER_SRC)) $(COMMON_OBJ) $(PROTO_OBJ)
+$(ADAPTER): $(call obj,$(ADAPTER_SRC) $(MODEL_SRC)) $(COMMON_OBJ) $(PROTO_OBJ)
 	$(link)
 $(EMU): $(call obj,$(EMU_SRC) $(MODEL_SRC)) $(COMMON_OBJ)
 	$(link)

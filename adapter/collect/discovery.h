@@ -34,6 +34,7 @@ struct pod_target {
 	char ns[254], name[254], deployment[254], job[256];
 	char jobmanager[512]; /* "" when not annotated */
 	char url[600];
+	struct jm_tput tput; /* a throughput rule's annotations; 0: none */
 	double cpu; /* cores */
 	char *labels[2 * DISC_MAX_LABELS + 1]; /* k, v, ..., NULL; heap */
 };

@@ -6,7 +6,9 @@
 # output ratio; the keyed window is the bottleneck (its hot subtask busy
 # 1000 ms/s), the vertices upstream are back-pressured at a busy ratio
 # below 1 and the sink downstream is not; pendingRecords only at the
-# source, spread over its partitions.
+# source, spread over its partitions.  The adapter, reading the emulated
+# JobManager, serves the throughput metrics that tests/blackbox/tputref.py
+# computes independently from the same REST answers.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -23,8 +25,17 @@ until curl -s "$E/control" >/dev/null; do
 	[ $SECONDS -lt $deadline ] || fail "emulator did not start: $(cat "$FH_TMP/emu.log")"
 	sleep 0.1
 done
+{
+	echo "targets:"
+	for k in 1 2; do
+		echo "  - {namespace: flink, pod: tm-$k, url: \"http://127.0.5.$k:$mport/metrics\", deployment: flink-taskmanager, job: orders-enrichment, jobManager: \"$E\", cpuRequest: 1000m}"
+	done
+} >"$FH_TMP/targets.yaml"
+start_adapter --insecure-demo --targets-file "$FH_TMP/targets.yaml" --scrape-interval 1s --v 2
+wait_ready "$ADAPTER_URL"
 sleep 1
 curl -s -X POST "$E/control?speed=0" >/dev/null || fail "cannot stop the clock"
+sleep 2.5 # two JobManager reads of the stopped model: no growth
 J=3c1bf1b4dd8b2c7f6e45e0c3a8d2f9a1
 curl -s "$E/jobs/$J/plan" >"$FH_TMP/plan.json" || fail "no plan"
 : >"$FH_TMP/agg.txt"
@@ -36,8 +47,19 @@ done
 curl -s "http://127.0.5.1:$mport/metrics" >"$FH_TMP/tm0.txt"
 curl -s "http://127.0.5.2:$mport/metrics" >"$FH_TMP/tm1.txt"
 curl -s "$E/control" >"$FH_TMP/control.json"
+curl -s -o "$FH_TMP/job.json" "$E/jobs/$J"
+curl -s -o "$FH_TMP/taskmanagers.json" "$E/taskmanagers"
+for v in $(python3 -c 'import json,sys; print(" ".join(v["id"] for v in json.load(open(sys.argv[1]))["vertices"]))' "$FH_TMP/job.json"); do
+	curl -s -o "$FH_TMP/vertex-$v.json" "$E/jobs/$J/vertices/$v/subtasks/metrics?get=numRecordsInPerSecond,numRecordsOutPerSecond,busyTimeMsPerSecond&agg=max,sum"
+done
+for m in flink_job_true_processing_rate flink_job_target_rate flink_job_required_parallelism flink_job_required_taskmanagers; do
+	get "$ADAPTER_URL/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/deployments.apps/flink-taskmanager/$m" 200
+	cp "$FH_TMP/body" "$FH_TMP/api-$m.json"
+done
+grep -q "throughput: flink/flink-taskmanager: vertex 90bea66de1c231edf33913ecd54406c1: parallelism 4" "$FH_TMP/adapter.log" ||
+	fail "no per-vertex throughput line at --v=2"
 python3 - "$FH_TMP" <<'PY' || fail "see above"
-import json, re, sys
+import json, os, re, sys
 d = sys.argv[1]
 plan = json.load(open(d + "/plan.json"))["plan"]
 nodes = plan["nodes"]
@@ -102,5 +124,14 @@ check(pend[ids[0]] and abs(pend[ids[0]][0]["sum"] - ctl["backlog"]) <= 4,
       "pending at the source: %s vs %s" % (pend[ids[0]], ctl["backlog"]))
 check(all(pend[v] == [] for v in ids[1:]), "no pendingRecords elsewhere")
 print("plan, per-vertex metrics, flow and back-pressure agree")
+sys.path.insert(0, os.environ["FH_ROOT"] + "/tests/blackbox")
+import tputref
+from catalogref import quantity
+ref = tputref.compute(d, pend[ids[0]][0]["sum"], 0.0)
+for m, want in sorted(ref.items()):
+    got = quantity(json.load(open(d + "/api-%s.json" % m))["items"][0]["value"])
+    print("%-34s adapter %.3f reference %.3f" % (m, got, want))
+    check(abs(got - want) <= max(0.002, 1e-3 * abs(want)), m + " differs")
+check(ref["flink_job_required_parallelism"] > 4, "the job needs more than it has")
 PY
 echo ok
