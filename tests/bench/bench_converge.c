@@ -15,7 +15,9 @@
  *   while stable a rescale with the load unchanged for 5 minutes and the
  *                size already within [smallest, smallest + 1]
  *
- * Usage: bench_converge [--steps N] (the first N of the step list).
+ * Usage: bench_converge [--steps N] (the first N of the step list);
+ * bench_converge --sufficient LOAD prints the smallest count for LOAD
+ * (for tests/bench/converge_hpa.sh, whose emulators run this model).
  */
 #include <math.h>
 #include <stdio.h>
@@ -199,6 +201,14 @@ int main(int argc, char **argv)
 	struct err e;
 
 	err_clear(&e);
+	if (argc == 3 && !strcmp(argv[1], "--sufficient")) {
+		struct fm_graph g;
+
+		fm_graph_pipeline(&g, CAPACITY / SLOTS, PARTITIONS, HOT_KEY,
+				  EFFICIENCY, 128);
+		printf("%d\n", sufficient(&g, atof(argv[2])));
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "--steps"))
 		nsteps = (size_t)atoi(argv[2]);
 	if (nsteps < 1 || nsteps > NLOADS) {

@@ -121,5 +121,9 @@ FH_BENCH_BIN=$bin "$root/tests/bench/api.sh"
 # scraping 1,000 TaskManagers, beside Prometheus (tests/bench/scrape.sh)
 FH_BIN=${FH_BIN:-$root/bin} "$root/tests/bench/scrape.sh"
 
-# load steps: the scaling rules side by side (tests/bench/converge.sh)
+# load steps: the scaling rules side by side (tests/bench/converge.sh),
+# then fewer of them through a real HPA (tests/bench/converge_hpa.sh: a
+# control plane; hold /tmp/fh-heavy.lock around make bench)
 FH_BENCH_BIN=$bin "$root/tests/bench/converge.sh"
+FH_BENCH_BIN=$bin FH_BIN=${FH_BIN:-$root/bin} "$root/tests/bench/converge_hpa.sh" ||
+	echo "bench: converge_hpa.sh failed (above)"
