@@ -26,7 +26,8 @@ STEP=${FH_CONVERGE_STEP:-120}
 LOADS="2000 6000 3000 10000 4000 8000"
 KINDS="cpu busy backlog throughput"
 . "$FH_ROOT/tests/e2e/lib.sh"
-trap 'e2e_cleanup; rm -rf "$FH_TMP"' EXIT
+# FH_CONVERGE_KEEP=1 keeps the samples, logs and cluster state
+trap 'e2e_cleanup; [ "${FH_CONVERGE_KEEP:-}" = 1 ] && echo "kept: $FH_TMP" || rm -rf "$FH_TMP"' EXIT
 
 cluster_up
 declare -A URL MPORT RULE
@@ -119,6 +120,7 @@ print("%-5s %-7s %-5s" % ("step", "load/s", "suff") + "".join(
 print("%-19s" % "" + "".join(" | %3s %5s %5s %8s" % ("n", "above", "t(s)", "backlog")
                               for k in kinds))
 summary = {k: [] for k in kinds}
+paths = {}
 for s in range(len(loads)):
     part = [r for r in rows if int(r[1]) == s]
     line = "%-5d %-7s %-5d" % (s + 1, loads[s], suff[s])
@@ -131,8 +133,12 @@ for s in range(len(loads)):
         t = part[changes[-1] - 1][0] - s * step if changes else 0
         above = reps[-1] - suff[s]
         summary[k].append((len(changes), above, t, max(back)))
+        paths.setdefault(k, []).append(">".join(str(seq[j]) for j in [0] + changes))
         line += " | %3d %+5d %5.0f %8.0f" % (len(changes), above, t, max(back))
     print(line)
+print("\nreplicas per step (start>each rescale):")
+for k in kinds:
+    print("  %-16s %s" % (names[k], "  ".join(paths[k])))
 print("\n| policy | rescales | steps with <= 1 rescale | most in a step | most above smallest | steps below smallest | mean time to stable (s) | highest backlog |")
 print("|---|---|---|---|---|---|---|---|")
 for k in kinds:
