@@ -39,6 +39,9 @@ struct jt {
 	struct jm_tput tp;     /* the throughput computation's parameters */
 	double prev_backlog;   /* the last round's, for the growth */
 	int64_t prev_ms;       /* 0: none yet */
+	bool prev_rates;       /* the last round had every vertex's rates */
+	int tms_last;          /* the last round's required TaskManagers */
+	double tms_served;     /* what is served (< 0: nothing yet) */
 	char err[ERR_MSG_MAX]; /* "" while all went well */
 	bool failing;          /* the last round failed (for the log) */
 	char last_err[ERR_MSG_MAX];
@@ -96,6 +99,7 @@ static struct jt *jt_new(const struct jm_target *s)
 	t->job = str_dup(s->job ? s->job : "");
 	t->url = str_dup(s->url);
 	t->tp = s->tput;
+	t->tms_served = -1;
 	if (!t->ns || !t->deployment || !t->job || !t->url) {
 		jt_free(t);
 		return NULL;
@@ -568,32 +572,51 @@ static void jt_tput_log(const struct jt *t, const struct tput_job *j,
 	      r->held ? " (scale-down held: backlog)" : "");
 }
 
-/* The throughput metrics of t, when its vertices all reported. */
-static void jt_tput(const struct jt *t, double backlog, double growth,
+/* What to serve as the required TaskManagers: a new count once two
+ * rounds in a row agree (a reading between two JobManager rounds, or
+ * while a rescale settles, moves by one now and then). */
+static double jt_tms_debounce(struct jt *t, const struct tput_result *r,
+			      double value)
+{
+	if (r->required_tms == t->tms_last || t->tms_served < 0)
+		t->tms_served = value;
+	t->tms_last = r->required_tms;
+	return t->tms_served;
+}
+
+/* The throughput metrics of t, when its vertices all reported in this
+ * round and the one before (the backlog's growth is then measured over a
+ * round of processing, not across a restart, which would count the
+ * records that piled up meanwhile as arriving now).  Returns whether this
+ * round had every vertex's rates. */
+static bool jt_tput(struct jt *t, double backlog, double growth,
 		    double v[CAT_N], bool has[CAT_N])
 {
 	struct tput_job *j = calloc(1, sizeof(*j));
 	int order[TPUT_MAX_VERTICES];
 	struct tput_params p;
 	struct tput_result r;
+	bool rates;
 
 	if (!j)
-		return;
+		return false;
 	jt_tput_params(t, &p);
 	j->backlog = backlog;
 	j->growth = growth;
-	if (!jt_graph(t, j, order) && jt_rates(t, j, order) &&
-	    !tput_compute(j, &p, &r)) {
+	rates = !jt_graph(t, j, order) && jt_rates(t, j, order);
+	if (rates && t->prev_rates && !tput_compute(j, &p, &r)) {
 		v[CAT_JOB_TRUE_RATE] = r.true_rate;
 		v[CAT_JOB_TARGET_RATE] = r.target_rate;
 		v[CAT_JOB_REQUIRED_PARALLELISM] = r.required_parallelism;
-		v[CAT_JOB_REQUIRED_TMS] = tput_hpa_value(&r, &p, 0.1);
+		v[CAT_JOB_REQUIRED_TMS] = jt_tms_debounce(t, &r,
+						tput_hpa_value(&r, &p, 0.1));
 		has[CAT_JOB_TRUE_RATE] = has[CAT_JOB_TARGET_RATE] = true;
 		has[CAT_JOB_REQUIRED_PARALLELISM] = true;
 		has[CAT_JOB_REQUIRED_TMS] = true;
 		jt_tput_log(t, j, order, &r);
 	}
 	free(j);
+	return rates;
 }
 
 /* The catalogue values of a target that got through. */
@@ -633,7 +656,7 @@ static void jt_values(struct jt *t, int64_t now, double v[CAT_N],
 	v[CAT_JOB_SLOTS_FREE] = (double)t->slots_free;
 	has[CAT_JOB_SLOTS_TOTAL] = has[CAT_JOB_SLOTS_FREE] = true;
 	/* the backlog's growth since the last read (none: steady) */
-	jt_tput(t, backlog, t->prev_ms && now > t->prev_ms
+	t->prev_rates = jt_tput(t, backlog, t->prev_ms && now > t->prev_ms
 		? (backlog - t->prev_backlog) * 1000 / (double)(now - t->prev_ms)
 		: 0, v, has);
 	t->prev_backlog = backlog;
@@ -677,6 +700,8 @@ static void jm_finish(struct jobmgr *m, size_t *ok, size_t *failed)
 			else
 				str_lcpy(t->stored, key, sizeof(t->stored));
 		}
+		if (t->err[0])
+			t->prev_rates = false; /* no growth across a gap */
 		jt_log(t, t->err[0] != '\0');
 		t->failing = t->err[0] != '\0';
 		str_lcpy(t->last_err, t->err, sizeof(t->last_err));
