@@ -240,4 +240,28 @@ demo: deps-build
 clean:
 	rm -rf build bin
 
+# ---- install and image ----
+# make install [PREFIX=/usr/local] [DESTDIR=] [WITH_EMU=1] [STRIP=1]:
+# flinkhpa-adapter and flinkhpa-gen (and the Flink emulator with WITH_EMU=1)
+# into $(DESTDIR)$(PREFIX)/bin; STRIP=1 strips them (the Containerfile does).
+# make image: the container image flinkhpa-adapter:$(cat VERSION), built
+# from the Containerfile with buildah (hack/image.sh says how, and what it
+# does when no registry can be reached); prints its name, id and size.
+PREFIX ?= /usr/local
+DESTDIR ?=
+WITH_EMU ?= 0
+STRIP ?= 0
+INSTALL_PROGRAMS := $(ADAPTER) $(GEN) $(if $(filter 1,$(WITH_EMU)),$(EMU))
+
+.PHONY: install image
+install: $(INSTALL_PROGRAMS)
+	$(Q)install -d "$(DESTDIR)$(PREFIX)/bin"
+	$(Q)install -m 0755 $(if $(filter 1,$(STRIP)),-s) $(INSTALL_PROGRAMS) \
+		"$(DESTDIR)$(PREFIX)/bin/"
+	@echo "  INSTALL $(notdir $(INSTALL_PROGRAMS)) -> $(DESTDIR)$(PREFIX)/bin"
+
+image:
+	$(call need,build image)
+	$(Q)hack/image.sh
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
