@@ -86,9 +86,10 @@ COMMON_SRC := $(wildcard common/*.c)
 ADAPTER_SRC := $(wildcard adapter/*.c adapter/*/*.c)
 GEN_SRC := $(wildcard gen/*.c)
 EMU_SRC := $(wildcard hack/emu/*.c)
+MODEL_SRC := $(wildcard model/*.c)
 PROTO_SRC := $(patsubst proto/%.proto,$(BUILD)/proto/%.pb-c.c,\
 	$(wildcard proto/*.proto))
-LIB_SRC := $(COMMON_SRC) $(filter-out %/main.c,$(ADAPTER_SRC) $(GEN_SRC) \
+LIB_SRC := $(COMMON_SRC) $(MODEL_SRC) $(filter-out %/main.c,$(ADAPTER_SRC) $(GEN_SRC) \
 	$(EMU_SRC))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
@@ -146,11 +147,11 @@ define link
 		$(LINK_LIBS) $(LDLIBS)
 endef
 
-$(ADAPTER): $(call obj,$(ADAPTER_SRC)) $(COMMON_OBJ) $(PROTO_OBJ)
+$(ADAPTER): $(call obj,$(ADAPTER_SRC) $(MODEL_SRC)) $(COMMON_OBJ) $(PROTO_OBJ)
 	$(link)
-$(EMU): $(call obj,$(EMU_SRC)) $(COMMON_OBJ)
+$(EMU): $(call obj,$(EMU_SRC) $(MODEL_SRC)) $(COMMON_OBJ)
 	$(link)
-$(GEN): $(call obj,$(GEN_SRC)) $(COMMON_OBJ)
+$(GEN): $(call obj,$(GEN_SRC) $(MODEL_SRC)) $(COMMON_OBJ)
 	$(link)
 $(BUILD)/tests-bin/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
 	$(link)

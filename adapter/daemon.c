@@ -141,8 +141,9 @@ static int d_targets(struct daemon *d, struct err *e)
 		st[i] = (struct scrape_target){ t->ns, t->pod, t->url,
 						t->cpu_request };
 		if (t->jobmanager)
-			jt[nj++] = (struct jm_target){ t->ns, t->deployment,
-						       t->job, t->jobmanager };
+			jt[nj++] = (struct jm_target){ .ns = t->ns,
+				.deployment = t->deployment, .job = t->job,
+				.url = t->jobmanager };
 	}
 	if (!rc)
 		rc = scraper_set_targets(d->scraper, st, d->targets.n, e);

@@ -28,6 +28,12 @@
 #define FH_ANN_ALIGN FH_PREFIX "align-parallelism"
 #define FH_ANN_JAR_ID FH_PREFIX "jar-id"
 #define FH_ANN_SAVEPOINT_DIR FH_PREFIX "savepoint-dir"
+/* a throughput rule's parameters (on the Deployment and its pods) */
+#define FH_ANN_TPUT_UTILIZATION FH_PREFIX "throughput-utilization"
+#define FH_ANN_TPUT_CATCH_UP FH_PREFIX "throughput-catch-up-seconds"
+#define FH_ANN_TPUT_RESTART FH_PREFIX "throughput-restart-seconds"
+#define FH_ANN_MIN_REPLICAS FH_PREFIX "min-taskmanagers"
+#define FH_ANN_MAX_REPLICAS FH_PREFIX "max-taskmanagers"
 /* on the JobManager's and TaskManagers' pods when gen writes the
  * JobManager: a hash of the Flink configuration, so a change restarts them */
 #define FH_ANN_CONFIG_HASH FH_PREFIX "config-hash"

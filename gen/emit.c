@@ -71,6 +71,34 @@ void emit_selector(struct yw *w, int ind, const struct pol *p,
 	yw_kv(w, ind, FH_LABEL_ROLE, role);
 }
 
+/* A throughput rule's parameters, which the adapter reads from the pods
+ * (alphabetical, as the other keys). */
+static void emit_tput_annotations(struct yw *w, int ind, const struct pol *p,
+				  bool slots)
+{
+	const struct pol_rule *r = NULL;
+	char num[64];
+
+	for (size_t i = 0; i < p->nrules && !r; i++)
+		if (p->rules[i].type == RULE_THROUGHPUT)
+			r = &p->rules[i];
+	if (!r)
+		return;
+	snprintf(num, sizeof(num), "%lld", (long long)p->max_replicas);
+	yw_kv(w, ind, FH_ANN_MAX_REPLICAS, num);
+	snprintf(num, sizeof(num), "%lld", (long long)p->min_replicas);
+	yw_kv(w, ind, FH_ANN_MIN_REPLICAS, num);
+	snprintf(num, sizeof(num), "%lld", (long long)p->slots);
+	if (slots)
+		yw_kv(w, ind, FH_ANN_SLOTS, num);
+	snprintf(num, sizeof(num), "%g", r->catch_up_ms / 1000.0);
+	yw_kv(w, ind, FH_ANN_TPUT_CATCH_UP, num);
+	snprintf(num, sizeof(num), "%g", r->restart_ms / 1000.0);
+	yw_kv(w, ind, FH_ANN_TPUT_RESTART, num);
+	snprintf(num, sizeof(num), "%g", r->tput_utilization);
+	yw_kv(w, ind, FH_ANN_TPUT_UTILIZATION, num);
+}
+
 /* What the sync controller reads (adapter/sync/). */
 static void emit_deploy_annotations(struct yw *w, const struct pol *p)
 {
@@ -92,6 +120,7 @@ static void emit_deploy_annotations(struct yw *w, const struct pol *p)
 		yw_kv(w, 4, FH_ANN_SAVEPOINT_DIR, p->savepoint_dir);
 	snprintf(num, sizeof(num), "%lld", (long long)p->slots);
 	yw_kv(w, 4, FH_ANN_SLOTS, num);
+	emit_tput_annotations(w, 4, p, false);
 }
 
 void emit_resources(struct yw *w, int ind, const struct pol_resources *r)
@@ -197,6 +226,7 @@ int emit_deployment(struct buf *b, const struct pol *p,
 	yw_kv(&w, 8, FH_ANN_JOB_NAME, p->job_name);
 	yw_kv(&w, 8, FH_ANN_JOBMANAGER, p->jobmanager);
 	yw_kv(&w, 8, FH_ANN_METRICS_PORT, port);
+	emit_tput_annotations(&w, 8, p, true);
 	emit_labels(&w, 6, p, FH_ROLE_TASKMANAGER, true);
 	yw_line(&w, 4, "spec:");
 	emit_tm_container(&w, p);

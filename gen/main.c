@@ -125,9 +125,13 @@ release:
 struct sim_flags {
 	char *trace, *svg, *policy;
 	int64_t period_ms, initial, restart_ms, delay_ms;
-	double capacity;
+	double capacity, hot_key, efficiency;
+	int64_t partitions;
+	int graph;
 	bool help;
 };
+
+static const char *const sim_graphs[] = { "single", "pipeline", NULL };
 
 #define SOPT(f) offsetof(struct sim_flags, f)
 static const struct conf_def sim_flags_tab[] = {
@@ -152,6 +156,17 @@ static const struct conf_def sim_flags_tab[] = {
 	{ "pod-startup", CONF_DURATION, SOPT(delay_ms), 0, 3600000, "0", NULL,
 	  NULL, "model: a new TaskManager's start time, added to the pause",
 	  0 },
+	{ "job-graph", CONF_ENUM, SOPT(graph), 0, 0, "single", sim_graphs,
+	  NULL, "model: one vertex of --capacity per TaskManager, or the "
+	  "pipeline source -> map -> keyed window -> sink (README, Scaling on "
+	  "throughput)", 0 },
+	{ "partitions", CONF_INT, SOPT(partitions), 0, 100000, "0", NULL,
+	  NULL, "model, pipeline: the source's partitions (0: no limit)", 0 },
+	{ "hot-key", CONF_DOUBLE, SOPT(hot_key), 0, 1, "0.01", NULL, NULL,
+	  "model, pipeline: the window's share of records on one key", 0 },
+	{ "efficiency", CONF_DOUBLE, SOPT(efficiency), 0.01, 1, "0.95", NULL,
+	  NULL, "model, pipeline: what each subtask beyond the first adds, "
+	  "of one subtask's capacity", 0 },
 	{ "help", CONF_BOOL, SOPT(help), 0, 0, NULL, NULL, NULL,
 	  "show this help and exit", 0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
@@ -204,8 +219,11 @@ static int sim_main(const struct sim_flags *o, const char *policy)
 	struct pol_file pf = { 0 };
 	struct sim_trace t = { 0 };
 	struct sim_result r = { 0 };
-	struct sim_opts so = { o->period_ms, o->initial, o->capacity,
-			       o->restart_ms, o->delay_ms };
+	struct sim_opts so = { .period_ms = o->period_ms,
+		.initial = o->initial, .capacity = o->capacity,
+		.restart_ms = o->restart_ms, .delay_ms = o->delay_ms,
+		.pipeline = o->graph == 1, .partitions = (int)o->partitions,
+		.hot_key = o->hot_key, .efficiency = o->efficiency };
 	struct buf out = BUF_INIT(64u << 20);
 	const struct pol *p = NULL;
 	const char *file = policy;

@@ -38,6 +38,7 @@ enum pol_rule_type {
 	RULE_WATERMARK_LAG,
 	RULE_BUSY_RATIO,
 	RULE_CUSTOM,
+	RULE_THROUGHPUT,
 };
 
 /* Where a metric comes from; cpu and memory: resource or flink. */
@@ -55,6 +56,9 @@ struct pol_rule {
 	int64_t utilization;     /* TGT_UTILIZATION */
 	struct qty value;        /* TGT_VALUE, TGT_AVERAGE_VALUE */
 	struct yr_kvs selector;  /* matchLabels; external: job_name default */
+	/* RULE_THROUGHPUT: the computation's parameters (model/tput.h) */
+	double tput_utilization;
+	int64_t catch_up_ms, restart_ms;
 	struct yr_pos at;
 };
 

@@ -13,7 +13,7 @@
 #include "gen/policy_int.h"
 
 static const char *const type_names[] = { "cpu", "memory", "backlog",
-	"latency", "watermarkLag", "busyRatio", "custom", NULL };
+	"latency", "watermarkLag", "busyRatio", "custom", "throughput", NULL };
 static const char *const resource_sources[] = { "resource", "flink", NULL };
 static const char *const custom_sources[] = { "pods", "deployment",
 	"external", "resource", NULL };
@@ -25,6 +25,8 @@ struct raw_rule {
 	int64_t utilization, max_ms;
 	double target;
 	char *average, *value, *per_tm, *metric;
+	double tput_util;
+	int64_t catch_up_ms, restart_ms;
 };
 
 #define R(f) offsetof(struct raw_rule, f)
@@ -70,9 +72,20 @@ static const struct conf_def custom_tab[] = {
 	ARRAY_END
 };
 
+static const struct conf_def throughput_tab[] = {
+	TYPE_KEY,
+	{ "utilization", CONF_DOUBLE, R(tput_util), 0.05, 1, "0.7", NULL, NULL,
+	  NULL, 0 },
+	{ "catchUp", CONF_DURATION, R(catch_up_ms), 1000, 86400e3, "5m", NULL,
+	  NULL, NULL, 0 },
+	{ "restartTime", CONF_DURATION, R(restart_ms), 0, 3600e3, "30s", NULL,
+	  NULL, NULL, 0 },
+	ARRAY_END
+};
+
 static const struct conf_def *const rule_tabs[] = {
 	resource_tab, resource_tab, backlog_tab, lag_tab, lag_tab, busy_tab,
-	custom_tab
+	custom_tab, throughput_tab
 };
 
 /* The value of key "type" in mapping n, with its node. */
@@ -93,12 +106,13 @@ static int rule_type(struct yr_stream *s, yaml_node_t *n, const char *path,
 				return *type = i, 0;
 		return yr_fail(e, v, path, "type: unknown rule type \"%s\" "
 			       "(expected cpu, memory, backlog, latency, "
-			       "watermarkLag, busyRatio or custom)",
+			       "watermarkLag, busyRatio, custom or "
+			       "throughput)",
 			       yr_scalar(v) ? yr_scalar(v) : yr_kind(v));
 	}
 	return yr_fail(e, n, path, "missing required key \"type\" (cpu, "
-		       "memory, backlog, latency, watermarkLag, busyRatio or "
-		       "custom)");
+		       "memory, backlog, latency, watermarkLag, busyRatio, "
+		       "custom or throughput)");
 }
 
 static int rule_target(struct pol_rule *r, const struct raw_rule *raw,
@@ -220,6 +234,14 @@ static int rule_map(struct pol_rule *r, const struct raw_rule *raw,
 		rule_fixed(r, SRC_PODS, "flink_tm_busy_ratio",
 			   TGT_AVERAGE_VALUE);
 		qty_from_scaled(llround(raw->target * 1000), -3, &r->value);
+		return 0;
+	case RULE_THROUGHPUT: /* ceil(value / 1): lands on the value */
+		rule_fixed(r, SRC_DEPLOYMENT, "flink_job_required_taskmanagers",
+			   TGT_AVERAGE_VALUE);
+		r->tput_utilization = raw->tput_util;
+		r->catch_up_ms = raw->catch_up_ms;
+		r->restart_ms = raw->restart_ms;
+		qty_from_scaled(1, 0, &r->value);
 		return 0;
 	default:
 		r->source = custom_map[raw->source];

@@ -11,6 +11,7 @@
 
 #include "common/str.h"
 #include "gen/hpasim.h"
+#include "model/tput.h"
 
 #define SIM_MAX_TRACE (16u << 20)
 
@@ -184,53 +185,136 @@ static double sim_at(const struct sim_trace *t, int c, double s)
 	return v;
 }
 
-/* ---- the model: a Flink job of replicas x capacity ---- */
+/* ---- the model: the shared Flink workload model (model/fm.h) ---- */
 
 struct sim_model {
-	double backlog, processed; /* records, records/s */
-	double busy;
-	bool restarting;
+	struct fm_graph g;
+	struct fm_state s;
 	double restart_until;
+	int slots;      /* parallelism per replica */
+	double input;   /* records/s offered in the last step */
+	double backlog_rate; /* the backlog's growth, records/s, last step */
 };
 
-static void model_advance(struct sim_model *m, double input, int32_t replicas,
-			  double capacity, double t, double dt)
+/* Without the pipeline: one vertex of capacity records/s per replica. */
+static void model_init(struct sim_model *m, const struct pol *p,
+		       const struct sim_opts *o)
 {
-	double cap = replicas * capacity, can;
-
-	m->restarting = t < m->restart_until;
-	if (m->restarting) {
-		m->backlog += input * dt;
-		m->processed = 0;
-		m->busy = 0;
-		return;
+	memset(m, 0, sizeof(*m));
+	if (o->pipeline) {
+		m->slots = p->slots > 0 ? (int)p->slots : 1;
+		fm_graph_pipeline(&m->g, o->capacity / m->slots, o->partitions,
+				  o->hot_key, o->efficiency,
+				  p->max_parallelism > 0
+				  ? (int)p->max_parallelism : 128);
+	} else {
+		fm_graph_single(&m->g, "cbc357ccb763df2852fee8c4fc7d55f2",
+				"Source: orders", o->capacity, 128);
+		m->slots = 1;
 	}
-	can = input + m->backlog / dt;
-	m->processed = can < cap ? can : cap;
-	m->backlog += (input - m->processed) * dt;
-	if (m->backlog < 0.5)
-		m->backlog = 0;
-	m->busy = cap > 0 ? m->processed / cap : 0;
+	fm_state_init(&m->s, m->slots);
+}
+
+static bool model_restarting(const struct sim_model *m)
+{
+	return !m->s.running;
+}
+
+static void model_advance(struct sim_model *m, double input, int32_t replicas,
+			  double t, double dt)
+{
+	double before = m->s.backlog;
+
+	m->input = input;
+	fm_step(&m->g, &m->s, replicas * m->slots, t >= m->restart_until,
+		input, dt);
+	if (m->s.backlog < 0.5)
+		m->s.backlog = 0;
+	m->backlog_rate = (m->s.backlog - before) / dt;
+}
+
+/* The busy ratio the busy-ratio rules read: the busiest subtask's. */
+static double model_busy(const struct sim_model *m)
+{
+	double max = 0;
+
+	for (int v = 0; v < m->g.n; v++) {
+		double b = fm_busy_max(&m->g, &m->s, v);
+		if (b > max)
+			max = b;
+	}
+	return max;
+}
+
+/* The mean busy ratio of v's subtasks (the REST API's agg=sum / p). */
+static double model_busy_avg(const struct sim_model *m, int v)
+{
+	double sum = 0;
+
+	for (int k = 0; k < m->s.p; k++)
+		sum += fm_busy(&m->g, &m->s, v, k);
+	return m->s.p ? sum / m->s.p : 0;
+}
+
+/* The throughput computation on what the model's vertices report, as
+ * the adapter reads it from the JobManager. */
+static double model_tput(const struct pol_rule *r, const struct sim_model *m,
+			 const struct pol *p, int32_t cur)
+{
+	struct tput_params tp = { r->tput_utilization, r->catch_up_ms / 1000.0,
+		r->restart_ms / 1000.0, m->slots, (int)p->min_replicas,
+		(int)p->max_replicas, cur };
+	struct tput_job j;
+	struct tput_result res;
+
+	memset(&j, 0, sizeof(j));
+	j.n = m->g.n;
+	for (int v = 0; v < m->g.n; v++) {
+		struct tput_vertex *x = &j.v[v];
+
+		x->parallelism = m->s.p;
+		x->max_parallelism = m->g.max_parallelism;
+		x->partitions = v == 0 ? m->g.v[0].partitions : 0;
+		x->source = v == 0;
+		x->keyed = m->g.v[v].keyed;
+		x->in_rate = m->s.in[v];
+		x->out_rate = m->s.in[v] * m->g.v[v].out_ratio;
+		x->busy = fm_busy_max(&m->g, &m->s, v);
+		x->busy_avg = model_busy_avg(m, v);
+		x->inputs[0] = v - 1;
+		x->ninputs = v > 0;
+	}
+	j.backlog = m->s.backlog;
+	j.growth = m->backlog_rate;
+	if (tput_compute(&j, &tp, &res))
+		return NAN;
+	return tput_hpa_value(&res, &tp, 0.1);
 }
 
 /* The metric rule r reads from the model (invalid while restarting: the
  * adapter serves no stale values and the HPA holds). */
 static struct hs_reading model_metric(const struct pol_rule *r,
-				      const struct sim_model *m, double input)
+				      const struct sim_model *m, double input,
+				      const struct pol *p, int32_t cur)
 {
-	struct hs_reading x = { !m->restarting, 0 };
+	struct hs_reading x = { !model_restarting(m), 0 };
 	const char *n = r->metric;
+	double load = fm_load(&m->g, &m->s);
 
-	if (!strcmp(n, "flink_tm_busy_ratio") || !strcmp(n, "flink_job_busy_ratio"))
-		x.value = m->busy;
+	if (r->type == RULE_THROUGHPUT) {
+		x.value = model_tput(r, m, p, cur);
+		x.valid = x.valid && !isnan(x.value);
+	}
+	else if (!strcmp(n, "flink_tm_busy_ratio") || !strcmp(n, "flink_job_busy_ratio"))
+		x.value = model_busy(m);
 	else if (!strcmp(n, "cpu") || !strcmp(n, "flink_tm_cpu_utilization"))
-		x.value = 5 + 90 * m->busy;
+		x.value = 5 + 90 * load;
 	else if (!strcmp(n, "memory") || !strcmp(n, "flink_tm_heap_utilization"))
-		x.value = 40 + 30 * m->busy;
+		x.value = 40 + 30 * load;
 	else if (!strcmp(n, "flink_job_backlog") || !strcmp(n, "flink_tm_backlog"))
-		x.value = m->backlog;
+		x.value = m->s.backlog;
 	else /* latency and watermark lag: the time to work off the backlog */
-		x.value = m->backlog / (input > 1 ? input : 1);
+		x.value = m->s.backlog / (input > 1 ? input : 1);
 	if (r->target == TGT_AVERAGE_VALUE && r->source == SRC_RESOURCE &&
 	    !strcmp(n, "memory"))
 		x.value = x.value / 100 * 4294967296.0; /* of a 4Gi request */
@@ -244,7 +328,8 @@ static int model_check(const struct pol *p, struct err *e)
 		"memory", "flink_tm_heap_utilization", "flink_job_backlog",
 		"flink_tm_backlog", "flink_job_latency_seconds",
 		"flink_job_watermark_lag_seconds",
-		"flink_tm_watermark_lag_seconds", NULL };
+		"flink_tm_watermark_lag_seconds",
+		"flink_job_required_taskmanagers", NULL };
 
 	for (size_t i = 0; i < p->nrules; i++) {
 		size_t k = 0;
@@ -321,7 +406,7 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 	int rate = sim_col(t, "input_rate"), cols[POL_MAX_RULES];
 	double end = t->t[t->nrows - 1], dt = 1, period = o->period_ms / 1000.0;
 	int32_t cur = (int32_t)(o->initial > 0 ? o->initial : p->min_replicas);
-	struct sim_model m = { 0 };
+	struct sim_model m;
 	struct hs *h = calloc(1, sizeof(*h));
 	size_t cap = (size_t)(end / period) + 2;
 	int rc = rate >= 0 ? model_check(p, e) : sim_columns(p, t, cols, e);
@@ -334,8 +419,9 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 		return rc;
 	}
 	hs_init(h, p);
+	model_init(&m, p, o);
 	if (rate >= 0) /* the job is running when the trace starts */
-		model_advance(&m, sim_at(t, rate, 0), cur, o->capacity, 0, dt);
+		model_advance(&m, sim_at(t, rate, 0), cur, 0, dt);
 	for (double s = 0; s <= end + 1e-9 && r->n < cap; s += period) {
 		struct sim_row *row = &r->rows[r->n++];
 		struct hs_reading rd[POL_MAX_RULES];
@@ -344,7 +430,8 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 
 		for (size_t i = 0; i < p->nrules; i++) {
 			if (rate >= 0) {
-				rd[i] = model_metric(&p->rules[i], &m, in);
+				rd[i] = model_metric(&p->rules[i], &m, in, p,
+						     cur);
 			} else {
 				rd[i].value = sim_at(t, cols[i], s);
 				rd[i].valid = !isnan(rd[i].value);
@@ -355,6 +442,8 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 		hs_sync(h, p, rd, cur, (int64_t)llround(s * 1000), &st);
 		row->t = s;
 		row->replicas = cur;
+		row->input = isnan(in) ? 0 : in;
+		row->backlog = m.s.backlog;
 		row->desired = st.desired;
 		if (st.desired != cur) {
 			row->rescaled = true;
@@ -364,7 +453,7 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 		}
 		for (double u = 0; rate >= 0 && u < period - 1e-9; u += dt)
 			model_advance(&m, isnan(in) ? 0 : sim_at(t, rate, s + u),
-				      cur, o->capacity, s + u, dt);
+				      cur, s + u, dt);
 	}
 	free(h);
 	return 0;

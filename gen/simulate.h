@@ -6,10 +6,13 @@
  *   replay  columns named after the rules' HPA metrics (cpu, memory,
  *           flink_tm_busy_ratio, flink_job_backlog, ...): the values the
  *           HPA would read (per-pod averages for Pods and Resource rules)
- *   model   a column input_rate (records/s): a Flink job of replicas x
- *           capacity records/s, restarting for the restart pause after each
- *           rescale, gives every metric (busy ratio, CPU, backlog, lag), so
- *           more replicas lower the per-pod values (a closed loop)
+ *   model   a column input_rate (records/s): a Flink job (the workload
+ *           model the emulator runs, model/fm.h: one vertex of replicas x
+ *           capacity records/s, or the four-vertex pipeline), restarting
+ *           for the restart pause after each rescale, gives every metric
+ *           (busy ratio, CPU, backlog, lag, the throughput computation's
+ *           required TaskManagers), so more replicas lower the per-pod
+ *           values (a closed loop)
  *
  * The output is a timeline (one line per sync, and the HPA's event when
  * it rescales) and, on request, an SVG chart.
@@ -24,6 +27,7 @@
 #include "common/buf.h"
 #include "common/err.h"
 #include "gen/policy.h"
+#include "model/fm.h"
 
 #define SIM_MAX_ROWS 100000
 #define SIM_MAX_COLS 16
@@ -50,6 +54,13 @@ struct sim_opts {
 	double capacity;        /* model: records/s per TaskManager at busy 1 */
 	int64_t restart_ms;     /* model: pause after each rescale */
 	int64_t delay_ms;       /* model: a new pod's time to start */
+	/* model: false, one vertex of capacity records/s per replica; true,
+	 * the pipeline of model/fm.h at the policy's slots per replica
+	 * (capacity / slots per slot), with these: */
+	bool pipeline;
+	int partitions;         /* the source's partitions (0: any) */
+	double hot_key;         /* the window's hot key share */
+	double efficiency;      /* of each subtask beyond the first */
 };
 
 struct sim_row {
@@ -58,6 +69,7 @@ struct sim_row {
 	double m[POL_MAX_RULES];
 	bool valid[POL_MAX_RULES];
 	bool rescaled;
+	double input, backlog;  /* model: records/s offered, records waiting */
 	char reason[320];
 };
 

@@ -67,6 +67,35 @@ const struct cat_metric cat_metrics[CAT_N] = {
 		"flink_job_slots_free", CAT_JOB, "slots",
 		"JobManager: `freeSlots` of the TaskManagers registered "
 		"(`/taskmanagers`)", "sum over the JobManager's TaskManagers" },
+	[CAT_JOB_TRUE_RATE] = {
+		"flink_job_true_processing_rate", CAT_JOB, "records/s",
+		"JobManager: what the sources could read with every vertex busy "
+		"all the time at the present parallelism: a vertex's input rate "
+		"(a source: `numRecordsOutPerSecond`, else "
+		"`numRecordsInPerSecond`, summed over its subtasks) / its busy "
+		"ratio (`busyTimeMsPerSecond` / 1000 of its busiest subtask, "
+		"at least 0.005), over the records it gets per source record "
+		"(README, Scaling on throughput)", "min over the job's vertices" },
+	[CAT_JOB_TARGET_RATE] = {
+		"flink_job_target_rate", CAT_JOB, "records/s",
+		"JobManager: the sources' input rate plus the growth per second "
+		"of their `pendingRecords` between two reads", "sum over the "
+		"job's sources" },
+	[CAT_JOB_REQUIRED_PARALLELISM] = {
+		"flink_job_required_parallelism", CAT_JOB, "subtasks",
+		"JobManager: the parallelism each vertex needs for its target "
+		"rate (propagated over `/jobs/:jobid/plan` with each vertex's "
+		"output/input ratio) at the utilization, catch-up and restart "
+		"time of the Deployment's `flinkhpa.io/throughput-*` annotations "
+		"(each vertex's at `--v=2`)", "max over the job's vertices" },
+	[CAT_JOB_REQUIRED_TMS] = {
+		"flink_job_required_taskmanagers", CAT_JOB, "TaskManagers",
+		"JobManager: ceil(`flink_job_required_parallelism` / slots per "
+		"TaskManager) within the `flinkhpa.io/min-taskmanagers` and "
+		"`max-taskmanagers` annotations, never fewer than registered "
+		"while the backlog grows or holds more than one restart's "
+		"records; at a bound, a value past the HPA's 10% tolerance that "
+		"the HPA clamps to it", "one per job" },
 };
 
 int cat_find(const char *name)

@@ -34,6 +34,10 @@ enum cat_id {
 	CAT_JOB_PARALLELISM,  /* from the JobManager only */
 	CAT_JOB_SLOTS_TOTAL,  /* from the JobManager only */
 	CAT_JOB_SLOTS_FREE,   /* from the JobManager only */
+	CAT_JOB_TRUE_RATE,    /* the throughput computation (model/tput.h): */
+	CAT_JOB_TARGET_RATE,  /* from the JobManager only */
+	CAT_JOB_REQUIRED_PARALLELISM,
+	CAT_JOB_REQUIRED_TMS,
 	CAT_N
 };
 

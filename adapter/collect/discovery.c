@@ -135,6 +135,30 @@ static bool disc_annotations_ok(const char *port, const char *path,
 	return t->bad[0] == '\0';
 }
 
+/* A number annotation (0 when absent or not a number >= 0). */
+static double disc_num(json_object *meta, const char *key)
+{
+	const char *s = jget_str(meta, "annotations", key);
+	char *end;
+	double v;
+
+	if (!s)
+		return 0;
+	v = strtod(s, &end);
+	return end == s || *end || !(v >= 0) || v > 1e9 ? 0 : v;
+}
+
+/* The parameters a throughput rule left on the pod (flinkhpa-gen). */
+static void disc_tput(json_object *meta, struct jm_tput *tp)
+{
+	tp->utilization = disc_num(meta, FH_ANN_TPUT_UTILIZATION);
+	tp->catch_up_s = disc_num(meta, FH_ANN_TPUT_CATCH_UP);
+	tp->restart_s = disc_num(meta, FH_ANN_TPUT_RESTART);
+	tp->slots = (int)disc_num(meta, FH_ANN_SLOTS);
+	tp->min_tms = (int)disc_num(meta, FH_ANN_MIN_REPLICAS);
+	tp->max_tms = (int)disc_num(meta, FH_ANN_MAX_REPLICAS);
+}
+
 int disc_pod_target(json_object *pod, struct pod_target *t)
 {
 	json_object *meta = json_object_object_get(pod, "metadata");
@@ -166,6 +190,7 @@ int disc_pod_target(json_object *pod, struct pod_target *t)
 		   strncmp(jm, "https://", 8) == 0))
 		str_lcpy(t->jobmanager, jm, sizeof(t->jobmanager));
 	disc_owner(meta, t->deployment, sizeof(t->deployment));
+	disc_tput(meta, &t->tput);
 	t->cpu = disc_cpu(pod);
 	return disc_labels(meta, t);
 }
@@ -223,7 +248,8 @@ static void disc_push(struct discovery *d)
 		if (p->t.jobmanager[0]) /* jobmgr folds the duplicates */
 			j[nj++] = (struct jm_target){ p->t.ns, p->t.deployment,
 						      p->t.job,
-						      p->t.jobmanager };
+						      p->t.jobmanager,
+						      p->t.tput };
 	}
 	err_clear(&e);
 	if (scraper_set_targets(d->sc, t, n, &e) ||

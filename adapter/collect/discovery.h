@@ -35,6 +35,7 @@ struct pod_target {
 	char jobmanager[512]; /* "" when not annotated */
 	char url[600];
 	char bad[160]; /* why the annotations make no URL; "" when fine */
+	struct jm_tput tput; /* a throughput rule's annotations; 0: none */
 	double cpu; /* cores */
 	char *labels[2 * DISC_MAX_LABELS + 1]; /* k, v, ..., NULL; heap */
 };

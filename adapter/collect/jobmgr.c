@@ -2,13 +2,15 @@
  * jobmgr.c - the JobManager poller (see jobmgr.h).
  *
  * A round: apply the latest target set, then four batches of requests
- * (overview and slots; the job; each vertex's metric ids; their
- * aggregates), each target dropping out at its first failure, then one
- * store write per target that got through.
+ * (overview and slots; the job and its plan; each vertex's metric ids;
+ * their aggregates), each target dropping out at its first failure, then
+ * one store write per target that got through, with the throughput
+ * computation (jt_tput).
  */
 #include "adapter/collect/jobmgr.h"
 
 #include <curl/curl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@
 #include "common/str.h"
 #include "adapter/collect/fetch.h"
 #include "adapter/flink/jmparse.h"
+#include "adapter/flink/jmplan.h"
+#include "model/tput.h"
 
 struct jt {
 	char *ns, *deployment, *job, *url;
@@ -33,6 +37,13 @@ struct jt {
 	struct buf get[JMP_MAX_VERTICES];
 	unsigned unread; /* kinds (JMP_*) some vertex's aggregates lack */
 	struct jmp_slots slots;
+	struct jmplan plan;    /* n 0: no plan, the vertices are a chain */
+	struct jm_tput tp;     /* the throughput computation's parameters */
+	double prev_backlog;   /* the last round's, for the growth */
+	int64_t prev_ms;       /* 0: none yet */
+	bool prev_rates;       /* the last round had every vertex's rates */
+	int tms_last;          /* the last round's required TaskManagers */
+	double tms_served;     /* what is served (< 0: nothing yet) */
 	char err[ERR_MSG_MAX]; /* "" while all went well */
 	bool failing;          /* the last round failed (for the log) */
 	char last_err[ERR_MSG_MAX];
@@ -81,6 +92,8 @@ static struct jt *jt_new(const struct jm_target *s)
 	t->deployment = str_dup(s->deployment ? s->deployment : "");
 	t->job = str_dup(s->job ? s->job : "");
 	t->url = str_dup(s->url);
+	t->tp = s->tput;
+	t->tms_served = -1;
 	if (!t->ns || !t->deployment || !t->job || !t->url) {
 		jt_free(t);
 		return NULL;
@@ -132,6 +145,7 @@ int jobmgr_set_targets(struct jobmgr *m, const struct jm_target *t, size_t n,
 		c[i].deployment = str_dup(t[i].deployment);
 		c[i].job = str_dup(t[i].job);
 		c[i].url = str_dup(t[i].url);
+		c[i].tput = t[i].tput;
 		ok = c[i].ns && c[i].url && (!t[i].deployment || c[i].deployment) &&
 		     (!t[i].job || c[i].job);
 	}
@@ -183,8 +197,10 @@ static void jm_apply_targets(struct jobmgr *m)
 
 		for (size_t j = 0; j < k && !dup; j++)
 			dup = jt_same(nt[j], &p[i]);
-		if (!dup && (nt[k] = jm_adopt(m, &p[i])))
+		if (!dup && (nt[k] = jm_adopt(m, &p[i]))) {
+			nt[k]->tp = p[i].tput; /* the annotations may change */
 			nt[k++]->keep = true;
+		}
 	}
 	for (size_t i = 0; i < m->n; i++)
 		if (m->t[i])
@@ -266,6 +282,7 @@ static void jt_begin(struct jt *t)
 	t->flink.n = 0;
 	t->unread = 0;
 	memset(&t->slots, 0, sizeof(t->slots));
+	t->plan.n = 0;
 	memset(t->vals, 0, sizeof(t->vals));
 	for (size_t i = 0; i < JMP_MAX_VERTICES; i++)
 		buf_reset(&t->get[i]);
@@ -327,24 +344,38 @@ static int jm_overview(struct jobmgr *m, struct jm_batch *b, struct err *e)
 	return 0;
 }
 
-/* Batch 2: the job's vertices. */
+/* The plan's answer: without one (or with a bad one) the vertices are
+ * taken as a chain in the order /jobs/:jobid lists them. */
+static void jt_plan(struct jt *t, const struct fetch_req *r)
+{
+	struct err pe;
+
+	err_clear(&pe);
+	if (r->status != 200 || jmplan_parse(buf_str(&r->body), &t->plan, &pe))
+		log_v(2, "jobmanager: %s: /jobs/%s/plan: %s; the vertices taken "
+		      "as a chain", t->url, t->jid, r->status != 200
+		      ? "no answer" : pe.msg);
+}
+
+/* Batch 2: the job's vertices and its plan. */
 static int jm_jobs(struct jobmgr *m, struct jm_batch *b, struct err *e)
 {
 	int rc;
 
 	for (size_t i = 0; i < m->n; i++) {
 		struct jt *t = m->t[i];
-		struct fetch_req *r;
+		struct fetch_req *r, *rp;
 
 		if (t->err[0])
 			continue;
-		if (!(r = jm_batch_add(b, t)))
+		if (!(r = jm_batch_add(b, t)) || !(rp = jm_batch_add(b, t)))
 			return err_set(e, ERR_NOMEM, "out of memory");
 		fetch_req_init(r, t, "%s/jobs/%s", t->url, t->jid);
+		fetch_req_init(rp, t, "%s/jobs/%s/plan", t->url, t->jid);
 	}
 	if ((rc = jm_batch_run(m, b, e)))
 		return rc;
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0; i + 1 < b->n; i += 2) {
 		struct jt *t = b->r[i].ud;
 		const char *body = jt_body(t, &b->r[i], "/jobs/:jobid");
 		struct err pe;
@@ -352,6 +383,7 @@ static int jm_jobs(struct jobmgr *m, struct jm_batch *b, struct err *e)
 		err_clear(&pe);
 		if (body && jmp_job(body, b->r[i].body.len, &t->flink, &pe))
 			jt_fail(t, NULL, pe.msg);
+		jt_plan(t, &b->r[i + 1]);
 	}
 	return 0;
 }
@@ -442,8 +474,181 @@ static int jm_vertices(struct jobmgr *m, struct jm_batch *b, bool values,
 	return 0;
 }
 
+/* ---- the throughput computation (model/tput.h) ---- */
+
+/* Vertex i's upstream vertices (indices into t->flink) into in; the
+ * plan's, or the previous vertex without a plan.  -1: an input that is
+ * not a vertex of the job. */
+static int jt_inputs(const struct jt *t, size_t i, int *in)
+{
+	int k = t->plan.n ? jmplan_find(&t->plan, t->flink.v[i].id) : -1;
+	int n = 0;
+
+	if (!t->plan.n)
+		return i > 0 ? (in[0] = (int)i - 1, 1) : 0;
+	if (k < 0)
+		return -1;
+	for (size_t q = 0; q < t->plan.v[k].ninputs; q++) {
+		int u = -1;
+
+		for (size_t w = 0; w < t->flink.n && u < 0; w++)
+			if (!strcmp(t->flink.v[w].id, t->plan.v[k].inputs[q]))
+				u = (int)w;
+		if (u < 0)
+			return -1;
+		in[n++] = u;
+	}
+	return n;
+}
+
+/* t's vertices in topological order (Kahn) as a tput_job; -1 when the
+ * graph is not usable (unknown inputs, a cycle, too many vertices). */
+static int jt_graph(const struct jt *t, struct tput_job *j, int *order)
+{
+	int in[JMP_MAX_VERTICES][JMPLAN_MAX_INPUTS], nin[JMP_MAX_VERTICES];
+	int at[JMP_MAX_VERTICES]; /* tput index of a placed vertex, or -1 */
+	size_t n = t->flink.n, placed = 0;
+
+	if (n < 1 || n > TPUT_MAX_VERTICES)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		at[i] = -1;
+		if ((nin[i] = jt_inputs(t, i, in[i])) < 0)
+			return -1;
+	}
+	while (placed < n) {
+		size_t before = placed;
+
+		for (size_t i = 0; i < n; i++) {
+			struct tput_vertex *x = &j->v[placed];
+			bool ready = at[i] < 0;
+
+			for (int q = 0; ready && q < nin[i]; q++)
+				ready = at[in[i][q]] >= 0;
+			if (!ready)
+				continue;
+			memset(x, 0, sizeof(*x));
+			for (int q = 0; q < nin[i]; q++)
+				x->inputs[q] = at[in[i][q]];
+			x->ninputs = nin[i];
+			x->source = nin[i] == 0;
+			order[placed] = (int)i;
+			at[i] = (int)placed++;
+		}
+		if (placed == before)
+			return -1; /* a cycle */
+	}
+	j->n = (int)n;
+	return 0;
+}
+
+/* Fill the tput vertices with what the JobManager said; false when a
+ * vertex has no busy time or rates (restarting, metrics not yet there). */
+static bool jt_rates(const struct jt *t, struct tput_job *j,
+		     const int *order)
+{
+	for (int x = 0; x < j->n; x++) {
+		size_t i = (size_t)order[x];
+		const struct jmp_values *m = &t->vals[i];
+		const struct jmplan_node *pn = NULL;
+		struct tput_vertex *v = &j->v[x];
+		int k = t->plan.n ? jmplan_find(&t->plan, t->flink.v[i].id) : -1;
+
+		if (!(m->has & JMP_BUSY) ||
+		    !(m->has & (v->source ? JMP_OUT_RATE : JMP_IN_RATE)))
+			return false;
+		pn = k >= 0 ? &t->plan.v[k] : NULL;
+		v->parallelism = (int)t->flink.v[i].parallelism;
+		v->max_parallelism = (int)t->flink.v[i].max_parallelism;
+		v->keyed = pn && pn->keyed;
+		v->in_rate = v->source ? m->out_rate : m->in_rate;
+		v->out_rate = m->out_rate;
+		v->busy = m->busy / 1000;
+		v->busy_avg = m->busy_sum / 1000 / v->parallelism;
+	}
+	return true;
+}
+
+static void jt_tput_params(const struct jt *t, struct tput_params *p)
+{
+	int64_t per = t->slots.taskmanagers ? t->slots.total / (int64_t)t->slots.taskmanagers : 1;
+
+	p->utilization = t->tp.utilization > 0 && t->tp.utilization <= 1
+			 ? t->tp.utilization : 0.7;
+	p->catch_up_s = t->tp.catch_up_s > 0 ? t->tp.catch_up_s : 300;
+	p->restart_s = t->tp.restart_s > 0 ? t->tp.restart_s : 30;
+	p->slots = t->tp.slots > 0 ? t->tp.slots : per > 0 ? (int)per : 1;
+	p->min_tms = t->tp.min_tms > 0 ? t->tp.min_tms : 1;
+	p->max_tms = t->tp.max_tms >= p->min_tms ? t->tp.max_tms : 1000000;
+	p->current_tms = (int)t->slots.taskmanagers;
+}
+
+static void jt_tput_log(const struct jt *t, const struct tput_job *j,
+			const int *order, const struct tput_result *r)
+{
+	for (int x = 0; x < j->n; x++)
+		log_v(2, "throughput: %s/%s: vertex %s: parallelism %d, true "
+		      "rate %.1f/s per subtask, target %.1f/s, needs %d",
+		      t->ns, t->deployment[0] ? t->deployment : t->job,
+		      t->flink.v[order[x]].id,
+		      j->v[x].parallelism, r->v[x].tpr, r->v[x].target,
+		      r->v[x].required);
+	log_v(2, "throughput: %s/%s: true rate %.1f/s, target %.1f/s, "
+	      "parallelism %d, TaskManagers %d%s", t->ns,
+	      t->deployment[0] ? t->deployment : t->job, r->true_rate,
+	      r->target_rate, r->required_parallelism, r->required_tms,
+	      r->held ? " (scale-down held: backlog)" : "");
+}
+
+/* What to serve as the required TaskManagers: a new count once two
+ * rounds in a row agree (a reading between two JobManager rounds, or
+ * while a rescale settles, moves by one now and then). */
+static double jt_tms_debounce(struct jt *t, const struct tput_result *r,
+			      double value)
+{
+	if (r->required_tms == t->tms_last || t->tms_served < 0)
+		t->tms_served = value;
+	t->tms_last = r->required_tms;
+	return t->tms_served;
+}
+
+/* The throughput metrics of t, when its vertices all reported in this
+ * round and the one before (the backlog's growth is then measured over a
+ * round of processing, not across a restart, which would count the
+ * records that piled up meanwhile as arriving now).  Returns whether this
+ * round had every vertex's rates. */
+static bool jt_tput(struct jt *t, double backlog, double growth,
+		    double v[CAT_N], bool has[CAT_N])
+{
+	struct tput_job *j = calloc(1, sizeof(*j));
+	int order[TPUT_MAX_VERTICES];
+	struct tput_params p;
+	struct tput_result r;
+	bool rates;
+
+	if (!j)
+		return false;
+	jt_tput_params(t, &p);
+	j->backlog = backlog;
+	j->growth = growth;
+	rates = !jt_graph(t, j, order) && jt_rates(t, j, order);
+	if (rates && t->prev_rates && !tput_compute(j, &p, &r)) {
+		v[CAT_JOB_TRUE_RATE] = r.true_rate;
+		v[CAT_JOB_TARGET_RATE] = r.target_rate;
+		v[CAT_JOB_REQUIRED_PARALLELISM] = r.required_parallelism;
+		v[CAT_JOB_REQUIRED_TMS] = jt_tms_debounce(t, &r,
+						tput_hpa_value(&r, &p, 0.1));
+		has[CAT_JOB_TRUE_RATE] = has[CAT_JOB_TARGET_RATE] = true;
+		has[CAT_JOB_REQUIRED_PARALLELISM] = true;
+		has[CAT_JOB_REQUIRED_TMS] = true;
+		jt_tput_log(t, j, order, &r);
+	}
+	free(j);
+	return rates;
+}
+
 /* The catalogue values of a target that got through. */
-static void jt_values(const struct jt *t, int64_t now, double v[CAT_N],
+static void jt_values(struct jt *t, int64_t now, double v[CAT_N],
 		      bool has[CAT_N])
 {
 	double busy = 0, backlog = 0, wm = 0, lag = 0;
@@ -481,6 +686,12 @@ static void jt_values(const struct jt *t, int64_t now, double v[CAT_N],
 	v[CAT_JOB_SLOTS_TOTAL] = (double)t->slots.total;
 	v[CAT_JOB_SLOTS_FREE] = (double)t->slots.free;
 	has[CAT_JOB_SLOTS_TOTAL] = has[CAT_JOB_SLOTS_FREE] = true;
+	/* the backlog's growth since the last read (none: steady) */
+	t->prev_rates = jt_tput(t, backlog, t->prev_ms && now > t->prev_ms
+		? (backlog - t->prev_backlog) * 1000 / (double)(now - t->prev_ms)
+		: 0, v, has);
+	t->prev_backlog = backlog;
+	t->prev_ms = now;
 }
 
 /* Log a change of t's state, once. */
@@ -523,6 +734,8 @@ static void jm_finish(struct jobmgr *m, size_t *ok, size_t *failed)
 			else
 				str_lcpy(t->stored, key, sizeof(t->stored));
 		}
+		if (t->err[0])
+			t->prev_rates = false; /* no growth across a gap */
 		jt_log(t, t->err[0] != '\0');
 		t->failing = t->err[0] != '\0';
 		str_lcpy(t->last_err, t->err, sizeof(t->last_err));

@@ -4,7 +4,7 @@
  * (port 8081) and puts the job's values in the store:
  *
  *   /jobs/overview, /taskmanagers      the job's id; slots total and free
- *   /jobs/:jobid                       vertices and their parallelism
+ *   /jobs/:jobid, /jobs/:jobid/plan    vertices, their parallelism, edges
  *   .../vertices/:vid/subtasks/metrics the metric ids of each vertex, then
  *                                      their aggregates over the subtasks
  *
@@ -14,7 +14,9 @@
  * values stay first: the store serves these where no TaskManager page has
  * the value (Flink without the PrometheusReporter, or a job whose pages
  * are failing), and the metrics only the JobManager knows (parallelism,
- * slots).
+ * slots, and the throughput computation of model/tput.h: the job's true
+ * processing rate, target rate, required parallelism and TaskManagers,
+ * each vertex's logged at --v=2).
  */
 #ifndef FH_JOBMGR_H
 #define FH_JOBMGR_H
@@ -26,12 +28,21 @@
 #include "common/err.h"
 #include "adapter/collect/store.h"
 
+/* The throughput computation's parameters (model/tput.h), from the
+ * annotations of a throughput rule; 0: the default (utilization 0.7,
+ * catch-up 300 s, restart 30 s, slots as registered, min 1, no max). */
+struct jm_tput {
+	double utilization, catch_up_s, restart_s;
+	int slots, min_tms, max_tms;
+};
+
 /* A job to follow.  Targets with the same ns, deployment and job are one. */
 struct jm_target {
 	const char *ns;
 	const char *deployment; /* may be NULL */
 	const char *job;        /* Flink job name; NULL or "": the only job */
 	const char *url;        /* http://HOST:8081 */
+	struct jm_tput tput;
 };
 
 struct jm_opts {

@@ -433,6 +433,8 @@ static unsigned jmp_kind(const char *id)
 		{ "busyTimeMsPerSecond", false, JMP_BUSY },
 		{ "backPressuredTimeMsPerSecond", false, JMP_BACKPRESSURED },
 		{ "currentInputWatermark", false, JMP_WATERMARK },
+		{ "numRecordsInPerSecond", false, JMP_IN_RATE },
+		{ "numRecordsOutPerSecond", false, JMP_OUT_RATE },
 		{ ".pendingRecords", true, JMP_PENDING },
 		{ ".KafkaSourceReader.KafkaConsumer.records-lag-max", true,
 		  JMP_KAFKA_LAG },
@@ -518,8 +520,16 @@ static void jmp_fold(struct jmp_values *v, unsigned k, json_object *m)
 		if (!jmp_num(m, "max", &x))
 			return;
 		*d = (v->has & k) && *d > x ? *d : x;
+		if (k == JMP_BUSY && jmp_num(m, "sum", &x))
+			v->busy_sum = x;
 		break;
 	}
+	case JMP_IN_RATE:
+	case JMP_OUT_RATE:
+		if (!jmp_num(m, "sum", &x))
+			return;
+		*(k == JMP_IN_RATE ? &v->in_rate : &v->out_rate) = x;
+		break;
 	case JMP_PENDING:
 	case JMP_KAFKA_LAG:
 		if (!jmp_num(m, "sum", &x))

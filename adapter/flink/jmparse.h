@@ -121,7 +121,8 @@ int jmp_slots(const char *body, size_t len, struct jmp_slots *s,
 /* ---- vertex metrics ---- */
 
 /* From a vertex's metric id list, the ids to ask for, comma-separated
- * into get (the task's busy and back-pressured time and input watermark,
+ * into get (the task's busy and back-pressured time, input watermark and
+ * records in and out per second,
  * its operators' pendingRecords, Kafka records-lag-max and
  * currentEmitEventTimeLag).  An empty get is not an error. */
 int jmp_metric_ids(const char *body, size_t len, struct buf *get,
@@ -135,6 +136,8 @@ enum {
 	JMP_KAFKA_LAG = 1u << 3,     /* kafka_lag: sum of records-lag-max */
 	JMP_EMIT_LAG = 1u << 4,      /* emit_lag: max, ms */
 	JMP_WATERMARK = 1u << 5,     /* watermark: min, epoch ms */
+	JMP_IN_RATE = 1u << 6,       /* in_rate: sum numRecordsInPerSecond */
+	JMP_OUT_RATE = 1u << 7,      /* out_rate: sum numRecordsOutPerSecond */
 };
 
 /* The kinds (JMP_* bits) of the ids in a comma-separated get list. */
@@ -143,6 +146,8 @@ unsigned jmp_get_kinds(const char *get);
 struct jmp_values {
 	unsigned has;
 	double busy, backpressured, pending, kafka_lag, emit_lag, watermark;
+	double busy_sum; /* JMP_BUSY: sum of busyTimeMsPerSecond */
+	double in_rate, out_rate;
 };
 
 /* Fold an aggregates answer into *v (zeroed by the caller).  Flink

@@ -5,8 +5,9 @@
  * (model.h).  Pages are written by flinkpage.c in Flink's exact format.
  *
  * The emulated job is one chain, "Source: orders -> Map: enrich -> Sink:
- * out", running at the model's parallelism; subtask k runs on TaskManager
- * k mod N.  In reactive mode the job uses every slot; in adaptive mode it
+ * out", or with --job-graph pipeline four vertices (model/fm.h; their
+ * edges at GET /jobs/ID/plan), running at the model's parallelism;
+ * subtask k of every vertex runs on TaskManager k mod N.  In reactive mode the job uses every slot; in adaptive mode it
  * runs at what PUT /jobs/ID/resource-requirements asks for; in savepoint
  * mode (Flink's default scheduler in a session cluster) its parallelism is
  * fixed at submission, and changing it means stop-with-savepoint, then
@@ -102,6 +103,9 @@ struct emu_settings {
 	int sched;                        /* enum emu_sched */
 	double input_rate, slot_capacity, speed;
 	int64_t restart_ms, savepoint_ms;
+	bool pipeline;        /* the four-vertex job graph (model/fm.h) */
+	int partitions;       /* pipeline: the source's partitions */
+	double hot_key, efficiency;
 };
 
 struct emu {

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/names.h"
 #include "hack/emu/emu.h"
 
 #define EMU_REST_EXC "org.apache.flink.runtime.rest.handler.RestHandlerException"
@@ -195,13 +196,19 @@ static json_object *emu_jobs_overview(struct emu *e)
 	return o;
 }
 
-static json_object *emu_vertex(struct emu *e, const struct emu_job *j)
+/* Vertex x of the graph (the single chain: its name as Flink chains it). */
+static const char *emu_vertex_name(struct emu *e, int x)
+{
+	return e->m.g.n == 1 ? EMU_VERTEX_NAME : e->m.g.v[x].name;
+}
+
+static json_object *emu_vertex(struct emu *e, const struct emu_job *j, int x)
 {
 	json_object *v = json_object_new_object();
 	const char *ts = emu_task_state(e, j);
 
-	put(v, "id", js(EMU_VERTEX_ID));
-	put(v, "name", js(EMU_VERTEX_NAME));
+	put(v, "id", js(e->m.g.v[x].id));
+	put(v, "name", js(emu_vertex_name(e, x)));
 	put(v, "maxParallelism", ji(e->m.max_parallelism));
 	put(v, "parallelism", ji(emu_par(e, j)));
 	put(v, "status", js(ts));
@@ -210,6 +217,69 @@ static json_object *emu_vertex(struct emu *e, const struct emu_job *j)
 	put(v, "duration", ji(emu_end(e, j) - j->start_ms));
 	put(v, "tasks", emu_tasks(ts, emu_par(e, j), false));
 	return v;
+}
+
+/* A vertex name as JsonPlanGenerator writes a description: HTML-escaped
+ * (escapeHtml4: & < > "), newlines as <br/>. */
+static void emu_html(const char *in, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *in && o + 7 < n; in++) {
+		const char *rep = *in == '&' ? "&amp;" : *in == '<' ? "&lt;"
+				  : *in == '>' ? "&gt;" : *in == '"' ? "&quot;"
+				  : *in == '\n' ? "<br/>" : NULL;
+
+		if (rep) {
+			memcpy(out + o, rep, strlen(rep));
+			o += strlen(rep);
+		} else {
+			out[o++] = *in;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* GET /jobs/JID/plan: {"plan":{"jid","name","type","nodes":[{"id",
+ * "parallelism","operator","operator_strategy","description","inputs":
+ * [{"num","id","ship_strategy","exchange"}] (not at sources),
+ * "optimizer_properties":{}}]}}: the chain's edges, HASH into the keyed
+ * window, REBALANCE elsewhere. */
+static json_object *emu_plan(struct emu *e, const struct emu_job *j)
+{
+	json_object *o = json_object_new_object(), *plan = json_object_new_object();
+	json_object *nodes = json_object_new_array();
+	char desc[256];
+
+	put(plan, "jid", js(j->jid));
+	put(plan, "name", js(e->job_name));
+	put(plan, "type", js("STREAMING"));
+	for (int x = 0; x < e->m.g.n; x++) {
+		json_object *n = json_object_new_object(), *ins, *in;
+
+		put(n, "id", js(e->m.g.v[x].id));
+		put(n, "parallelism", ji(emu_par(e, j)));
+		put(n, "operator", js(""));
+		put(n, "operator_strategy", js(""));
+		emu_html(emu_vertex_name(e, x), desc, sizeof(desc));
+		put(n, "description", js(desc));
+		if (x > 0) {
+			ins = json_object_new_array();
+			in = json_object_new_object();
+			put(in, "num", ji(0));
+			put(in, "id", js(e->m.g.v[x - 1].id));
+			put(in, "ship_strategy", js(e->m.g.v[x].keyed ? "HASH"
+						    : "REBALANCE"));
+			put(in, "exchange", js("pipelined_bounded"));
+			json_object_array_add(ins, in);
+			put(n, "inputs", ins);
+		}
+		put(n, "optimizer_properties", json_object_new_object());
+		json_object_array_add(nodes, n);
+	}
+	put(plan, "nodes", nodes);
+	put(o, "plan", plan);
+	return o;
 }
 
 static json_object *emu_job(struct emu *e, const struct emu_job *j)
@@ -226,7 +296,8 @@ static json_object *emu_job(struct emu *e, const struct emu_job *j)
 	put(o, "duration", ji(emu_end(e, j) - j->start_ms));
 	put(o, "maxParallelism", ji(-1));
 	put(o, "now", ji(active ? e->m.now_ms : j->end_ms));
-	json_object_array_add(vs, emu_vertex(e, j));
+	for (int x = 0; x < e->m.g.n; x++)
+		json_object_array_add(vs, emu_vertex(e, j, x));
 	put(o, "vertices", vs);
 	return o;
 }
@@ -271,6 +342,8 @@ static json_object *emu_requirements(struct emu *e)
 	put(p, "upperBound", ji(adaptive ? e->m.upper : e->m.parallelism));
 	put(v, "parallelism", p);
 	put(o, EMU_VERTEX_ID, v);
+	for (int x = 1; x < e->m.g.n; x++) /* all at the same bounds */
+		put(o, e->m.g.v[x].id, json_object_get(v));
 	return o;
 }
 
@@ -321,7 +394,6 @@ static json_object *emu_set_requirements(struct emu *e, const char *body,
 
 static json_object *emu_control_state(struct emu *e)
 {
-	static const char *const modes[] = { "reactive", "adaptive", "savepoint" };
 	static const char *const jm_states[] = { "up", "down", "electing" };
 	json_object *o = json_object_new_object();
 	struct emu_job *j = emu_job_current(e);
@@ -334,7 +406,7 @@ static json_object *emu_control_state(struct emu *e)
 	put(o, "busy-ratio", json_object_new_double(e->m.busy));
 	put(o, "restarts", ji(e->m.restarts));
 	put(o, "time-ms", ji(e->m.now_ms));
-	put(o, "mode", js(modes[e->m.sched]));
+	put(o, "mode", js(fh_mode_name((enum fh_mode)e->m.sched)));
 	put(o, "jobid", js(j ? j->jid : ""));
 	put(o, "savepoints", ji(e->savepoints));
 	put(o, "savepoints-failed", ji(e->savepoints_failed));
@@ -403,6 +475,8 @@ static json_object *emu_job_route(struct emu *e, bool get, const char *jid,
 		return o;
 	if (get && *rest == '\0')
 		return j ? emu_job(e, j) : emu_job_not_found(out, code, jid);
+	if (get && strcmp(rest, "/plan") == 0)
+		return j ? emu_plan(e, j) : emu_job_not_found(out, code, jid);
 	if (strcmp(rest, "/resource-requirements") == 0) {
 		if (!active)
 			return emu_job_not_found(out, code, jid);

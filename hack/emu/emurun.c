@@ -117,6 +117,9 @@ static void emu_setup(struct emu *e, const struct emu_settings *s)
 	e->m.max_parallelism = s->max_parallelism;
 	e->m.taskmanagers = s->taskmanagers;
 	e->m.sched = s->sched;
+	if (s->pipeline)
+		emu_model_pipeline(&e->m, s->partitions, s->hot_key,
+				   s->efficiency);
 	emu_model_submit(&e->m, p);
 	e->m.starting = false; /* already running when the emulator starts */
 	e->m.restart_left = 0;

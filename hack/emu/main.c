@@ -11,20 +11,23 @@
 #include <string.h>
 
 #include "common/conf.h"
+#include "common/names.h"
 #include "hack/emu/emu.h"
 
 struct emu_opts {
 	int64_t tms, slots, metrics_port, rest_port, max_par, par;
-	double rate, capacity, speed;
+	double rate, capacity, speed, hot_key, efficiency;
+	int64_t partitions;
+	int graph;
 	int64_t restart_ms, savepoint_ms;
 	char *base, *rest_addr, *job_name, *jar_id, *entry_class;
 	int mode; /* enum emu_sched: reactive, adaptive, savepoint */
 	bool help;
 };
 
-static const char *const modes[] = { "reactive", "adaptive", "savepoint", NULL };
-
 #define O(f) offsetof(struct emu_opts, f)
+static const char *const graphs[] = { "single", "pipeline", NULL };
+
 static const struct conf_def emu_flags[] = {
 	{ "taskmanagers", CONF_INT, O(tms), 1, EMU_MAX_TM, "1", NULL, NULL, "TaskManagers at start", 0 },
 	{ "slots", CONF_INT, O(slots), 1, 64, "2", NULL, NULL, "slots per TaskManager", 0 },
@@ -33,7 +36,7 @@ static const struct conf_def emu_flags[] = {
 	{ "rest-address", CONF_STRING, O(rest_addr), 7, 15, "127.0.0.1", NULL, NULL, "JobManager REST address", 0 },
 	{ "rest-port", CONF_INT, O(rest_port), 0, 65535, "8081", NULL, NULL, "JobManager REST port (0: any)", 0 },
 	{ "job-name", CONF_STRING, O(job_name), 1, 120, "orders-enrichment", NULL, NULL, "the job's name", 0 },
-	{ "mode", CONF_ENUM, O(mode), 0, 0, "reactive", modes, NULL, "reactive: the job uses every slot; adaptive: PUT resource-requirements; savepoint: the default scheduler, a fixed parallelism changed by stop-with-savepoint and a new run of the jar", 0 },
+	{ "mode", CONF_ENUM, O(mode), 0, 0, "reactive", fh_mode_names, NULL, "reactive: the job uses every slot; adaptive: PUT resource-requirements; savepoint: the default scheduler, a fixed parallelism changed by stop-with-savepoint and a new run of the jar", 0 },
 	{ "parallelism", CONF_INT, O(par), 0, 32768, "0", NULL, NULL, "the first job's parallelism in adaptive and savepoint modes, and of jar runs that give none (0: every slot at start)", 0 },
 	{ "input-rate", CONF_DOUBLE, O(rate), 0, 1e9, "500", NULL, NULL, "records/s offered at start", 0 },
 	{ "slot-capacity", CONF_DOUBLE, O(capacity), 1, 1e9, "1000", NULL, NULL, "records/s one subtask processes", 0 },
@@ -43,6 +46,10 @@ static const struct conf_def emu_flags[] = {
 	{ "jar-id", CONF_STRING, O(jar_id), 5, 120, "d9e1c4a2-5b7f-4e3a-9c6d-2f8b1a0e7c45_orders-enrichment.jar", NULL, NULL, "id of the uploaded jar that GET /jars lists", 0 },
 	{ "entry-class", CONF_STRING, O(entry_class), 1, 120, "com.example.OrdersEnrichment", NULL, NULL, "the jar's entry class", 0 },
 	{ "speed", CONF_DOUBLE, O(speed), 0.1, 1000, "1", NULL, NULL, "model seconds per real second", 0 },
+	{ "job-graph", CONF_ENUM, O(graph), 0, 0, "single", graphs, NULL, "single: one chained vertex of --slot-capacity per subtask; pipeline: source -> map -> keyed window (the bottleneck at --slot-capacity records/s per slot) -> sink, the model of flinkhpa-gen simulate --job-graph pipeline", 0 },
+	{ "partitions", CONF_INT, O(partitions), 0, 100000, "0", NULL, NULL, "pipeline: the source's partitions (0: no limit)", 0 },
+	{ "hot-key", CONF_DOUBLE, O(hot_key), 0, 1, "0.01", NULL, NULL, "pipeline: share of the window's records on one key", 0 },
+	{ "efficiency", CONF_DOUBLE, O(efficiency), 0.01, 1, "0.95", NULL, NULL, "pipeline: what each subtask beyond the first adds, of one subtask's capacity", 0 },
 	{ "help", CONF_BOOL, O(help), 0, 0, NULL, NULL, NULL, "show this help", 0 },
 	{ NULL, 0, 0, 0, 0, NULL, NULL, NULL, NULL, 0 },
 };
@@ -67,6 +74,10 @@ static void emu_settings_from(struct emu_settings *s, const struct emu_opts *o)
 	s->speed = o->speed;
 	s->restart_ms = o->restart_ms;
 	s->savepoint_ms = o->savepoint_ms;
+	s->pipeline = o->graph == 1;
+	s->partitions = (int)o->partitions;
+	s->hot_key = o->hot_key;
+	s->efficiency = o->efficiency;
 }
 
 static int usage(int rc)

@@ -22,6 +22,10 @@ void emu_model_init(struct emu_model *m, int64_t now_ms)
 	m->parallelism = 2;
 	m->now_ms = now_ms;
 	m->cpu_scale = 1;
+	fm_graph_single(&m->g, "cbc357ccb763df2852fee8c4fc7d55f2",
+			"Source: orders -> Map: enrich -> Sink: out",
+			m->slot_capacity, m->max_parallelism);
+	fm_state_init(&m->fs, m->parallelism);
 	for (int i = 0; i < EMU_MAX_TM; i++)
 		m->cpu_ns[i] = 5.0e10; /* the JVM's start-up */
 }
@@ -31,9 +35,11 @@ int emu_slots_total(const struct emu_model *m)
 	return m->taskmanagers * m->slots_per_tm;
 }
 
-static double emu_cap(const struct emu_model *m)
+void emu_model_pipeline(struct emu_model *m, int partitions, double hot_key,
+			double efficiency)
 {
-	return m->parallelism * m->slot_capacity;
+	fm_graph_pipeline(&m->g, m->slot_capacity, partitions, hot_key,
+			  efficiency, m->max_parallelism);
 }
 
 bool emu_model_processing(const struct emu_model *m)
@@ -52,27 +58,27 @@ int emu_slots_used(const struct emu_model *m)
 
 void emu_model_tick(struct emu_model *m, double dt)
 {
-	double cap = emu_cap(m), want;
+	bool run = emu_model_processing(m);
 
 	if (dt <= 0)
 		return;
 	m->now_ms += (int64_t)(dt * 1000);
-	if (m->stopped || m->waiting) {
-		m->processed = 0;
-	} else if (m->restart_left > 0) {
+	if (!m->stopped && !m->waiting && m->restart_left > 0) {
 		m->restart_left -= dt;
 		if (m->restart_left <= 0)
 			m->starting = false;
-		m->processed = 0;
-	} else {
-		want = m->input_rate + m->backlog / dt;
-		m->processed = want < cap ? want : cap;
 	}
-	m->backlog += (m->input_rate - m->processed) * dt;
-	if (m->backlog < 0)
-		m->backlog = 0;
-	m->busy = cap > 0 && emu_model_processing(m) ? m->processed / cap : 0;
+	if (m->g.n == 1) /* the single vertex follows the settings */
+		m->g.v[0].capacity = m->slot_capacity;
+	m->g.max_parallelism = m->max_parallelism;
+	m->fs.backlog = m->backlog;
+	fm_step(&m->g, &m->fs, m->parallelism, run, m->input_rate, dt);
+	m->backlog = m->fs.backlog;
+	m->processed = m->fs.read;
+	m->busy = emu_model_processing(m) ? fm_load(&m->g, &m->fs) : 0;
 	m->records_in += m->processed * dt;
+	for (int v = 0; v < m->g.n; v++)
+		m->vrecords_in[v] += m->fs.in[v] * dt;
 	for (int t = 0; t < m->taskmanagers && t < EMU_MAX_TM; t++) {
 		/* subtasks spread evenly over the TaskManagers */
 		double subtasks = (double)m->parallelism / m->taskmanagers;

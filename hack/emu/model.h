@@ -11,6 +11,12 @@
  * event-time lag, latency markers, and per TaskManager the CPU time (one
  * fully busy subtask burns cpu_per_slot cores) and heap.
  *
+ * The records' flow through the job graph is the shared workload model's
+ * (model/fm.h, also `flinkhpa-gen simulate`'s): by default one chained
+ * vertex of slot_capacity records/s per subtask, scaling linearly; or the
+ * four-vertex pipeline (emu_model_pipeline) with partitions, a hot key
+ * and a per-subtask efficiency below 1.
+ *
  * How the parallelism follows the slots depends on the scheduler:
  *   reactive  the job uses every slot (up to the max parallelism);
  *   adaptive  it runs at min(upper bound, slots) of the declared bounds,
@@ -29,12 +35,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/names.h"
+#include "model/fm.h"
+
 #define EMU_MAX_TM 4096
 
+/* The schedulers, in the order of the parallelism modes (names.h). */
 enum emu_sched {
-	EMU_SCHED_REACTIVE,
-	EMU_SCHED_ADAPTIVE,
-	EMU_SCHED_DEFAULT,
+	EMU_SCHED_REACTIVE = FH_MODE_REACTIVE,
+	EMU_SCHED_ADAPTIVE = FH_MODE_ADAPTIVE,
+	EMU_SCHED_DEFAULT = FH_MODE_SAVEPOINT,
 };
 
 struct emu_model {
@@ -64,6 +74,9 @@ struct emu_model {
 	double cpu_scale;     /* real seconds per model second (1 / speed):
 				 CPU time is the JVM's, spent in real time */
 	double records_in;    /* total, for counters */
+	double vrecords_in[FM_MAX_VERTICES]; /* per vertex, for counters */
+	struct fm_graph g;    /* the job graph (fm_graph_single by default) */
+	struct fm_state fs;   /* its flow in the last tick */
 	int64_t now_ms;       /* model time */
 };
 
@@ -71,6 +84,10 @@ struct emu_model {
  * 0.45 cores per busy slot, 10 s restart pause, max parallelism 128,
  * reactive scheduler, bounds 1..2. */
 void emu_model_init(struct emu_model *m, int64_t now_ms);
+
+/* Use the four-vertex pipeline of fm.h instead of the single vertex. */
+void emu_model_pipeline(struct emu_model *m, int partitions, double hot_key,
+			double efficiency);
 
 /* Advance by dt seconds of model time. */
 void emu_model_tick(struct emu_model *m, double dt);

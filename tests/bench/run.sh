@@ -10,9 +10,10 @@
 # run; a disagreement on the number of samples does.
 #
 # Then the metrics API under load (tests/bench/api.sh), scraping 1,000
-# TaskManagers beside Prometheus (tests/bench/scrape.sh) and discovering
-# 1,000 pods in kube-apiserver (tests/bench/discovery.sh); FH_BENCH_SCALE=10000
-# makes the three 10,000 (pods, TaskManagers, pods).
+# TaskManagers beside Prometheus (tests/bench/scrape.sh), discovering
+# 1,000 pods in kube-apiserver (tests/bench/discovery.sh; FH_BENCH_SCALE=10000
+# makes the three 10,000: pods, TaskManagers, pods), and the scaling rules'
+# convergence over load steps (tests/bench/converge.sh).
 #
 # Environment:
 #   FH_BIN              directory with flinkhpa-adapter and flinkhpa-emu, for
@@ -128,3 +129,10 @@ FH_BIN=${FH_BIN:-$root/bin} FH_TOOLBIN=$bin FH_SCRAPE_TMS=${FH_SCRAPE_TMS:-$scal
 
 # discovering the pods in kube-apiserver (tests/bench/discovery.sh)
 FH_BIN=${FH_BIN:-$root/bin} FH_DISC_PODS=${FH_DISC_PODS:-$scale} "$root/tests/bench/discovery.sh"
+
+# load steps: the scaling rules side by side (tests/bench/converge.sh),
+# then fewer of them through a real HPA (tests/bench/converge_hpa.sh: a
+# control plane; hold /tmp/fh-heavy.lock around make bench)
+FH_BENCH_BIN=$bin "$root/tests/bench/converge.sh"
+FH_BENCH_BIN=$bin FH_BIN=${FH_BIN:-$root/bin} "$root/tests/bench/converge_hpa.sh" ||
+	echo "bench: converge_hpa.sh failed (above)"

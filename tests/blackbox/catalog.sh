@@ -6,7 +6,8 @@
 # (`--print-catalog`: a new metric without a reference here fails), and
 # tests/blackbox/catalogref.py computes each one independently from the
 # same TaskManager pages (read with promref.py, no code shared with the
-# adapter) and the JobManager's REST answers.  Twice: under a steady load
+# adapter) and the JobManager's REST answers (the throughput metrics from
+# the plan and the vertices' aggregates, by tputref.py).  Twice: under a steady load
 # that keeps the job 70% busy (CPU, heap, busy, lags, latency), then with
 # the model's clock stopped after a spike has built a backlog (backlog,
 # growing watermark lag, saturation).
@@ -53,6 +54,10 @@ compare() {
 	J=$(curl -s "$E/jobs/overview" | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["jid"])')
 	curl -s -o "$R/job.json" "$E/jobs/$J"
 	curl -s -o "$R/taskmanagers.json" "$E/taskmanagers"
+	curl -s -o "$R/plan.json" "$E/jobs/$J/plan"
+	for v in $(python3 -c 'import json,sys; print(" ".join(v["id"] for v in json.load(open(sys.argv[1]))["vertices"]))' "$R/job.json"); do
+		curl -s -o "$R/vertex-$v.json" "$E/jobs/$J/vertices/$v/subtasks/metrics?get=numRecordsInPerSecond,numRecordsOutPerSecond,busyTimeMsPerSecond&agg=max,sum"
+	done
 	echo "== $1"
 	python3 "$FH_ROOT/tests/blackbox/catalogref.py" "$R" "$FH_TMP/catalog" ||
 		fail "$1: the adapter's values differ from the reference (above)"

@@ -20,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import promref  # noqa: E402
+import tputref  # noqa: E402
 
 CPU_REQUEST = 1.0  # cores, as in the targets file
 
@@ -71,8 +72,10 @@ def job_refs(pods, pages, d):
     p99 = [v for p in pages for v in values(p, latency, quantile="0.99")]
     job = json.load(open(os.path.join(d, "job.json")))
     tms = json.load(open(os.path.join(d, "taskmanagers.json")))["taskmanagers"]
-    return {
-        "flink_job_backlog": sum(p["flink_tm_backlog"] for p in pods.values()),
+    backlog = sum(p["flink_tm_backlog"] for p in pods.values())
+    # the model's clock is stopped (or the load steady): no growth
+    return dict(tputref.compute(d, backlog, 0.0), **{
+        "flink_job_backlog": backlog,
         "flink_job_watermark_lag_seconds":
             max(p["flink_tm_watermark_lag_seconds"] for p in pods.values()),
         "flink_job_latency_seconds": max(p99) / 1000,
@@ -80,7 +83,7 @@ def job_refs(pods, pages, d):
         "flink_job_parallelism": max(v["parallelism"] for v in job["vertices"]),
         "flink_job_slots_total": sum(t["slotsNumber"] for t in tms),
         "flink_job_slots_free": sum(t["freeSlots"] for t in tms),
-    }
+    })
 
 
 SUFFIX = {"m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}

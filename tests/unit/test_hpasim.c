@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "gen/hpasim.h"
 #include "gen/policy.h"
 #include "gen/simulate.h"
+#include "model/tput.h"
 
 static struct pol_file pf;
 
@@ -180,7 +182,8 @@ static void model_run(const struct pol *p, int64_t restart_ms,
 		      int32_t *peak, int32_t *last, bool *blind)
 {
 	const char *csv = "time,input_rate\n0,500\n60,2500\n300,500\n600,500\n";
-	struct sim_opts o = { 15000, 0, 1000, restart_ms, 0 };
+	struct sim_opts o = { .period_ms = 15000, .capacity = 1000,
+			       .restart_ms = restart_ms };
 	struct sim_trace t;
 	struct sim_result r;
 	struct err e;
@@ -242,6 +245,49 @@ static void trace_errors(void **state)
 	assert_int_equal(sim_trace_parse("time,x\n", 7, &t, &e), ERR_INVAL);
 }
 
+/* The throughput rule: an Object metric on the Deployment with an
+ * AverageValue target of 1, so one sync lands on the served count
+ * (ceil(value / 1)) whenever the change exceeds the tolerance; at the
+ * bounds tput_hpa_value pushes past it, so the HPA reaches max and min
+ * from any count (KEDA #2908: stuck at 63 of 64). */
+static void throughput_one_sync(void **state)
+{
+	const struct pol *p = load(HEAD "  replicas: {min: 2, max: 64}\n"
+		"  rules:\n  - {type: throughput}\n"
+		"  behavior: {scaleUp: {policies: [{type: Percent, value: 10000, "
+		"period: 15s}]}, scaleDown: {stabilizationWindow: 0s}}\n");
+	const struct pol_rule *r = &p->rules[0];
+
+	(void)state;
+	assert_int_equal(r->source, SRC_DEPLOYMENT);
+	assert_int_equal(r->target, TGT_AVERAGE_VALUE);
+	assert_string_equal(r->metric, "flink_job_required_taskmanagers");
+	assert_float_equal(r->tput_utilization, 0.7, 1e-12); /* defaults */
+	assert_int_equal(r->catch_up_ms, 300000);
+	assert_int_equal(r->restart_ms, 30000);
+	for (int cur = 2; cur <= 64; cur++) {
+		for (int need = 2; need <= 64; need++) {
+			struct tput_params tp = { 0.7, 300, 30, 2, 2, 64, cur };
+			struct tput_result res = { .required_tms = need };
+			struct hs_reading rd = { true, 0 };
+			struct hs *h = calloc(1, sizeof(*h));
+			struct hs_step st;
+			/* as the controller: |1 - ratio| <= 0.1 in doubles */
+			bool within = fabs(1 - (double)need / cur) <= 0.1;
+
+			assert_non_null(h);
+			hs_init(h, p);
+			rd.value = tput_hpa_value(&res, &tp, 0.1);
+			hs_sync(h, p, &rd, cur, 0, &st);
+			if (need == 64 || need == 2 || !within)
+				assert_int_equal(st.desired, need);
+			else /* the HPA's tolerance: < 10% is not worth a restart */
+				assert_int_equal(st.desired, cur);
+			free(h);
+		}
+	}
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -259,6 +305,7 @@ int main(void)
 		cmocka_unit_test(bounds_and_disabled),
 		cmocka_unit_test(model_loop),
 		cmocka_unit_test(trace_errors),
+		cmocka_unit_test(throughput_one_sync),
 	};
 	return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -160,7 +160,8 @@ static struct jobmgr *poller(struct store **st, struct ex_spec **spec,
 			     const char *job)
 {
 	struct jm_opts o = { 1000, 5000, 1 << 20 };
-	struct jm_target t = { "ns", "dep", job, srv.url };
+	struct jm_target t = { .ns = "ns", .deployment = "dep", .job = job,
+			       .url = srv.url };
 	struct jobmgr *m;
 
 	*spec = ex_spec_new(NULL, 0, NULL);
