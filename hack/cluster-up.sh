@@ -9,6 +9,8 @@
 # and client certificate, requestheader flags), so APIServices such as
 # flinkhpa's work as in a real cluster; kube-controller-manager runs the
 # HPA controller with a short sync period (FLINKHPA_HPA_SYNC, default 5s).
+# FLINKHPA_APISERVER_EXTRA adds kube-apiserver flags (tests/e2e/chaos.sh
+# cuts every watch after 10 to 20 s with --min-request-timeout=10).
 #
 # State (certificates, kubeconfigs, logs, pid files) lives in
 # ${FLINKHPA_CLUSTER_DIR:-/tmp/flinkhpa-cluster}; ports are picked free.
@@ -104,6 +106,7 @@ log "starting kube-apiserver on 127.0.0.1:$api_port"
 	--proxy-client-cert-file="$pki/front-proxy-client.crt" \
 	--proxy-client-key-file="$pki/front-proxy-client.key" \
 	--enable-aggregator-routing=false \
+	${FLINKHPA_APISERVER_EXTRA:-} \
 	>"$dir/apiserver.log" 2>&1 &
 echo $! >"$dir/apiserver.pid"
 
