@@ -268,11 +268,13 @@ int emu_visit_tm(struct emu *e, int t, fp_visit_fn visit, void *ud);
 /* Start or stop TaskManager servers so that n run (lock held). */
 int emu_set_tms(struct emu *e, int n);
 
-/* HTTP plumbing shared by the servers. */
+/* HTTP plumbing shared by the servers.  per_conn: a thread for each
+ * connection (the REST API: a slow JobManager's answer, jm-delay, must not
+ * hold /control up); else one polling thread (the TaskManagers' pages). */
 enum MHD_Result emu_reply(struct MHD_Connection *c, int code,
 			  const char *type, struct buf *b);
 struct MHD_Daemon *emu_listen(const char *addr, int port,
 			      MHD_AccessHandlerCallback fn, void *ud,
-			      MHD_RequestCompletedCallback done);
+			      MHD_RequestCompletedCallback done, bool per_conn);
 
 #endif

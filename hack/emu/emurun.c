@@ -154,7 +154,7 @@ int emu_start(struct emu *e, const struct emu_settings *s, struct err *er)
 
 	emu_setup(e, s);
 	e->rest = emu_listen(s->rest_address, s->rest_port, rest_access, e,
-			     rest_done);
+			     rest_done, true);
 	if (!e->rest)
 		return err_set(er, ERR_IO, "cannot listen on %s:%d (REST)",
 			       s->rest_address, s->rest_port);

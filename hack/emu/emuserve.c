@@ -50,15 +50,18 @@ static enum MHD_Result tm_access(void *cls, struct MHD_Connection *c,
 
 struct MHD_Daemon *emu_listen(const char *addr, int port,
 			      MHD_AccessHandlerCallback fn, void *ud,
-			      MHD_RequestCompletedCallback done)
+			      MHD_RequestCompletedCallback done, bool per_conn)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
+	unsigned flags = per_conn ? MHD_USE_INTERNAL_POLLING_THREAD |
+					    MHD_USE_THREAD_PER_CONNECTION
+				  : MHD_USE_INTERNAL_POLLING_THREAD |
+					    MHD_USE_EPOLL | MHD_USE_ITC;
 
 	a.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
 		return NULL;
-	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-				MHD_USE_ITC,
+	return MHD_start_daemon(flags,
 				(uint16_t)port, NULL, NULL, fn, ud,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
@@ -121,7 +124,7 @@ static int emu_tm_serve(struct emu_tm *tm)
 {
 	const union MHD_DaemonInfo *i;
 
-	tm->daemon = emu_listen(tm->addr, tm->port, tm_access, tm, NULL);
+	tm->daemon = emu_listen(tm->addr, tm->port, tm_access, tm, NULL, false);
 	if (!tm->daemon)
 		return -1;
 	i = MHD_get_daemon_info(tm->daemon, MHD_DAEMON_INFO_BIND_PORT);
