@@ -344,9 +344,9 @@ static json_object *emu_control_state(struct emu *e)
 	put(o, "savepoints-failed", ji(e->savepoints_failed));
 	put(o, "savepoint-fails", ji(e->savepoint_fails));
 	put(o, "submissions", ji(e->submissions));
+	put(o, "jm-delay", ji(e->jm_delay_ms));
 	put(o, "jobmanager", js(jm_states[emu_jm_state(e)]));
 	put(o, "jobmanager-restarts", ji(e->jm_restarts));
-	put(o, "jm-delay", ji(e->jm_delay_ms));
 	return o;
 }
 
