@@ -20,10 +20,6 @@
 #include "adapter/daemon.h"
 #include "adapter/collect/dump.h"
 
-#ifndef FH_VERSION
-#define FH_VERSION "dev"
-#endif
-
 #define OPT(f) offsetof(struct adapter_opts, f)
 #define MS_DAY (86400.0 * 1000)
 
@@ -211,7 +207,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		rc = 0;
 	} else if (o.version) {
-		printf("flinkhpa-adapter %s\n", FH_VERSION);
+		printf("flinkhpa-adapter %s (revision %s)\n", FH_VERSION, FH_REVISION);
 		rc = 0;
 	} else if (npos) {
 		fprintf(stderr, "flinkhpa-adapter: unexpected argument: %s\n",

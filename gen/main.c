@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 		usage(stdout);
 		rc = 0;
 	} else if (o.version) {
-		printf("flinkhpa-gen %s\n", FH_VERSION);
+		printf("flinkhpa-gen %s (revision %s)\n", FH_VERSION, FH_REVISION);
 		rc = 0;
 	} else if (!npos) {
 		fprintf(stderr, "flinkhpa-gen: no policy file (see --help)\n");

@@ -12,6 +12,11 @@
 # FLINKHPA_APISERVER_EXTRA adds kube-apiserver flags (tests/e2e/chaos.sh
 # cuts every watch after 10 to 20 s with --min-request-timeout=10).
 #
+# FLINKHPA_SERVICEACCOUNTS=1 turns on the ServiceAccount admission plugin,
+# so that pods get their ServiceAccount's token mounted as in a real cluster
+# (kube-controller-manager's token controller makes the tokens); it is off by
+# default: nothing runs the pods, and the harness's pods need no token.
+#
 # State (certificates, kubeconfigs, logs, pid files) lives in
 # ${FLINKHPA_CLUSTER_DIR:-/tmp/flinkhpa-cluster}; ports are picked free.
 # Afterwards:  export KUBECONFIG=$FLINKHPA_CLUSTER_DIR/admin.kubeconfig
@@ -85,6 +90,9 @@ etcd --name flinkhpa --data-dir "$dir/etcd" \
 	>"$dir/etcd.log" 2>&1 &
 echo $! >"$dir/etcd.pid"
 
+admission=(--disable-admission-plugins=ServiceAccount)
+[ "${FLINKHPA_SERVICEACCOUNTS:-0}" = 1 ] && admission=(--enable-admission-plugins=ServiceAccount)
+
 log "starting kube-apiserver on 127.0.0.1:$api_port"
 "$bin/kube-apiserver" \
 	--etcd-servers="http://127.0.0.1:$etcd_port" \
@@ -97,7 +105,7 @@ log "starting kube-apiserver on 127.0.0.1:$api_port"
 	--service-account-signing-key-file="$pki/sa.key" \
 	--service-account-issuer=https://kubernetes.default.svc \
 	--authorization-mode=RBAC \
-	--disable-admission-plugins=ServiceAccount \
+	"${admission[@]}" \
 	--requestheader-client-ca-file="$pki/front-proxy-ca.crt" \
 	--requestheader-allowed-names=front-proxy-client \
 	--requestheader-username-headers=X-Remote-User \

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # hack/k8s-build.sh - build kube-apiserver and kube-controller-manager from
 # Debian's `kubernetes` source package, for the local control plane of the
-# end-to-end tests (hack/cluster-up.sh).  The binaries are cached outside the
-# work tree, keyed by the package version, so only the first run is slow:
-#   ${FLINKHPA_CACHE:-$HOME/.cache/flinkhpa}/k8s/<version>/bin/
+# end-to-end tests (hack/cluster-up.sh), and kubelet and kube-scheduler for
+# the real node of tests/e2e/incluster.sh, with the pod sandbox ("pause")
+# image the kubelet asks for: build/pause/linux/pause.c of the same source,
+# static, in an image FROM scratch, as an OCI archive bin/pause.oci.tar named
+# as the kubelet's default (k8s.gcr.io/pause:VERSION, which cannot be pulled
+# here).  The binaries are cached outside the work tree, keyed by the
+# package version and the build's revision, so only the first run is slow:
+#   ${FLINKHPA_CACHE:-$HOME/.cache/flinkhpa}/k8s/<version>-b<rev>/bin/
 # Prints that bin directory on its last line.  Needs root (or password-less
 # sudo) the first time, to add a deb-src line and install golang-go.
 set -euo pipefail
@@ -42,13 +47,42 @@ ensure_deb_src
 version=$(apt-cache showsrc kubernetes | sed -n 's/^Version: //p' | sort -V | tail -n1)
 # the upstream version inside Debian's (1.20.5+really1.20.2-... is 1.20.2)
 upstream=$(echo "$version" | sed -e 's/.*really//' -e 's/[-+~].*//')
-build_rev=2 # bump when the build itself changes
+build_rev=3 # bump when the build itself changes
 dest=$cache/k8s/$version-b$build_rev
-if [ -x "$dest/bin/kube-apiserver" ] && [ -x "$dest/bin/kube-controller-manager" ]; then
+cmds="kube-apiserver kube-controller-manager kubelet kube-scheduler"
+cached() {
+	local c
+	for c in $cmds pause pause.oci.tar pause.image; do
+		[ -e "$dest/bin/$c" ] || return 1
+	done
+}
+if cached; then
 	log "cached: $dest/bin"
 	echo "$dest/bin"
 	exit 0
 fi
+
+# The pod sandbox image: pause.c, static, alone in an image FROM scratch,
+# user 65535 as upstream's; named as the kubelet's default sandbox image
+# (bin/pause.image holds the name).  buildah with its own storage (vfs:
+# nothing to mount) in the work directory.
+build_pause() {
+	local tag name c b
+	tag=$(sed -n 's/.*defaultPodSandboxImageVersion *= *"\(.*\)"/\1/p' \
+		cmd/kubelet/app/options/container_runtime.go)
+	[ -n "$tag" ] || tag=3.2
+	name=k8s.gcr.io/pause:$tag
+	log "building the pause image $name"
+	gcc -Os -static -Wall -DVERSION="v$tag-flinkhpa" -o "$work/bin/pause" build/pause/linux/pause.c
+	b=(buildah --root "$work/storage" --runroot "$work/storage-run" --storage-driver vfs)
+	c=$("${b[@]}" from -q scratch)
+	"${b[@]}" copy -q "$c" "$work/bin/pause" /pause >/dev/null
+	"${b[@]}" config --entrypoint '["/pause"]' --user 65535:65535 "$c"
+	"${b[@]}" commit -q --rm "$c" "$name" >/dev/null
+	"${b[@]}" push -q "$name" "oci-archive:$work/bin/pause.oci.tar:$name" >/dev/null
+	"${b[@]}" rmi -a >/dev/null 2>&1 || true
+	echo "$name" >"$work/bin/pause.image"
+}
 
 work=$cache/k8s/build-$version
 rm -rf "$work"
@@ -72,15 +106,18 @@ vpkg=k8s.io/kubernetes/vendor/k8s.io/component-base/version
 ldflags="-X $vpkg.gitVersion=v$upstream -X $vpkg.gitMajor=${upstream%%.*}"
 ldflags="$ldflags -X $vpkg.gitMinor=$(echo "$upstream" | cut -d. -f2)"
 ldflags="$ldflags -X $vpkg.gitTreeState=clean -X $vpkg.buildDate=1970-01-01T00:00:00Z"
-for cmd in kube-apiserver kube-controller-manager; do
+for cmd in $cmds; do
 	log "building $cmd $upstream"
 	go build -ldflags "$ldflags" -o "$work/bin/$cmd" "./cmd/$cmd" >"$work/$cmd.log" 2>&1 || {
 		tail -n 30 "$work/$cmd.log" >&2
 		exit 1
 	}
 done
+build_pause
 mkdir -p "$dest/bin"
-mv "$work/bin/kube-apiserver" "$work/bin/kube-controller-manager" "$dest/bin/"
+for f in $cmds pause pause.oci.tar pause.image; do
+	mv "$work/bin/$f" "$dest/bin/"
+done
 rm -rf "$work"
 log "built: $dest/bin"
 echo "$dest/bin"

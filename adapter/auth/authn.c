@@ -44,20 +44,29 @@ static int authn_list(const char *pem, gnutls_x509_trust_list_t *out,
 	return 0;
 }
 
-static char *authn_allowed(const char *names)
+/* The allowed names as ",name1,name2," in *out (NULL: any name); a list
+ * that cannot be kept is an error, never "any". */
+static int authn_allowed(const char *names, char **out, struct err *e)
 {
 	struct buf b = BUF_INIT(64 * 1024);
-	char *copy;
+	int rc;
 
+	*out = NULL;
 	if (!names || !*names)
-		return NULL;
-	buf_addc(&b, ',');
-	for (const char *p = names; *p; p++)
+		return 0;
+	rc = buf_addc(&b, ',');
+	for (const char *p = names; *p && !rc; p++)
 		if (*p != ' ')
-			buf_addc(&b, *p);
-	buf_addc(&b, ',');
-	copy = buf_detach(&b, NULL);
-	return copy;
+			rc = buf_addc(&b, *p);
+	if (!rc)
+		rc = buf_addc(&b, ',');
+	if (!rc && !(*out = buf_detach(&b, NULL)))
+		rc = ERR_NOMEM;
+	buf_release(&b);
+	return rc ? err_set(e, rc, "the allowed names of the front proxy: %s",
+			    rc == ERR_LIMIT ? "longer than 64 KiB"
+					    : "out of memory")
+		  : 0;
 }
 
 int authn_set_cas(struct authn *a, const struct authn_cas *cas, struct err *e)
@@ -75,7 +84,14 @@ int authn_set_cas(struct authn *a, const struct authn_cas *cas, struct err *e)
 			gnutls_x509_trust_list_deinit(rh, 1);
 		return rc;
 	}
-	allowed = authn_allowed(cas->allowed_names);
+	rc = authn_allowed(cas->allowed_names, &allowed, e);
+	if (rc) {
+		if (rh)
+			gnutls_x509_trust_list_deinit(rh, 1);
+		if (client)
+			gnutls_x509_trust_list_deinit(client, 1);
+		return rc;
+	}
 	pthread_rwlock_wrlock(&a->lock);
 	if (a->rh)
 		gnutls_x509_trust_list_deinit(a->rh, 1);
@@ -168,6 +184,8 @@ static bool chain_trusted(gnutls_x509_trust_list_t tl, struct chain *c)
 	return status == 0;
 }
 
+/* The idx-th value of attribute oid in the subject; false when there is
+ * none or it does not fit in n bytes. */
 static bool crt_attr(gnutls_x509_crt_t crt, const char *oid, unsigned idx,
 		     char *out, size_t n)
 {
@@ -177,6 +195,28 @@ static bool crt_attr(gnutls_x509_crt_t crt, const char *oid, unsigned idx,
 		return false;
 	out[n - 1] = '\0';
 	return true;
+}
+
+/* The subject's common name as Go's crypto/x509 (and so kube-apiserver)
+ * reads it: the LAST CN of the subject; false when there is none, it is
+ * empty or too long to hold. */
+static bool crt_cn(gnutls_x509_crt_t crt, char *out, size_t n)
+{
+	const char *oid = GNUTLS_OID_X520_COMMON_NAME;
+	unsigned last = 0;
+	bool any = false;
+	size_t size;
+	int rc;
+
+	for (unsigned i = 0;; i++) { /* count them; a long one ends nothing */
+		size = 0;
+		rc = gnutls_x509_crt_get_dn_by_oid(crt, oid, i, 0, NULL, &size);
+		if (rc != GNUTLS_E_SHORT_MEMORY_BUFFER && rc < 0)
+			break;
+		last = i;
+		any = true;
+	}
+	return any && crt_attr(crt, oid, last, out, n) && out[0];
 }
 
 /* ---- identity ---- */
@@ -210,34 +250,65 @@ static void extra_key(const char *in, char *out, size_t n)
 	out[k] = '\0';
 }
 
+/* Copy value without the blanks (space, tab) around it, as Go's net/http
+ * reads header values. */
+static void cpy_trimmed(char *out, size_t n, const char *value)
+{
+	size_t len;
+
+	while (*value == ' ' || *value == '\t')
+		value++;
+	len = strlen(value);
+	while (len && (value[len - 1] == ' ' || value[len - 1] == '\t'))
+		len--;
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, value, len);
+	out[len] = '\0';
+}
+
+struct hdr_ctx {
+	struct authn_user *u;
+	bool user_seen; /* the first X-Remote-User counts, as Header.Get */
+};
+
 static void hdr_one(void *ud, const char *name, const char *value)
 {
-	struct authn_user *u = ud;
+	struct hdr_ctx *x = ud;
+	struct authn_user *u = x->u;
+	char v[256];
 
+	cpy_trimmed(v, sizeof(v), value);
 	if (strcasecmp(name, "X-Remote-User") == 0) {
-		if (!u->name[0])
-			str_lcpy(u->name, value, sizeof(u->name));
+		if (!x->user_seen)
+			str_lcpy(u->name, v, sizeof(u->name));
+		x->user_seen = true;
 	} else if (strcasecmp(name, "X-Remote-Group") == 0) {
-		user_group(u, value);
+		user_group(u, v);
 	} else if (strncasecmp(name, "X-Remote-Extra-", 15) == 0 &&
 		   u->nextra < AUTHN_MAX_EXTRA) {
 		extra_key(name + 15, u->extra_key[u->nextra],
 			  sizeof(u->extra_key[0]));
-		str_lcpy(u->extra_val[u->nextra++], value,
-			 sizeof(u->extra_val[0]));
+		str_lcpy(u->extra_val[u->nextra++], v, sizeof(u->extra_val[0]));
 	}
 }
 
+/* The leaf's CN is one of the allowed names, compared whole (a CN with a
+ * comma in it matches no name). */
 static bool cn_allowed(const struct authn *a, gnutls_x509_crt_t leaf)
 {
-	char cn[300], key[304];
+	char cn[300];
+	size_t n;
 
 	if (!a->allowed)
 		return true;
-	if (!crt_attr(leaf, GNUTLS_OID_X520_COMMON_NAME, 0, cn, sizeof(cn)))
+	if (!crt_cn(leaf, cn, sizeof(cn)))
 		return false;
-	snprintf(key, sizeof(key), ",%s,", cn);
-	return strstr(a->allowed, key) != NULL;
+	n = strlen(cn);
+	for (const char *p = a->allowed + 1; *p; p = strchr(p, ',') + 1)
+		if (strncmp(p, cn, n) == 0 && p[n] == ',')
+			return true;
+	return false;
 }
 
 static bool from_front_proxy(struct authn *a, struct chain *c,
@@ -246,7 +317,7 @@ static bool from_front_proxy(struct authn *a, struct chain *c,
 {
 	if (!c->n || !chain_trusted(a->rh, c) || !cn_allowed(a, c->crt[0]))
 		return false;
-	h->each(h->src, hdr_one, u);
+	h->each(h->src, hdr_one, &(struct hdr_ctx){ u, false });
 	if (!u->name[0]) { /* no user name: not this authenticator */
 		memset(u, 0, sizeof(*u));
 		return false;
@@ -258,15 +329,22 @@ static bool from_front_proxy(struct authn *a, struct chain *c,
 static bool from_client_cert(struct authn *a, struct chain *c,
 			     struct authn_user *u)
 {
+	const char *oid = GNUTLS_OID_X520_ORGANIZATION_NAME;
 	char o[256];
+	size_t size;
+	int rc;
 
 	if (!c->n || !chain_trusted(a->client, c) ||
-	    !crt_attr(c->crt[0], GNUTLS_OID_X520_COMMON_NAME, 0, u->name,
-		      sizeof(u->name)))
+	    !crt_cn(c->crt[0], u->name, sizeof(u->name)))
 		return false;
-	for (unsigned i = 0; crt_attr(c->crt[0], GNUTLS_OID_X520_ORGANIZATION_NAME,
-				      i, o, sizeof(o)); i++)
-		user_group(u, o);
+	for (unsigned i = 0;; i++) { /* every O, in order (one too long: skipped) */
+		size = sizeof(o);
+		rc = gnutls_x509_crt_get_dn_by_oid(c->crt[0], oid, i, 0, o, &size);
+		if (rc == 0)
+			user_group(u, o);
+		else if (rc != GNUTLS_E_SHORT_MEMORY_BUFFER)
+			break;
+	}
 	u->how = "client-certificate";
 	return true;
 }

@@ -4,9 +4,13 @@
  * 1. front proxy: a TLS client certificate that chains to the request-header
  *    CA, with the client-auth key purpose and a CN among the allowed names
  *    (any CN when the list is empty), makes the X-Remote-User,
- *    X-Remote-Group and X-Remote-Extra-* headers trusted;
+ *    X-Remote-Group and X-Remote-Extra-* headers trusted (values without
+ *    the blanks around them, as Go's net/http reads headers; the first
+ *    X-Remote-User is the user, as Header.Get);
  * 2. a client certificate that chains to the client CA: user = CN,
  *    groups = O;
+ * subjects are read as Go's crypto/x509 reads them (kube-apiserver): the
+ * CN is the LAST CN of the subject, the groups every O in order;
  * 3. anyone else is system:anonymous (group system:unauthenticated), and
  *    X-Remote-* headers from them are ignored.
  * Authenticated users get the group system:authenticated.

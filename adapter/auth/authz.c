@@ -1,8 +1,10 @@
 /*
  * authz.c - delegated authorization (see authz.h): rules, a cache of
- * SubjectAccessReview answers, and one review thread that works through
- * the queue of misses (several waiting requests with the same question
- * share one review).
+ * SubjectAccessReview answers, and AZ_WORKERS review threads that work
+ * through the queue of misses at the same time, newest question first (so
+ * a burst of old questions does not hold up fresh requests); several
+ * waiting requests with the same question share one review, queued or
+ * under way.
  */
 #include "adapter/auth/authz.h"
 
@@ -19,6 +21,7 @@
 #include "common/str.h"
 
 #define AZ_SLOTS 4096
+#define AZ_WORKERS 8 /* reviews under way at most */
 
 struct az_entry {
 	char *key;
@@ -53,8 +56,8 @@ struct authz {
 	struct az_job *queue;    /* waiting for the review thread */
 	struct az_job *inflight; /* being reviewed */
 	bool stop;
-	bool running;
-	pthread_t th;
+	unsigned running; /* review threads started */
+	pthread_t th[AZ_WORKERS];
 	uint64_t reviews;
 };
 
@@ -66,20 +69,40 @@ static int64_t az_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The question as a string: user, groups, extra and the attributes. */
+/* One field of a key, its length first: no two questions share a key,
+ * whatever bytes their names hold. */
+static int az_field(struct buf *b, const char *s)
+{
+	return buf_addf(b, "%zu:%s;", strlen(s), s);
+}
+
+/* The question as a string: user, groups, extra and the attributes; NULL
+ * when it cannot be built (the caller denies). */
 static char *az_key(const struct authn_user *u, const struct authz_attrs *a)
 {
-	struct buf b = BUF_INIT(64 * 1024);
+	const char *attrs[] = { a->verb, a->ns, a->group, a->version,
+				a->resource_name, a->subresource, a->name,
+				a->resource ? "" : a->path };
+	struct buf b = BUF_INIT(256 * 1024);
+	int rc = az_field(&b, u->name);
 
-	buf_addf(&b, "%s\x1f", u->name);
-	for (size_t i = 0; i < u->ngroups; i++)
-		buf_addf(&b, "%s\x1e", u->groups[i]);
-	for (size_t i = 0; i < u->nextra; i++)
-		buf_addf(&b, "\x1f%s=%s", u->extra_key[i], u->extra_val[i]);
-	buf_addf(&b, "\x1f%d\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s",
-		 a->resource, a->verb, a->ns, a->group, a->version,
-		 a->resource_name, a->subresource, a->name,
-		 a->resource ? "" : a->path);
+	if (!rc)
+		rc = buf_addf(&b, "%zu groups;", u->ngroups);
+	for (size_t i = 0; !rc && i < u->ngroups; i++)
+		rc = az_field(&b, u->groups[i]);
+	if (!rc)
+		rc = buf_addf(&b, "%zu extra;", u->nextra);
+	for (size_t i = 0; !rc && i < u->nextra; i++)
+		if (!(rc = az_field(&b, u->extra_key[i])))
+			rc = az_field(&b, u->extra_val[i]);
+	if (!rc)
+		rc = buf_addf(&b, "%d;", a->resource);
+	for (size_t i = 0; !rc && i < sizeof(attrs) / sizeof(attrs[0]); i++)
+		rc = az_field(&b, attrs[i]);
+	if (rc) {
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b, NULL);
 }
 
@@ -408,13 +431,21 @@ static int az_enqueue(struct authz *z, char *key, bool token,
 		return ERR_STATE;
 	}
 	j = az_find(z->queue, key);
-	if (!j)
+	if (j) { /* asked again just now: it is the newest question */
+		az_unlink(&z->queue, j);
+		j->next = z->queue;
+		z->queue = j;
+	} else {
 		j = az_find(z->inflight, key);
-	if (!j && (j = calloc(1, sizeof(*j)))) {
+	}
+	if (!j && (j = calloc(1, sizeof(*j))) && !(j->body = body(arg))) {
+		free(j); /* out of memory */
+		j = NULL;
+	}
+	if (j && !j->key) { /* a new job */
 		j->key = key;
 		key = NULL;
 		j->token = token;
-		j->body = body(arg);
 		j->next = z->queue;
 		z->queue = j;
 		pthread_cond_signal(&z->cv);
@@ -471,7 +502,10 @@ static char *az_token_key(const char *token)
 {
 	struct buf b = BUF_INIT(64 * 1024);
 
-	buf_addf(&b, "token\x1f%s", token);
+	if (buf_addf(&b, "token;%s", token)) { /* NULL: the caller denies */
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b, NULL);
 }
 
@@ -521,12 +555,13 @@ struct authz *authz_new(struct kube_client *k, struct kube_client *tk,
 	z->ttl_ms = ttl_ms;
 	pthread_mutex_init(&z->mu, NULL);
 	pthread_cond_init(&z->cv, NULL);
-	if ((k || z->tk) && pthread_create(&z->th, NULL, az_main, z) == 0)
-		z->running = true;
-	else if (k || z->tk) {
-		authz_free(z);
-		err_set(e, ERR_IO, "cannot start the authorization thread");
-		return NULL;
+	while ((k || z->tk) && z->running < AZ_WORKERS) {
+		if (pthread_create(&z->th[z->running], NULL, az_main, z)) {
+			authz_free(z);
+			err_set(e, ERR_IO, "cannot start the authorization threads");
+			return NULL;
+		}
+		z->running++;
 	}
 	return z;
 }
@@ -553,9 +588,8 @@ void authz_shutdown(struct authz *z)
 	}
 	pthread_mutex_unlock(&z->mu);
 	az_wake(all);
-	if (z->running)
-		pthread_join(z->th, NULL);
-	z->running = false;
+	while (z->running) /* each finishes the review it is on */
+		pthread_join(z->th[--z->running], NULL);
 }
 
 void authz_free(struct authz *z)

@@ -8,11 +8,13 @@
  */
 #include "adapter/collect/discovery.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
+#include "common/names.h"
 #include "common/str.h"
 #include "adapter/kube/informer.h"
 #include "adapter/collect/targets.h"
@@ -103,6 +105,62 @@ static int disc_labels(json_object *meta, struct pod_target *t)
 	return 0;
 }
 
+/* Copy v for a log line: at most 40 printable ASCII characters. */
+static void disc_show(char *out, size_t n, const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i] && i < 40 && i + 1 < n; i++)
+		out[i] = v[i] >= 0x20 && v[i] < 0x7f ? v[i] : '?';
+	out[i] = '\0';
+}
+
+static bool disc_port_ok(const char *port)
+{
+	int64_t v;
+
+	return str_parse_i64(port, strlen(port), &v, NULL) == 0 && v >= 1 &&
+	       v <= 65535 && port[0] >= '0' && port[0] <= '9';
+}
+
+/* A URL path and optional query as RFC 3986 allows them: unreserved and
+ * sub-delimiter characters, ':', '@', '/', '?' and %HH (not %00). */
+static bool disc_path_ok(const char *path)
+{
+	static const char *extra = "-._~!$&'()*+,;=:@/?";
+
+	for (const char *c = path; *c; c++) {
+		if (*c == '%') {
+			if (!isxdigit((unsigned char)c[1]) ||
+			    !isxdigit((unsigned char)c[2]) ||
+			    (c[1] == '0' && c[2] == '0'))
+				return false;
+			c += 2;
+		} else if (!isalnum((unsigned char)*c) && !strchr(extra, *c)) {
+			return false;
+		}
+	}
+	return *path != '\0' && strlen(path) < 256;
+}
+
+/* Fills t->bad when the port or path annotation cannot make a URL. */
+static bool disc_annotations_ok(const char *port, const char *path,
+				struct pod_target *t)
+{
+	char v[48];
+
+	if (port && !disc_port_ok(port)) {
+		disc_show(v, sizeof(v), port);
+		snprintf(t->bad, sizeof(t->bad), "annotation " FH_ANN_METRICS_PORT
+			 " \"%s\" is not a port number (1-65535)", v);
+	} else if (path && !disc_path_ok(path)) {
+		disc_show(v, sizeof(v), path);
+		snprintf(t->bad, sizeof(t->bad), "annotation " FH_ANN_METRICS_PATH
+			 " \"%s\" is not a URL path", v);
+	}
+	return t->bad[0] == '\0';
+}
+
 int disc_pod_target(json_object *pod, struct pod_target *t)
 {
 	json_object *meta = json_object_object_get(pod, "metadata");
@@ -121,6 +179,8 @@ int disc_pod_target(json_object *pod, struct pod_target *t)
 	if (!ip || !*ip || !phase || strcmp(phase, "Running") != 0 ||
 	    json_object_object_get(meta, "deletionTimestamp"))
 		return ERR_NOTFOUND;
+	if (!disc_annotations_ok(port, path, t))
+		return ERR_INVAL;
 	snprintf(t->url, sizeof(t->url), strchr(ip, ':') ? "http://[%s]:%s%s%s"
 							: "http://%s:%s%s%s",
 		 ip, port ? port : "9249", path && *path == '/' ? "" : "/",
@@ -180,6 +240,8 @@ static void disc_push(struct discovery *d)
 		goto free_lists;
 	}
 	for (struct dpod *p = d->pods; p; p = p->next) {
+		if (p->t.bad[0])
+			continue;
 		t[n++] = (struct scrape_target){ p->t.ns, p->t.name, p->t.url,
 						 p->t.cpu };
 		if (p->t.jobmanager[0]) /* jobmgr folds the duplicates */
@@ -208,6 +270,30 @@ static void disc_forget(struct discovery *d, struct dpod **slot)
 	d->npods--;
 }
 
+/* A pod whose annotations make no URL: kept in the table, not scraped,
+ * reported once (again only when the reason changes). */
+static bool disc_bad(struct discovery *d, struct dpod **slot,
+		     struct pod_target *t)
+{
+	struct dpod *p = *slot;
+
+	if (!p || strcmp(p->t.bad, t->bad) != 0)
+		log_warn("discovery: pod %s/%s is not scraped: %s", t->ns,
+			 t->name, t->bad);
+	if (p && !p->t.bad[0])
+		store_remove_pod(d->st, p->t.ns, p->t.name);
+	if (!p && !(p = *slot = calloc(1, sizeof(*p)))) {
+		disc_pod_target_release(t);
+		return false;
+	}
+	if (p->t.name[0])
+		disc_pod_target_release(&p->t);
+	else
+		d->npods++;
+	p->t = *t;
+	return true;
+}
+
 /* A pod was added or changed: scrape it if it can be, else forget it. */
 static bool disc_update(struct discovery *d, json_object *pod)
 {
@@ -219,6 +305,8 @@ static bool disc_update(struct discovery *d, json_object *pod)
 				    (const char *const *)t.labels };
 
 	slot = disc_find(d, t.ns, t.name);
+	if (rc == ERR_INVAL && t.bad[0])
+		return disc_bad(d, slot, &t);
 	if (rc) {
 		disc_pod_target_release(&t);
 		if (*slot)

@@ -34,12 +34,15 @@ struct pod_target {
 	char ns[254], name[254], deployment[254], job[256];
 	char jobmanager[512]; /* "" when not annotated */
 	char url[600];
+	char bad[160]; /* why the annotations make no URL; "" when fine */
 	double cpu; /* cores */
 	char *labels[2 * DISC_MAX_LABELS + 1]; /* k, v, ..., NULL; heap */
 };
 
 /* 0 and *t filled when the pod is scrapeable now; ERR_NOTFOUND when it is
- * not (not running, no IP, being deleted). */
+ * not (not running, no IP, being deleted); ERR_INVAL when it has no name,
+ * or, with t->bad saying why, when its port annotation is not 1-65535 or
+ * its path annotation is not a URL path. */
 int disc_pod_target(json_object *pod, struct pod_target *t);
 void disc_pod_target_release(struct pod_target *t);
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "common/str.h"
 #include "adapter/collect/fetch.h"
 #include "adapter/flink/jmparse.h"
@@ -453,12 +454,15 @@ static void jt_values(const struct jt *t, int64_t now, double v[CAT_N],
 static void jt_log(const struct jt *t, bool failed)
 {
 	const char *who = t->deployment[0] ? t->deployment : t->job;
+	char u[REDACT_URL_MAX];
 
 	if (failed && (!t->failing || strcmp(t->err, t->last_err) != 0))
-		log_warn("jobmanager: %s/%s: %s: %s", t->ns, who, t->url, t->err);
+		log_warn("jobmanager: %s/%s: %s: %s", t->ns, who,
+			 redact_url(t->url, u, sizeof(u)), t->err);
 	else if (!failed && t->failing)
 		log_info("jobmanager: %s/%s: %s: job \"%s\" (%s) read again",
-			 t->ns, who, t->url, t->name, t->jid);
+			 t->ns, who, redact_url(t->url, u, sizeof(u)), t->name,
+			 t->jid);
 }
 
 /* Store what each target got; count and log. */

@@ -1,10 +1,12 @@
 /*
  * scrape.h - scrapes every TaskManager's metrics page on a fixed interval,
- * on a thread of its own, with the curl multi interface: all targets are
- * fetched concurrently, each response is parsed while it arrives (nothing
- * is buffered whole), and each target's values go to the store as soon as
- * its page is complete, so a slow or dead TaskManager never delays the
- * others.  Per-target timeout, page size limit and series limit; failures
+ * on a thread of its own, with the curl multi interface: each target once
+ * an interval, at a stable offset within it (a hash of its URL modulo the
+ * interval, as Prometheus does), so that a round's scrapes are spread over
+ * the interval rather than all started at once; transfers run concurrently,
+ * each response is parsed while it arrives (nothing is buffered whole), and
+ * each target's values go to the store as soon as its page is complete, so
+ * a slow or dead TaskManager never delays the others.  Per-target timeout, page size limit and series limit; failures
  * are counted, and logged once per change of state, not every interval.
  */
 #ifndef FH_SCRAPE_H
@@ -37,9 +39,11 @@ struct scrape_stats {
 	uint64_t failed;       /* scrapes that failed */
 	size_t targets;
 	size_t failing;        /* targets whose last scrape failed */
+	/* a round: every target once (the thread: one interval's pass) */
 	int64_t last_round_ms; /* wall time from start to last completion */
 	int64_t last_start_ms; /* CLOCK_MONOTONIC ms when that round began */
 	int64_t last_cpu_us;   /* CPU time of the scrape thread that round */
+	int64_t last_slowest_ms; /* its slowest successful scrape */
 	uint64_t bytes;        /* page bytes read, in all */
 };
 
@@ -59,8 +63,8 @@ void scraper_stop(struct scraper *s);
 void scraper_free(struct scraper *s); /* stops first; accepts NULL */
 void scraper_get_stats(struct scraper *s, struct scrape_stats *out);
 
-/* One round on the calling thread (no thread needed): for tests and
- * benchmarks. */
+/* One round on the calling thread (no thread needed), every target
+ * started at once: for tests and benchmarks. */
 int scraper_round(struct scraper *s, struct err *e);
 
 #endif

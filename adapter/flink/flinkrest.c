@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "common/redact.h"
 #include "common/str.h"
 
 #define FR_MAX_URL 1024       /* base URL */
@@ -58,12 +59,14 @@ struct fr_client *fr_new(const char *base_url, long timeout_ms,
 			 struct err *e)
 {
 	struct fr_client *c;
+	char u[REDACT_URL_MAX];
 	size_t n;
 
 	if (!base_url || !fr_url_ok(base_url) || timeout_ms <= 0) {
 		err_set(e, ERR_INVAL, "Flink REST: want an http(s) URL without "
 			"spaces and a timeout > 0, got \"%.100s\", %ld ms",
-			base_url ? base_url : "(null)", timeout_ms);
+			base_url ? redact_url(base_url, u, sizeof(u)) : "(null)",
+			timeout_ms);
 		return NULL;
 	}
 	if (!(c = calloc(1, sizeof(*c))))
@@ -207,7 +210,7 @@ static int fr_call(struct fr_client *c, const char *method, const char *path,
 		   json_object *body, json_object **out, struct err *e)
 {
 	const char *req = NULL;
-	char url[FR_MAX_URL + 512];
+	char url[FR_MAX_URL + 512], u[REDACT_URL_MAX];
 	long status = 0;
 	CURLcode rc;
 
@@ -229,9 +232,11 @@ static int fr_call(struct fr_client *c, const char *method, const char *path,
 		return err_set(e, c->write_err, "%s: out of memory", c->what);
 	if (rc == CURLE_OPERATION_TIMEDOUT)
 		return err_set(e, ERR_IO, "%s at %s: no answer within %ld ms",
-			       c->what, c->base, c->timeout_ms);
+			       c->what, redact_url(c->base, u, sizeof(u)),
+			       c->timeout_ms);
 	if (rc != CURLE_OK)
-		return err_set(e, ERR_IO, "%s at %s: %s", c->what, c->base,
+		return err_set(e, ERR_IO, "%s at %s: %s", c->what,
+			       redact_url(c->base, u, sizeof(u)),
 			       curl_easy_strerror(rc));
 	if (status < 200 || status > 299)
 		return fr_http_error(c, status, e);

@@ -626,8 +626,9 @@ static void api_version_doc(struct rctx *x)
 {
 	struct buf b = BUF_INIT(4096);
 
-	buf_adds(&b, "{\"major\":\"0\",\"minor\":\"1\",\"gitVersion\":");
-	jsonw_str(&b, "v0.1.0-" FH_VERSION);
+	buf_adds(&b, "{\"major\":\"" FH_VERSION_MAJOR "\",\"minor\":\""
+		     FH_VERSION_MINOR "\",\"gitVersion\":");
+	jsonw_str(&b, "v" FH_VERSION);
 	buf_adds(&b, ",\"gitCommit\":\"\",\"gitTreeState\":\"\",\"buildDate\":"
 		     "\"\",\"goVersion\":\"\",\"compiler\":\"gcc\",\"platform\":"
 		     "\"linux/amd64\"}\n");

@@ -5,6 +5,11 @@
  * APIGroup, APIResourceList), following the gogo marshallers' habits:
  * non-pointer strings and embedded messages always written (even empty),
  * pointer fields only when set, map entries sorted by key.
+ *
+ * Strings are written as the JSON answers write them: each byte that is not
+ * part of valid UTF-8 becomes U+FFFD (Go's encoding/json), so a label value
+ * read from a page reads the same in both encodings (kube-apiserver's
+ * strings are valid UTF-8 already, having come through JSON).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +114,155 @@ static void pb_selector(struct pb_sel *p, const struct selector *s)
 	qsort(p->reqp, p->sel.n_matchexpressions, sizeof(PbReq *), pb_cmp_req);
 	p->sel.matchlabels = p->labp;
 	p->sel.matchexpressions = p->reqp;
+}
+
+/* ---- UTF-8: invalid bytes become U+FFFD, as in the JSON answers ---- */
+
+/* Replacement strings and arrays, freed after packing. */
+struct pb_blk {
+	struct pb_blk *next;
+	char data[];
+};
+
+static void *pb_alloc(struct pb_blk **arena, size_t n)
+{
+	struct pb_blk *b = malloc(sizeof(*b) + n);
+
+	if (!b)
+		return NULL;
+	b->next = *arena;
+	*arena = b;
+	return b->data;
+}
+
+static void pb_arena_free(struct pb_blk *b)
+{
+	while (b) {
+		struct pb_blk *next = b->next;
+		free(b);
+		b = next;
+	}
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
+ * the rule of common/jsonw.c (no overlong forms, no surrogates). */
+static size_t pb_utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	uint32_t min = len == 4 ? 0x10000 : len == 3 ? 0x800 : 0x80;
+	uint32_t c = s[0] & (0x7f >> len);
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4 || n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	return c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ? 0 : len;
+}
+
+/* s itself when it is valid UTF-8, else a copy with U+FFFD for each bad
+ * byte; NULL when out of memory. */
+static char *pb_utf8(char *s, struct pb_blk **arena)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), bad = 0, k = 0;
+	char *out;
+
+	for (size_t i = 0, len; i < n; i += len ? len : 1)
+		bad += !(len = pb_utf8_seq(p + i, n - i));
+	if (!bad)
+		return s;
+	if (!(out = pb_alloc(arena, n + 2 * bad + 1)))
+		return NULL;
+	for (size_t i = 0, len; i < n; i += len ? len : 1) {
+		if ((len = pb_utf8_seq(p + i, n - i))) {
+			memcpy(out + k, p + i, len);
+			k += len;
+		} else {
+			memcpy(out + k, "\xef\xbf\xbd", 3);
+			k += 3;
+		}
+	}
+	out[k] = '\0';
+	return out;
+}
+
+static int pb_fix_msg(ProtobufCMessage *m, struct pb_blk **arena);
+
+/* One string field (single or repeated): replaced where invalid; a
+ * repeated one gets a new array, the caller's stays untouched. */
+static int pb_fix_strings(char **v, size_t n, bool repeated, void *member,
+			  struct pb_blk **arena)
+{
+	char **copy = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		char *fixed = v[i] ? pb_utf8(v[i], arena) : NULL;
+		if (v[i] && !fixed)
+			return ERR_NOMEM;
+		if (fixed == v[i])
+			continue;
+		if (!repeated) {
+			*(char **)member = fixed;
+			continue;
+		}
+		if (!copy && !(copy = pb_alloc(arena, n * sizeof(*copy))))
+			return ERR_NOMEM;
+		if (copy != v) {
+			memcpy(copy, v, n * sizeof(*copy));
+			*(char ***)member = v = copy;
+		}
+		v[i] = fixed;
+	}
+	return 0;
+}
+
+/* Every string of m and of the messages in it, through pb_utf8. */
+static int pb_fix_msg(ProtobufCMessage *m, struct pb_blk **arena)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	int rc = 0;
+
+	for (unsigned i = 0; i < d->n_fields && !rc; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		void *member = (char *)m + f->offset;
+		bool rep = f->label == PROTOBUF_C_LABEL_REPEATED;
+		size_t n = rep ? *(size_t *)((char *)m + f->quantifier_offset) : 1;
+		void **v = rep ? *(void ***)member : (void **)member;
+
+		if (!v)
+			continue;
+		if (f->type == PROTOBUF_C_TYPE_STRING)
+			rc = pb_fix_strings((char **)v, n, rep, member, arena);
+		else if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+			for (size_t k = 0; k < n && !rc; k++)
+				if (v[k])
+					rc = pb_fix_msg(v[k], arena);
+	}
+	return rc;
+}
+
+/* Pack m, its strings made valid UTF-8 first; *raw is malloc'd. */
+static int pb_pack(ProtobufCMessage *m, uint8_t **raw, size_t *len)
+{
+	struct pb_blk *arena = NULL;
+	int rc = pb_fix_msg(m, &arena);
+	size_t n;
+
+	*raw = NULL;
+	if (!rc) {
+		n = protobuf_c_message_get_packed_size(m);
+		*raw = malloc(n ? n : 1);
+		rc = *raw ? 0 : ERR_NOMEM;
+	}
+	if (!rc)
+		*len = protobuf_c_message_pack(m, *raw);
+	pb_arena_free(arena);
+	return rc;
 }
 
 /* Envelope around an encoded object. */
@@ -231,7 +385,7 @@ static size_t pb_pack_list(const struct api_list *l, PbListMeta *meta,
 	K8s__Io__Metrics__ExternalMetricValueList le =
 		K8S__IO__METRICS__EXTERNAL_METRIC_VALUE_LIST__INIT;
 	const ProtobufCMessage *m = &l1.base;
-	size_t n;
+	size_t n = 0;
 
 	l1.metadata = l2.metadata = le.metadata = meta;
 	l1.n_items = l2.n_items = le.n_items = l->n;
@@ -242,9 +396,7 @@ static size_t pb_pack_list(const struct api_list *l, PbListMeta *meta,
 		m = &l2.base;
 	else if (l->gv == API_EXTERNAL_V1BETA1)
 		m = &le.base;
-	n = protobuf_c_message_get_packed_size(m);
-	*raw = malloc(n ? n : 1);
-	return *raw ? protobuf_c_message_pack(m, *raw) : 0;
+	return pb_pack((ProtobufCMessage *)m, raw, &n) ? 0 : n;
 }
 
 int apiresp_list_proto(const struct api_list *l, struct buf *out)
@@ -309,11 +461,9 @@ int apiresp_status_proto(const struct api_status *st, struct buf *out)
 		d.has_retryafterseconds = 1;
 		s.details = &d;
 	}
-	raw = malloc(k8s__io__apimachinery__pkg__apis__meta__v1__status__get_packed_size(&s) + 1);
-	if (!raw)
-		return ERR_NOMEM;
-	n = k8s__io__apimachinery__pkg__apis__meta__v1__status__pack(&s, raw);
-	rc = pb_envelope(out, "v1", "Status", raw, n);
+	rc = pb_pack(&s.base, &raw, &n);
+	if (!rc)
+		rc = pb_envelope(out, "v1", "Status", raw, n);
 	free(raw);
 	return rc;
 }
@@ -322,16 +472,14 @@ int apiresp_status_proto(const struct api_status *st, struct buf *out)
 
 /* Pack m and wrap it as apiVersion v1, kind. */
 static int pb_envelope_msg(struct buf *out, const char *kind,
-			   const ProtobufCMessage *m)
+			   ProtobufCMessage *m)
 {
-	size_t n = protobuf_c_message_get_packed_size(m);
-	uint8_t *raw = malloc(n ? n : 1);
-	int rc;
+	uint8_t *raw;
+	size_t n;
+	int rc = pb_pack(m, &raw, &n);
 
-	if (!raw)
-		return ERR_NOMEM;
-	n = protobuf_c_message_pack(m, raw);
-	rc = pb_envelope(out, "v1", kind, raw, n);
+	if (!rc)
+		rc = pb_envelope(out, "v1", kind, raw, n);
 	free(raw);
 	return rc;
 }

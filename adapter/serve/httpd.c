@@ -10,6 +10,13 @@
  * certificate and headers (authn), and the request authorized (authz):
  * when the answer is not cached, the connection is suspended while the
  * review thread asks kube-apiserver, and resumed when the answer is in.
+ *
+ * Slow clients (see httpd.h): libmicrohttpd's own timeout is one of
+ * inactivity, which every trickled byte resets, so the connections are
+ * tracked from its notifications and a reaper thread shuts down those past
+ * the header or idle deadline; the cap per address is libmicrohttpd's.
+ * Its URI callback also sees the raw request line, before a %00 in it is
+ * decoded into a NUL that would cut the path short: such a request is 400.
  */
 #include "adapter/serve/httpd.h"
 
@@ -17,6 +24,7 @@
 #include <stdint.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,6 +35,23 @@
 #include "common/str.h"
 
 #define HTTPD_MAX_RETIRED 32
+#define HTTPD_HEADER_TIMEOUT_S 32 /* kube-apiserver's ReadHeaderTimeout */
+#define HTTPD_IDLE_TIMEOUT_S 90   /* and its IdleTimeout */
+
+/* One TCP connection, for the deadlines (see httpd.h). */
+enum hconn_phase {
+	HC_HEADERS, /* handshake, request line, headers: header deadline */
+	HC_BUSY,    /* a request is being answered (or parked): no deadline */
+	HC_IDLE,    /* kept alive between requests: idle deadline */
+	HC_CLOSING, /* shut down by the reaper, not yet closed by MHD */
+};
+
+struct hconn {
+	MHD_socket fd;
+	enum hconn_phase phase;
+	int64_t since_ms; /* the phase began */
+	struct hconn *prev, *next;
+};
 
 struct httpd {
 	struct MHD_Daemon *d;
@@ -40,11 +65,23 @@ struct httpd {
 	struct authz *authz;
 	bool tls;
 	int port;
+	/* the connections of every daemon (current and retired), for the
+	 * reaper thread that enforces the deadlines */
+	pthread_mutex_t cmu;
+	pthread_cond_t ccv;
+	struct hconn *conns;
+	bool reaper_stop;
+	bool reaper_running;
+	pthread_t reaper;
+	int64_t header_ms;
+	int64_t idle_ms;
 };
 
 /* Per-request state, from the first call of the handler to completion. */
 struct hreq {
 	struct MHD_Connection *c;
+	bool started;      /* the handler's first call is done */
+	bool bad_uri;      /* %00 in the path or query */
 	struct authn_user user;
 	bool identified;
 	bool certs_done;   /* certificates looked at */
@@ -78,6 +115,129 @@ static void httpd_log(void *cls, const char *fmt, va_list ap)
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
 	log_v(2, "libmicrohttpd: %s", msg);
+}
+
+/* ---- slow clients: the header and idle deadlines ---- */
+
+static struct hconn *hconn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+/* A connection enters a phase (hc NULL: not tracked, out of memory); the
+ * phase it is in already keeps its start. */
+static void hconn_set(struct httpd *h, struct hconn *hc, enum hconn_phase to)
+{
+	if (!hc)
+		return;
+	pthread_mutex_lock(&h->cmu);
+	if (hc->phase != HC_CLOSING && hc->phase != to) {
+		hc->phase = to;
+		hc->since_ms = mono_us() / 1000;
+	}
+	pthread_mutex_unlock(&h->cmu);
+}
+
+static void httpd_notify(void *cls, struct MHD_Connection *c, void **ctx,
+			 enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct hconn *hc = *ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(hc = calloc(1, sizeof(*hc))))
+			return; /* not tracked: MHD's idle timeout still holds */
+		hc->fd = ci->connect_fd;
+		hc->phase = HC_HEADERS;
+		hc->since_ms = mono_us() / 1000;
+		pthread_mutex_lock(&h->cmu);
+		hc->next = h->conns;
+		if (h->conns)
+			h->conns->prev = hc;
+		h->conns = hc;
+		pthread_mutex_unlock(&h->cmu);
+		*ctx = hc;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && hc) {
+		/* MHD closes the socket after this: the reaper, holding the
+		 * lock, never shuts down a reused descriptor */
+		pthread_mutex_lock(&h->cmu);
+		if (hc->prev)
+			hc->prev->next = hc->next;
+		else
+			h->conns = hc->next;
+		if (hc->next)
+			hc->next->prev = hc->prev;
+		pthread_mutex_unlock(&h->cmu);
+		free(hc);
+		*ctx = NULL;
+	}
+}
+
+/* Shut down every connection past its deadline; MHD then sees the end of
+ * the stream and closes it.  Lock held. */
+static void httpd_reap(struct httpd *h)
+{
+	int64_t now = mono_us() / 1000;
+	unsigned n = 0;
+
+	for (struct hconn *hc = h->conns; hc; hc = hc->next) {
+		if (!(hc->phase == HC_HEADERS && now - hc->since_ms > h->header_ms) &&
+		    !(hc->phase == HC_IDLE && now - hc->since_ms > h->idle_ms))
+			continue;
+		shutdown(hc->fd, SHUT_RDWR);
+		hc->phase = HC_CLOSING;
+		n++;
+	}
+	if (n)
+		log_v(2, "closed %u connections past the header or idle deadline",
+		      n);
+}
+
+static void httpd_cond_init(pthread_cond_t *cv)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+static void *httpd_reaper(void *arg)
+{
+	struct httpd *h = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&h->cmu);
+	while (!h->reaper_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec++;
+		pthread_cond_timedwait(&h->ccv, &h->cmu, &until);
+		if (!h->reaper_stop)
+			httpd_reap(h);
+	}
+	pthread_mutex_unlock(&h->cmu);
+	return NULL;
+}
+
+/* The request line is in: a kept-alive connection starts its header
+ * deadline now.  The raw URI is looked at before MHD decodes it: a %00
+ * would cut the path or a parameter short. */
+static void *httpd_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct hreq *r = calloc(1, sizeof(*r));
+
+	hconn_set(cls, hconn_of(c), HC_HEADERS);
+	if (r) {
+		r->c = c;
+		r->bad_uri = strstr(uri, "%00") != NULL;
+	}
+	return r;
 }
 
 static const char *arg(struct MHD_Connection *c, const char *k)
@@ -114,6 +274,31 @@ static enum MHD_Result httpd_reply(struct MHD_Connection *c,
 	if (audit)
 		MHD_add_response_header(r, "Audit-Id", audit);
 	ret = MHD_queue_response(c, (unsigned)rs->code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A request that cannot be read, answered as Go's net/http answers one:
+ * 400, plain text, and the connection closed. */
+static enum MHD_Result httpd_bad_request(struct MHD_Connection *c,
+					 const char *why)
+{
+	char msg[256];
+	size_t n = (size_t)snprintf(msg, sizeof(msg), "400 Bad Request: %s", why);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+		n < sizeof(msg) ? n : sizeof(msg) - 1, msg, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				    "text/plain; charset=utf-8") == MHD_NO ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
+				    "close") == MHD_NO) {
+		MHD_destroy_response(r);
+		return MHD_NO;
+	}
+	ret = MHD_queue_response(c, MHD_HTTP_BAD_REQUEST, r);
 	MHD_destroy_response(r);
 	return ret;
 }
@@ -240,18 +425,21 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 
 	(void)version;
 	(void)upload;
-	if (!r) { /* headers only so far */
-		r = calloc(1, sizeof(*r));
-		if (!r)
+	if (!r || !r->started) { /* headers only so far */
+		if (!r && !(r = calloc(1, sizeof(*r))))
 			return MHD_NO;
 		r->c = c;
+		r->started = true;
 		*con_cls = r;
+		hconn_set(h, hconn_of(c), HC_BUSY);
 		return MHD_YES;
 	}
 	if (*upload_size) { /* discard any body */
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->bad_uri)
+		return httpd_bad_request(c, "invalid URI: %00 (NUL)");
 	t0 = mono_us();
 	rq = (struct api_request){ method, url, arg(c, "labelSelector"),
 				   arg(c, "metricLabelSelector"),
@@ -283,9 +471,8 @@ static enum MHD_Result httpd_access(void *cls, struct MHD_Connection *c,
 static void httpd_completed(void *cls, struct MHD_Connection *c,
 			    void **con_cls, enum MHD_RequestTerminationCode t)
 {
-	(void)cls;
-	(void)c;
 	(void)t;
+	hconn_set(cls, hconn_of(c), HC_IDLE);
 	free(*con_cls);
 	*con_cls = NULL;
 }
@@ -315,6 +502,13 @@ static socklen_t httpd_addr(const char *bind, int port,
 	return 0;
 }
 
+static unsigned httpd_per_ip(const struct httpd_opts *o)
+{
+	unsigned max = o->max_conns ? o->max_conns : 1024;
+
+	return max / 8 ? max / 8 : 1;
+}
+
 /* A libmicrohttpd daemon for h's options; fd: a listening socket to take
  * over, or MHD_INVALID_SOCKET to bind one. */
 static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
@@ -339,11 +533,14 @@ static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
 					 : MHD_OPTION_LISTEN_SOCKET,
 		fd == MHD_INVALID_SOCKET ? (void *)&ss : (void *)(intptr_t)fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : 2),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(o->max_conns ? o->max_conns : 1024),
+		MHD_OPTION_CONNECTION_LIMIT, o->max_conns ? o->max_conns : 1024,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, httpd_per_ip(o),
 		MHD_OPTION_EXTERNAL_LOGGER, httpd_log, NULL,
-		MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, httpd_completed, h,
+		MHD_OPTION_NOTIFY_CONNECTION, httpd_notify, h,
+		MHD_OPTION_URI_LOG_CALLBACK, httpd_uri, h,
 		/* without TLS the option list ends here */
 		o->tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, o->key_pem,
 		MHD_OPTION_HTTPS_MEM_CERT, o->cert_pem,
@@ -363,6 +560,15 @@ static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
 
 static void httpd_free(struct httpd *h)
 {
+	if (h->reaper_running) {
+		pthread_mutex_lock(&h->cmu);
+		h->reaper_stop = true;
+		pthread_cond_signal(&h->ccv);
+		pthread_mutex_unlock(&h->cmu);
+		pthread_join(h->reaper, NULL);
+	}
+	pthread_cond_destroy(&h->ccv);
+	pthread_mutex_destroy(&h->cmu);
 	free(h->cert);
 	free(h->key);
 	free(h->trust);
@@ -390,6 +596,10 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 	h->authn = o->authn;
 	h->authz = o->authz;
 	h->tls = o->tls;
+	h->header_ms = 1000 * (int64_t)HTTPD_HEADER_TIMEOUT_S;
+	h->idle_ms = 1000 * (int64_t)HTTPD_IDLE_TIMEOUT_S;
+	pthread_mutex_init(&h->cmu, NULL);
+	httpd_cond_init(&h->ccv);
 	h->d = httpd_daemon(h, MHD_INVALID_SOCKET, e);
 	if (!h->d) {
 		httpd_free(h);
@@ -397,6 +607,13 @@ struct httpd *httpd_start(const struct httpd_opts *o,
 	}
 	h->port = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT)->port;
 	h->o.port = h->port;
+	if (pthread_create(&h->reaper, NULL, httpd_reaper, h)) {
+		err_set(e, ERR_IO, "cannot start the connection reaper thread");
+		MHD_stop_daemon(h->d);
+		httpd_free(h);
+		return NULL;
+	}
+	h->reaper_running = true;
 	return h;
 }
 
@@ -495,7 +712,7 @@ void httpd_stop(struct httpd *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->d);
+	MHD_stop_daemon(h->d); /* connections closed: the list empties */
 	for (size_t i = 0; i < h->nretired; i++)
 		MHD_stop_daemon(h->retired[i]);
 	httpd_free(h);

@@ -3,6 +3,13 @@
  * of threads answering from memory through api_handle.  TLS 1.2 or later;
  * client certificates are requested, not required (probes come without
  * one).  --insecure-demo serves plain HTTP instead.
+ *
+ * Slow clients, as kube-apiserver's Go server treats them: a connection
+ * must complete its TLS handshake and request headers within the header
+ * deadline (ReadHeaderTimeout, 32 s), and a kept-alive connection must
+ * send its next request line within 90 s (IdleTimeout), whatever it
+ * trickles in the meantime; beyond that, connections from one address are
+ * capped so one client cannot take them all.
  */
 #ifndef FH_HTTPD_H
 #define FH_HTTPD_H
@@ -22,7 +29,7 @@ struct httpd_opts {
 	const char *cert_pem; /* TLS: serving certificate chain, PEM text */
 	const char *key_pem;  /* TLS: its private key, PEM text */
 	unsigned threads;     /* worker threads */
-	unsigned max_conns;   /* connection limit */
+	unsigned max_conns;   /* connection limit; an 8th of it per address */
 	const char *trust_pem; /* TLS: CAs whose client certificates are
 				* requested (not required); NULL: none */
 	struct authn *authn;  /* NULL (with authz NULL): no authentication */

@@ -96,6 +96,9 @@ static int sm_scrape(struct scraper *sc, struct buf *o)
 		"# HELP flinkhpa_scrape_round_seconds Wall time of the last scrape round.\n"
 		"# TYPE flinkhpa_scrape_round_seconds gauge\n"
 		"flinkhpa_scrape_round_seconds %.3f\n"
+		"# HELP flinkhpa_scrape_slowest_seconds The longest successful scrape of a target in the last round.\n"
+		"# TYPE flinkhpa_scrape_slowest_seconds gauge\n"
+		"flinkhpa_scrape_slowest_seconds %.3f\n"
 		"# HELP flinkhpa_scrape_round_cpu_seconds CPU time of the scrape thread in the last round.\n"
 		"# TYPE flinkhpa_scrape_round_cpu_seconds gauge\n"
 		"flinkhpa_scrape_round_cpu_seconds %.6f\n"
@@ -104,7 +107,8 @@ static int sm_scrape(struct scraper *sc, struct buf *o)
 		"flinkhpa_scrape_bytes_total %llu\n",
 		(unsigned long long)s.rounds, (unsigned long long)s.ok,
 		(unsigned long long)s.failed, s.targets, s.failing,
-		(double)s.last_round_ms / 1000, (double)s.last_cpu_us / 1e6,
+		(double)s.last_round_ms / 1000,
+		(double)s.last_slowest_ms / 1000, (double)s.last_cpu_us / 1e6,
 		(unsigned long long)s.bytes);
 }
 

@@ -2,7 +2,8 @@
 # tests/bench/api.sh - the metrics API under load, side by side with
 # kube-apiserver in the same run (part of `make bench`).
 #
-# 1,000 TaskManager pods in 100 jobs (10 pods per job's selector).  wrk over
+# 1,000 TaskManager pods in 100 jobs (10 pods per job's selector;
+# FH_API_PODS=10000: 10,000 pods in 1,000 jobs).  wrk over
 # loopback with keep-alive asks for pods/*/flink_tm_busy_ratio with one
 # job's selector and with a selector over all 1,000 pods, against:
 #   - flinkhpa's API server (tests/bench/bench_api: the real HTTP layer and
@@ -12,7 +13,7 @@
 #     (resourceVersion=0), over TLS with a service account token.
 # Latency is measured with 4 connections, throughput with 32.  Targets:
 # one job's selector p99 < 1 ms and >= 20,000 requests/s; all pods p99 <
-# 10 ms.  wrk and the servers share this machine's cores.  Also the
+# 10 ms (20 ms for 10,000 pods).  wrk and the servers share this machine's cores.  Also the
 # server's RSS before and after the load, and over about a million requests
 # (FH_SOAK_SECONDS x 4 seconds of load, default 40).  Figures are printed,
 # never asserted.
@@ -21,6 +22,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${FH_BENCH_BIN:?run through make bench}
 secs=${FH_BENCH_SECONDS:-3}
+npods=${FH_API_PODS:-1000}
+njobs=$(((npods + 9) / 10))
+all_ms=$([ "$npods" -gt 1000 ] && echo 20 || echo 10)
 work=$(mktemp -d "${TMPDIR:-/tmp}/flinkhpa-bench-api.XXXXXX")
 pids=()
 cleanup() {
@@ -47,7 +51,7 @@ rss_kb() { awk '/VmRSS/ { print $2 }' "/proc/$1/status"; }
 # flinkhpa: measure one server mode; prints "one_p99 one_rps all_p99"
 ours() {
 	local mode=$1 port pid scheme=http one all
-	"$bin/bench_api" 1000 100 "$mode" 2 >"$work/$mode.port" &
+	"$bin/bench_api" "$npods" "$njobs" "$mode" 2 >"$work/$mode.port" &
 	pid=$!
 	pids+=("$pid")
 	for _ in $(seq 1 50); do grep -q port= "$work/$mode.port" && break; sleep 0.1; done
@@ -81,8 +85,8 @@ theirs() {
 	port=$(cat "$FLINKHPA_CLUSTER_DIR/apiserver.port")
 	kubectl create namespace bench >/dev/null
 	list=$work/pods.yaml
-	for i in $(seq 0 999); do
-		printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: flink-taskmanager-%04d, namespace: bench, labels: {app: flink, component: taskmanager, job: job-%d}}\nspec: {containers: [{name: taskmanager, image: flink}]}\n' "$i" $((i % 100))
+	for i in $(seq 0 $((npods - 1))); do
+		printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: flink-taskmanager-%05d, namespace: bench, labels: {app: flink, component: taskmanager, job: job-%d}}\nspec: {containers: [{name: taskmanager, image: flink}]}\n' "$i" $((i % njobs))
 	done >"$list"
 	kubectl create -f "$list" >/dev/null
 	kubectl -n bench create serviceaccount reader >/dev/null
@@ -100,7 +104,7 @@ theirs() {
 }
 
 echo
-echo "== metrics API: 1,000 pods in 100 jobs, wrk over loopback with keep-alive"
+echo "== metrics API: $npods pods in $njobs jobs, wrk over loopback with keep-alive; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 read -r p_one p_rps p_all p_rss0 p_rss1 <<<"$(ours plain)"
 read -r t_one t_rps t_all t_rss0 t_rss1 <<<"$(ours tls)"
 read -r k_one k_rps k_all <<<"$(theirs)"
@@ -111,6 +115,6 @@ printf '%-52s %14s %12s %14s\n' "kube-apiserver, TLS, pods from its watch cache"
 echo "(p99 with 4 connections, requests/s with 32; the servers share 2 cores with wrk)"
 echo "flinkhpa RSS before and after the load: HTTP ${p_rss0} -> ${p_rss1} KiB, TLS ${t_rss0} -> ${t_rss1} KiB"
 [ -f "$work/soak" ] && echo "flinkhpa, HTTP, $(cat "$work/soak")"
-echo "targets: 1 job p99 < 1 ms and >= 20000 req/s; all pods p99 < 10 ms:" \
-	"$(awk -v a="$p_one" -v b="$p_rps" -v c="$p_all" 'BEGIN { print (a < 1 && b >= 20000 && c < 10) ? "met (HTTP)" : "not met (HTTP)" }')," \
-	"$(awk -v a="$t_one" -v b="$t_rps" -v c="$t_all" 'BEGIN { print (a < 1 && b >= 20000 && c < 10) ? "met (TLS)" : "not met (TLS)" }')"
+echo "targets: 1 job p99 < 1 ms and >= 20000 req/s; all pods p99 < $all_ms ms:" \
+	"$(awk -v a="$p_one" -v b="$p_rps" -v c="$p_all" -v m="$all_ms" 'BEGIN { print (a < 1 && b >= 20000 && c < m) ? "met (HTTP)" : "not met (HTTP)" }')," \
+	"$(awk -v a="$t_one" -v b="$t_rps" -v c="$t_all" -v m="$all_ms" 'BEGIN { print (a < 1 && b >= 20000 && c < m) ? "met (TLS)" : "not met (TLS)" }')"

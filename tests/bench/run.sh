@@ -9,8 +9,10 @@
 # expfmt.  Figures are printed, the target is reported and never fails the
 # run; a disagreement on the number of samples does.
 #
-# Then the metrics API under load (tests/bench/api.sh) and scraping 1,000
-# TaskManagers beside Prometheus (tests/bench/scrape.sh).
+# Then the metrics API under load (tests/bench/api.sh), scraping 1,000
+# TaskManagers beside Prometheus (tests/bench/scrape.sh) and discovering
+# 1,000 pods in kube-apiserver (tests/bench/discovery.sh); FH_BENCH_SCALE=10000
+# makes the three 10,000 (pods, TaskManagers, pods).
 #
 # Environment:
 #   FH_BIN              directory with flinkhpa-adapter and flinkhpa-emu, for
@@ -20,6 +22,8 @@
 #                       are built with make MODE=release
 #   FH_BENCH_SECONDS    seconds per measurement (2)
 #   FH_BENCH_PAGE       mkpage arguments ("--jobs 3 --slots 8 --operators 8")
+#   FH_BENCH_SCALE      pods and TaskManagers of api.sh, scrape.sh and
+#                       discovery.sh (1000)
 #   FLINKHPA_CACHE      cache directory (${XDG_CACHE_HOME:-~/.cache}/flinkhpa);
 #                       the Go build cache goes to its go/ subdirectory
 # Needs go (golang-go), Debian's golang-github-prometheus-common-dev and
@@ -114,8 +118,13 @@ met=$(awk -v r="$r_all" 'BEGIN { print (r >= 10) ? "met" : "NOT met" }')
 echo "target: ours >= 10x expfmt on the same page: $met" \
 	"(${r_all}x with no filter, ${r_filt}x as the adapter reads)"
 
+scale=${FH_BENCH_SCALE:-1000}
 # the metrics API under load, beside kube-apiserver (tests/bench/api.sh)
-FH_BENCH_BIN=$bin "$root/tests/bench/api.sh"
+FH_BENCH_BIN=$bin FH_API_PODS=${FH_API_PODS:-$scale} "$root/tests/bench/api.sh"
 
 # scraping 1,000 TaskManagers, beside Prometheus (tests/bench/scrape.sh)
-FH_BIN=${FH_BIN:-$root/bin} "$root/tests/bench/scrape.sh"
+FH_BIN=${FH_BIN:-$root/bin} FH_TOOLBIN=$bin FH_SCRAPE_TMS=${FH_SCRAPE_TMS:-$scale} \
+	"$root/tests/bench/scrape.sh"
+
+# discovering the pods in kube-apiserver (tests/bench/discovery.sh)
+FH_BIN=${FH_BIN:-$root/bin} FH_DISC_PODS=${FH_DISC_PODS:-$scale} "$root/tests/bench/discovery.sh"

@@ -10,7 +10,16 @@
       polls the adapter's /metrics every 20 ms for SECONDS and prints, for
       each scrape round that ended meanwhile, the seconds from the round's
       start until LIVE more pages had been scraped successfully:
-      "round ROUND_S LIVE_DONE_S" (LIVE_DONE_S is "-" when fewer succeeded).
+      "round ROUND_S LIVE_DONE_S SLOWEST_S" (LIVE_DONE_S is "-" when fewer
+      succeeded; SLOWEST_S, the round's slowest successful scrape, "-" from
+      an adapter that does not export it);
+      then "busiest W N": at most N pages were stored within W seconds
+      (W = 0.1 and 1), how bunched the scrapes of a round are.
+
+  scrape_aux.py promarrivals URL SELECTOR
+      when each target's last page arrived at Prometheus at URL (the
+      sample's timestamp, the scrape's start, plus scrape_duration_seconds):
+      "busiest W N" as for probe.
 
   scrape_aux.py prom URL QUERY...
       each instant QUERY's value on Prometheus at URL (the first result's
@@ -93,10 +102,12 @@ def probe(url, seconds, live):
     end = time.monotonic() + seconds
     v = metrics(conn)
     rounds, ok_start, done_at = v["flinkhpa_scrape_rounds_total"], None, None
+    samples = []
     while time.monotonic() < end:
         time.sleep(0.02)
         now = time.monotonic()
         v = metrics(conn)
+        samples.append((now, v[ok_key]))
         if ok_start is not None and done_at is None and v[ok_key] >= ok_start + live:
             done_at = now
         if v["flinkhpa_scrape_rounds_total"] != rounds:
@@ -104,9 +115,35 @@ def probe(url, seconds, live):
             if ok_start is not None and v["flinkhpa_scrape_rounds_total"] == rounds + 1:
                 start = now - r
                 live_s = "%.3f" % (done_at - start) if done_at else "-"
-                print("round %.3f %s" % (r, live_s), flush=True)
+                slowest = v.get("flinkhpa_scrape_slowest_seconds")
+                slowest_s = "%.3f" % slowest if slowest is not None else "-"
+                print("round %.3f %s %s" % (r, live_s, slowest_s), flush=True)
             rounds = v["flinkhpa_scrape_rounds_total"]
             ok_start, done_at = v[ok_key], None
+    for w in (0.1, 1.0):
+        print("busiest %.1f %d" % (w, busiest(samples, w)), flush=True)
+
+
+def busiest(samples, window):
+    """The most pages stored within `window` seconds."""
+    most, j = 0, 0
+    for i in range(len(samples)):
+        while samples[i][0] - samples[j][0] > window:
+            j += 1
+        most = max(most, samples[i][1] - samples[j][1])
+    return most
+
+
+def promarrivals(url, selector):
+    q = "timestamp(scrape_duration_seconds%s) + scrape_duration_seconds%s" % (selector, selector)
+    with urllib.request.urlopen(
+        url + "/api/v1/query?" + urllib.parse.urlencode({"query": q}), timeout=30
+    ) as f:
+        res = json.load(f)["data"]["result"]
+    at = sorted(float(r["value"][1]) for r in res)
+    samples = [(t, i + 1) for i, t in enumerate(at)]
+    for w in (0.1, 1.0):
+        print("busiest %.1f %d" % (w, busiest(samples, w) + 1 if samples else 0), flush=True)
 
 
 def prom(url, queries):
@@ -128,6 +165,8 @@ def main():
         serve(args[0], int(args[1]), float(args[2]), args[3])
     elif cmd == "probe":
         probe(args[0], float(args[1]), int(args[2]))
+    elif cmd == "promarrivals":
+        promarrivals(args[0], args[1])
     elif cmd == "prom":
         prom(args[0], args[1:])
     else:

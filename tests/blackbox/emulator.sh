@@ -56,7 +56,10 @@ until get_quiet "$C/deployments.apps/flink-taskmanager/flink_job_backlog" &&
 	[ $SECONDS -lt $deadline ] || fail "backlog does not grow: $(cat "$FH_TMP/body")"
 	sleep 0.5
 done
-get "$C/pods/tm-1/flink_tm_cpu_utilization" 200 # a rate: needs two scrapes
+# a rate: needs two scrapes of tm-1 (each TaskManager has its own moment in
+# the scrape interval, so the others may have had theirs already)
+wait_body "$C/pods/tm-1/flink_tm_cpu_utilization" '"metric":{"name":"flink_tm_cpu_utilization"'
+get "$C/pods/tm-1/flink_tm_cpu_utilization" 200
 
 # two more TaskManagers (reactive mode): the job restarts at parallelism 10
 curl -s -X PUT "$E/control?taskmanagers=5" >/dev/null

@@ -286,7 +286,10 @@ static void plain__health_version_readiness(void **state)
 	is_ready = true;
 	assert_string_equal(req(f, "/readyz", NULL, NULL), "ok");
 	b = req(f, "/version", NULL, NULL);
-	assert_true(strncmp(b, "{\"major\":\"0\",\"minor\":\"1\",\"gitVersion\":\"v0.1.0-", 46) == 0);
+	/* the version of the file VERSION, as kube-apiserver's /version */
+	const char *want = "{\"major\":\"" FH_VERSION_MAJOR "\",\"minor\":\""
+			   FH_VERSION_MINOR "\",\"gitVersion\":\"v" FH_VERSION "\"";
+	assert_true(strncmp(b, want, strlen(want)) == 0);
 }
 
 static void attrs__as_kubernetes_request_info(void **state)

@@ -236,6 +236,58 @@ static void proto__v1beta1_external_status__decode_back(void **state)
 	buf_release(&b);
 }
 
+/* Invalid UTF-8 reads the same in both encodings: U+FFFD for each bad
+ * byte (Go's encoding/json), in the protobuf strings too. */
+static void proto__invalid_utf8__as_json_replaces_it(void **state)
+{
+	struct api_item ext = { "", "", NULL, "", T0, 1000, 0, "ord\xff" "ers\xc3" };
+	struct api_item pod = { "Pod", "/v1", "flink", "tm-\xe2\x82", T0, 1000, 0, NULL };
+	struct api_list l = { API_EXTERNAL_V1BETA1, "lag", NULL, &ext, 1 };
+	struct api_status st = { 403, "Forbidden", "User \"b\x80ob\" \xc3\xa9", NULL, NULL, NULL };
+	struct buf b = BUF_INIT(1 << 16);
+	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__RuntimeUnknown *u;
+	K8s__Io__Metrics__ExternalMetricValueList *le;
+	K8s__Io__Metrics__MetricValueListV1beta2 *l2;
+	K8s__Io__Apimachinery__Pkg__Apis__Meta__V1__Status *ps;
+
+	(void)state;
+	assert_int_equal(apiresp_list_json(&l, &b), 0);
+	assert_non_null(strstr(b.p, "\"job_name\":\"ord\\ufffders\\ufffd\""));
+	buf_reset(&b);
+	assert_int_equal(apiresp_list_proto(&l, &b), 0);
+	u = unwrap(&b, "ExternalMetricValueList");
+	le = k8s__io__metrics__external_metric_value_list__unpack(NULL, u->raw.len, u->raw.data);
+	assert_non_null(le);
+	assert_string_equal(le->items[0]->metriclabels[0]->value,
+			    "ord\xef\xbf\xbd" "ers\xef\xbf\xbd");
+	assert_string_equal(ext.job_label, "ord\xff" "ers\xc3"); /* caller's kept */
+	k8s__io__metrics__external_metric_value_list__free_unpacked(le, NULL);
+	k8s__io__apimachinery__pkg__apis__meta__v1__runtime_unknown__free_unpacked(u, NULL);
+
+	buf_reset(&b);
+	l = (struct api_list){ API_CUSTOM_V1BETA2, "busy", NULL, &pod, 1 };
+	assert_int_equal(apiresp_list_proto(&l, &b), 0);
+	u = unwrap(&b, "MetricValueList");
+	l2 = k8s__io__metrics__metric_value_list_v1beta2__unpack(NULL, u->raw.len, u->raw.data);
+	assert_non_null(l2);
+	assert_string_equal(l2->items[0]->describedobject->name, "tm-\xef\xbf\xbd\xef\xbf\xbd");
+	k8s__io__metrics__metric_value_list_v1beta2__free_unpacked(l2, NULL);
+	k8s__io__apimachinery__pkg__apis__meta__v1__runtime_unknown__free_unpacked(u, NULL);
+
+	buf_reset(&b);
+	assert_int_equal(apiresp_status_json(&st, &b), 0);
+	assert_non_null(strstr(b.p, "User \\\"b\\ufffdob\\\" \xc3\xa9"));
+	buf_reset(&b);
+	assert_int_equal(apiresp_status_proto(&st, &b), 0);
+	u = unwrap(&b, "Status");
+	ps = k8s__io__apimachinery__pkg__apis__meta__v1__status__unpack(NULL, u->raw.len, u->raw.data);
+	assert_non_null(ps);
+	assert_string_equal(ps->message, "User \"b\xef\xbf\xbdob\" \xc3\xa9");
+	k8s__io__apimachinery__pkg__apis__meta__v1__status__free_unpacked(ps, NULL);
+	k8s__io__apimachinery__pkg__apis__meta__v1__runtime_unknown__free_unpacked(u, NULL);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -247,6 +299,7 @@ int main(void)
 		cmocka_unit_test(proto__v1beta2__reference_bytes),
 		cmocka_unit_test(proto__reference_bytes__decode_to_reference_values),
 		cmocka_unit_test(proto__v1beta1_external_status__decode_back),
+		cmocka_unit_test(proto__invalid_utf8__as_json_replaces_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * scrape targets: URL from the pod IP and our annotations (defaults, IPv6),
  * the Deployment from the ReplicaSet owner, CPU from the containers'
  * requests, labels; pods that are not running, have no IP or are being
- * deleted are not scraped.
+ * deleted are not scraped; a port or path annotation that makes no URL is
+ * refused with the reason.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -122,6 +123,52 @@ static void target__owner_without_hash_or_not_replicaset(void **state)
 	json_object_put(p);
 }
 
+/* Annotations that make no URL: the pod is named and not scraped. */
+static void target__bad_port_or_path__invalid_with_reason(void **state)
+{
+	static const char *bad[][2] = {
+		{ "flinkhpa.io/metrics-port", "99999" },
+		{ "flinkhpa.io/metrics-port", "0" },
+		{ "flinkhpa.io/metrics-port", "92a" },
+		{ "flinkhpa.io/metrics-port", "-1" },
+		{ "flinkhpa.io/metrics-port", "" },
+		{ "flinkhpa.io/metrics-path", "/my metrics" },
+		{ "flinkhpa.io/metrics-path", "/m#frag" },
+		{ "flinkhpa.io/metrics-path", "/m%00x" },
+		{ "flinkhpa.io/metrics-path", "/m%zz" },
+		{ "flinkhpa.io/metrics-path", "" },
+	};
+	struct pod_target t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_object *p = pod(NULL, NULL);
+		json_object *a = json_object_object_get(
+			json_object_object_get(p, "metadata"), "annotations");
+
+		json_object_object_add(a, bad[i][0],
+				       json_object_new_string(bad[i][1]));
+		assert_int_equal(disc_pod_target(p, &t), ERR_INVAL);
+		assert_string_equal(t.name, "flink-taskmanager-848b558df9-zwj48");
+		assert_non_null(strstr(t.bad, bad[i][0]));
+		json_object_put(p);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		static const char *good[] = { "1", "65535", "/a/b-c_d.e~f%2F?x=1&y" };
+		json_object *p = pod(NULL, NULL);
+		json_object *a = json_object_object_get(
+			json_object_object_get(p, "metadata"), "annotations");
+
+		json_object_object_add(a, i < 2 ? "flinkhpa.io/metrics-port"
+						: "flinkhpa.io/metrics-path",
+				       json_object_new_string(good[i]));
+		assert_int_equal(disc_pod_target(p, &t), 0);
+		assert_string_equal(t.bad, "");
+		disc_pod_target_release(&t);
+		json_object_put(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -129,6 +176,7 @@ int main(void)
 		cmocka_unit_test(target__defaults_and_ipv6),
 		cmocka_unit_test(target__not_scrapeable__not_found),
 		cmocka_unit_test(target__owner_without_hash_or_not_replicaset),
+		cmocka_unit_test(target__bad_port_or_path__invalid_with_reason),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 #include <microhttpd.h>
 
+#include "common/hash.h"
 #include "adapter/collect/scrape.h"
 
 static const char good_page[] =
@@ -33,6 +34,19 @@ static const char good_page[] =
 	"flink_taskmanager_job_task_operator_pendingRecords{job_name=\"orders\",subtask_index=\"1\",} 766.0\n";
 
 static char *huge_page;
+
+/* Requests for /spread/... as the server saw them: path and time. */
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct { char path[32]; int64_t at_ms; } seen[64];
+static int nseen;
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static enum MHD_Result serve(void *cls, struct MHD_Connection *c,
 			     const char *url, const char *method,
@@ -46,6 +60,14 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c,
 
 	(void)cls; (void)method; (void)version; (void)data; (void)size;
 	(void)con_cls;
+	if (strncmp(url, "/spread/", 8) == 0) {
+		pthread_mutex_lock(&seen_mu);
+		if (nseen < 64) {
+			snprintf(seen[nseen].path, sizeof(seen[nseen].path), "%s", url);
+			seen[nseen++].at_ms = mono_ms();
+		}
+		pthread_mutex_unlock(&seen_mu);
+	}
 	if (strcmp(url, "/bad") == 0)
 		body = "flink_taskmanager_job_task_operator_pendingRecords{a=\"b} 1\n";
 	else if (strcmp(url, "/huge") == 0)
@@ -279,12 +301,82 @@ static void thread__runs_rounds__and_stops(void **state)
 	assert_true(st.ok >= 4);
 }
 
+/* The thread spreads a round over the interval: each target at its own
+ * offset (a hash of its URL modulo the interval), the same in every round.
+ * Four targets whose offsets lie at least 150 ms apart, a 1 s interval:
+ * the server sees them in the order of their offsets, each about its
+ * offset after the first one's, and each again an interval later. */
+static void thread__spreads_round__at_stable_offsets(void **state)
+{
+	struct env *v = *state;
+	struct scrape_opts o = { 1000, 500, 64 * 1024, 1000 };
+	struct scraper *sc = scraper_new(&o, v->spec, v->st, NULL);
+	char url[4][96];
+	int64_t off[4];
+	struct scrape_target t[4];
+	const char *env = getenv("FH_TIMEOUT_FACTOR");
+	int64_t slack = 120 * (env && atoi(env) > 1 ? atoi(env) : 1);
+	int n = 0, tries = 0;
+
+	assert_non_null(sc);
+	for (int k = 0; n < 4 && k < 1000; k++) {
+		bool far = true;
+
+		snprintf(url[n], sizeof(url[n]), "http://127.0.0.1:%d/spread/%d",
+			 v->port, k);
+		off[n] = hash_fnv1a(url[n], strlen(url[n])) % 1000;
+		for (int j = 0; j < n; j++)
+			far = far && llabs(off[j] - off[n]) >= 150;
+		if (far && off[n] < 850) /* each pass's order is unambiguous */
+			n++;
+	}
+	assert_int_equal(n, 4);
+	for (int i = 0; i < 4; i++)
+		t[i] = (struct scrape_target){ "flink", pods[i], url[i], 0 };
+	assert_int_equal(scraper_set_targets(sc, t, 4, NULL), 0);
+	nseen = 0;
+	assert_int_equal(scraper_start(sc, NULL), 0);
+	do {
+		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+		pthread_mutex_lock(&seen_mu);
+		n = nseen;
+		pthread_mutex_unlock(&seen_mu);
+	} while (n < 12 && ++tries < 200);
+	scraper_free(sc);
+	assert_true(n >= 12);
+	for (int r = 0; r < 3; r++) {
+		int first = -1;
+
+		for (int i = 0; i < 4; i++) {
+			int64_t at = seen[4 * r + i].at_ms - seen[4 * r].at_ms;
+			int k = -1;
+
+			for (int j = 0; j < 4; j++)
+				if (!strcmp(strstr(url[j], "/spread/"),
+					    seen[4 * r + i].path))
+					k = j;
+			assert_true(k >= 0);
+			if (i == 0)
+				first = k;
+			/* in offset order, each at its offset */
+			assert_true(i == 0 || off[k] > off[first]);
+			assert_true(llabs(at - (off[k] - off[first])) <= slack);
+			/* an interval after its previous scrape */
+			if (r > 0)
+				assert_true(llabs(seen[4 * r + i].at_ms -
+						  seen[4 * (r - 1) + i].at_ms -
+						  1000) <= slack);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round__mixed_targets__only_good_pages_stored),
 		cmocka_unit_test(set_targets__change__slots_follow),
 		cmocka_unit_test(thread__runs_rounds__and_stops),
+		cmocka_unit_test(thread__spreads_round__at_stable_offsets),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
