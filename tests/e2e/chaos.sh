@@ -35,6 +35,11 @@ set -uo pipefail
 . "$FH_ROOT/tests/e2e/lib.sh"
 
 DURATION=${FH_CHAOS_SECONDS:-300}
+case $DURATION in # 300, 300s, 5m, 1h
+*h) DURATION=$((${DURATION%h} * 3600)) ;;
+*m) DURATION=$((${DURATION%m} * 60)) ;;
+*s) DURATION=${DURATION%s} ;;
+esac
 MODE=${FH_CHAOS_MODE:-adaptive}
 SEED=${FH_CHAOS_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 RANDOM=$SEED
