@@ -111,7 +111,7 @@ DEPS := hack/deps.sh
 FUZZ_SECONDS ?= 300
 TEST_FUZZ_SECONDS ?= 10
 
-.PHONY: all programs tests test asan valgrind fuzz fuzz-build bench demo \
+.PHONY: all programs tests test asan valgrind fuzz fuzz-build bench demo chaos \
 	e2e clean deps deps-build deps-test FORCE
 .DEFAULT_GOAL := all
 # objects made by pattern chains are kept (no rebuild of them every time)
@@ -219,6 +219,16 @@ e2e:
 	$(call need,build test k8s)
 	$(Q)$(MAKE) --no-print-directory MODE=release tests
 	$(Q)FH_BIN=bin FH_TOOLBIN=build/release/bench-bin FH_ONLY=e2e $(RUN_SUITES)
+
+# The chaos run alone, as long as asked: make chaos DURATION=1h (s, m, h).
+DURATION ?= 5m
+chaos:
+	$(call need,build test k8s)
+	$(Q)$(MAKE) --no-print-directory MODE=release tests
+	$(Q)secs=$$(echo '$(DURATION)' | sed -e 's/h$$/*3600/' -e 's/m$$/*60/' -e 's/s$$//') && \
+		FH_BIN=bin FH_TOOLBIN=build/release/bench-bin FH_ONLY=e2e FH_FILTER=chaos \
+		FH_CHAOS_SECONDS=$(DURATION) FH_E2E_TIMEOUT=$$((2 * $$secs + 900)) \
+		$(RUN_SUITES)
 
 fuzz-build: $(FUZZ_BIN)
 

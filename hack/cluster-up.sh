@@ -9,6 +9,8 @@
 # and client certificate, requestheader flags), so APIServices such as
 # flinkhpa's work as in a real cluster; kube-controller-manager runs the
 # HPA controller with a short sync period (FLINKHPA_HPA_SYNC, default 5s).
+# FLINKHPA_APISERVER_EXTRA adds kube-apiserver flags (tests/e2e/chaos.sh
+# cuts every watch after 10 to 20 s with --min-request-timeout=10).
 #
 # FLINKHPA_SERVICEACCOUNTS=1 turns on the ServiceAccount admission plugin,
 # so that pods get their ServiceAccount's token mounted as in a real cluster
@@ -112,6 +114,7 @@ log "starting kube-apiserver on 127.0.0.1:$api_port"
 	--proxy-client-cert-file="$pki/front-proxy-client.crt" \
 	--proxy-client-key-file="$pki/front-proxy-client.key" \
 	--enable-aggregator-routing=false \
+	${FLINKHPA_APISERVER_EXTRA:-} \
 	>"$dir/apiserver.log" 2>&1 &
 echo $! >"$dir/apiserver.pid"
 

@@ -173,7 +173,7 @@ run_e2e() {
 			FH_BIN=$(cd "${FH_BIN:?}" && pwd) FH_ROOT=$ROOT FH_TMP=$tmp \
 				FH_TOOLBIN=$(cd "${FH_TOOLBIN:-$FH_BIN}" && pwd) \
 				FH_WRAP=${FH_WRAP:-} FH_TIMEOUT_FACTOR=$FACTOR \
-				timeout $((900 * FACTOR)) "$t" >"$log" 2>&1
+				timeout $((${FH_E2E_TIMEOUT:-900} * FACTOR)) "$t" >"$log" 2>&1
 			echo $? >"$log.rc"
 		) &
 		names+=("$name")

@@ -60,6 +60,9 @@ struct emu_tm {
 	char addr[64];
 	char tm_id[96];
 	void *daemon; /* struct MHD_Daemon */
+	int port;     /* the page's port, kept while hung */
+	int hang_fd;  /* hung: a listener that accepts and never answers */
+	bool malformed; /* the page is not the Prometheus text format */
 };
 
 enum emu_job_state {
@@ -140,6 +143,12 @@ struct emu {
 	int64_t jm_down_until_ms, jm_up_ms;
 	int jm_restarts;
 
+	int jm_delay_ms;    /* injected: each REST answer waits this long */
+	/* servers taken out under mu, stopped by the ticker outside it (a
+	 * server's thread may be waiting for mu in its handler) */
+	void *retired[2 * EMU_MAX_TM];
+	int nretired;
+
 	void *rest;         /* struct MHD_Daemon of the REST API */
 	pthread_t ticker;
 	bool ticking;
@@ -156,6 +165,14 @@ void emu_stop(struct emu *e);
 
 /* The REST port the emulator listens on (useful with rest_port 0). */
 int emu_rest_port(struct emu *e);
+
+/* Faults of TaskManager k (0-based), with mu held: a hung page (accepts,
+ * never answers) or a malformed one; k < 0 clears them on every
+ * TaskManager.  -1 when k is not running or the listener fails. */
+int emu_tm_fault(struct emu *e, int k, bool hang, bool on);
+
+/* Stops the servers retired under mu; call without it. */
+void emu_reap(struct emu *e);
 
 /* ---- emurest.c ---- */
 
@@ -186,6 +203,10 @@ bool emu_check_id(const char *id, const char *param, struct buf *out,
 /* The JobManager is down: a request for url (anything but /control) gets
  * no answer at all (lock taken inside). */
 bool emu_rest_down(struct emu *e, const char *url);
+
+/* Waits the injected JobManager delay (/control?jm-delay=MS) before a REST
+ * answer; /control itself is never delayed.  Call without mu. */
+void emu_rest_delay(struct emu *e, const char *url);
 
 /* ---- emumetrics.c ---- */
 
@@ -251,11 +272,13 @@ int emu_visit_tm(struct emu *e, int t, fp_visit_fn visit, void *ud);
 /* Start or stop TaskManager servers so that n run (lock held). */
 int emu_set_tms(struct emu *e, int n);
 
-/* HTTP plumbing shared by the servers. */
+/* HTTP plumbing shared by the servers.  per_conn: a thread for each
+ * connection (the REST API: a slow JobManager's answer, jm-delay, must not
+ * hold /control up); else one polling thread (the TaskManagers' pages). */
 enum MHD_Result emu_reply(struct MHD_Connection *c, int code,
 			  const char *type, struct buf *b);
 struct MHD_Daemon *emu_listen(const char *addr, int port,
 			      MHD_AccessHandlerCallback fn, void *ud,
-			      MHD_RequestCompletedCallback done);
+			      MHD_RequestCompletedCallback done, bool per_conn);
 
 #endif

@@ -14,7 +14,10 @@
  *       taskmanagers=N&savepoint-fails=K&jobmanager-restart=S&speed=X
  *       sets the load, the TaskManagers, K failing savepoints, restarts
  *       the JobManager (S seconds of model time down, then 1 s electing a
- *       leader), or the model's speed (0: it stands still).
+ *       leader), or the model's speed (0: it stands still).  Faults:
+ *       tm-hang=K / tm-malformed=K (TaskManager K, from 1, accepts and
+ *       never answers / serves a page that is not the text format; 0 heals
+ *       every TaskManager), jm-delay=MS (each REST answer waits MS).
  *
  * Errors are Flink's: {"errors":["..."]}.  A handler's exception comes as
  * its stack trace in one string (Flink 1.18's AbstractHandler); a path
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/names.h"
 #include "hack/emu/emu.h"
@@ -412,6 +416,7 @@ static json_object *emu_control_state(struct emu *e)
 	put(o, "savepoints-failed", ji(e->savepoints_failed));
 	put(o, "savepoint-fails", ji(e->savepoint_fails));
 	put(o, "submissions", ji(e->submissions));
+	put(o, "jm-delay", ji(e->jm_delay_ms));
 	put(o, "jobmanager", js(jm_states[emu_jm_state(e)]));
 	put(o, "jobmanager-restarts", ji(e->jm_restarts));
 	return o;
@@ -430,6 +435,21 @@ static double emu_query_num(emu_arg_fn arg, void *ud, const char *key)
 	return end == s || *end || !(v >= 0) ? -2 : v;
 }
 
+/* The injected faults of /control (-1: not asked); -1 on a bad value. */
+static int emu_control_faults(struct emu *e, double hang, double bad,
+			      double delay)
+{
+	if (hang == -2 || bad == -2 || delay == -2 || delay > 60000)
+		return -1;
+	if (delay >= 0)
+		e->jm_delay_ms = (int)delay;
+	if (hang >= 0 && emu_tm_fault(e, (int)hang - 1, true, true))
+		return -1;
+	if (bad >= 0 && emu_tm_fault(e, (int)bad - 1, false, true))
+		return -1;
+	return 0;
+}
+
 static json_object *emu_control(struct emu *e, emu_arg_fn arg, void *ud,
 				struct buf *out, int *code)
 {
@@ -438,6 +458,9 @@ static json_object *emu_control(struct emu *e, emu_arg_fn arg, void *ud,
 	double fails = emu_query_num(arg, ud, "savepoint-fails");
 	double jm = emu_query_num(arg, ud, "jobmanager-restart");
 	double speed = emu_query_num(arg, ud, "speed");
+	double hang = emu_query_num(arg, ud, "tm-hang");
+	double bad = emu_query_num(arg, ud, "tm-malformed");
+	double delay = emu_query_num(arg, ud, "jm-delay");
 
 	if (rate == -2 || tms == -2 || fails == -2 || fails > 1e6 ||
 	    jm == -2 || jm > 86400 || speed == -2 || speed > 1000)
@@ -456,6 +479,10 @@ static json_object *emu_control(struct emu *e, emu_arg_fn arg, void *ud,
 		return emu_error(out, code, 400, "cannot start the TaskManagers");
 	if (jm >= 0)
 		emu_jm_restart(e, jm);
+	if (emu_control_faults(e, hang, bad, delay))
+		return emu_error(out, code, 400, "tm-hang and tm-malformed take "
+				 "a running TaskManager (from 1) or 0, jm-delay "
+				 "milliseconds up to 60000");
 	return emu_control_state(e);
 }
 
@@ -528,6 +555,20 @@ static json_object *emu_route(struct emu *e, const char *method,
 		return o;
 	snprintf(msg, sizeof(msg), "Not found: %.500s", url);
 	return emu_error(out, code, 404, msg);
+}
+
+void emu_rest_delay(struct emu *e, const char *url)
+{
+	int ms;
+
+	if (strcmp(url, "/control") == 0)
+		return;
+	pthread_mutex_lock(&e->mu);
+	ms = e->jm_delay_ms;
+	pthread_mutex_unlock(&e->mu);
+	if (ms > 0)
+		nanosleep(&(struct timespec){ ms / 1000, (ms % 1000) * 1000000L },
+			  NULL);
 }
 
 bool emu_rest_down(struct emu *e, const char *url)

@@ -60,6 +60,7 @@ static enum MHD_Result rest_access(void *cls, struct MHD_Connection *c,
 		*upn = 0;
 		return MHD_YES;
 	}
+	emu_rest_delay(cls, url); /* a slow JobManager, when injected */
 	if (r->too_big)
 		emu_error(&out, &code, 413, "Request entity too large");
 	else
@@ -93,6 +94,7 @@ static void *emu_ticker(void *arg)
 		pthread_mutex_lock(&e->mu);
 		emu_tick(e, 0.1 * e->speed);
 		pthread_mutex_unlock(&e->mu);
+		emu_reap(e);
 	}
 	return NULL;
 }
@@ -155,7 +157,7 @@ int emu_start(struct emu *e, const struct emu_settings *s, struct err *er)
 
 	emu_setup(e, s);
 	e->rest = emu_listen(s->rest_address, s->rest_port, rest_access, e,
-			     rest_done);
+			     rest_done, true);
 	if (!e->rest)
 		return err_set(er, ERR_IO, "cannot listen on %s:%d (REST)",
 			       s->rest_address, s->rest_port);
@@ -182,8 +184,13 @@ void emu_stop(struct emu *e)
 	if (e->rest)
 		MHD_stop_daemon(e->rest);
 	e->rest = NULL;
-	for (int t = 0; t < e->ntm_running; t++)
-		MHD_stop_daemon(e->tm[t].daemon);
+	for (int t = 0; t < e->ntm_running; t++) {
+		if (e->tm[t].daemon)
+			MHD_stop_daemon(e->tm[t].daemon);
+		if (e->tm[t].hang_fd >= 0)
+			close(e->tm[t].hang_fd);
+	}
 	e->ntm_running = 0;
+	emu_reap(e);
 	pthread_mutex_destroy(&e->mu);
 }
