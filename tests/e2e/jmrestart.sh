@@ -65,7 +65,7 @@ wait_until -s holder 30 "r1 to lead" is r1 holder
 # harmless: the controller needs seconds for each step).
 (
 	while :; do
-		{ curl -s --max-time 2 "$S/control"; echo; } | sed -n 's/.*"parallelism":\([0-9]*\),"state":"\([A-Z]*\)".*"jobid":"\([0-9a-f]*\)".*"submissions":\([0-9]*\),"jobmanager":"\([a-z]*\)".*/\2 j\3 \1 \4 \5/p'
+		{ curl -s --max-time 2 "$S/control"; echo; } | sed -n 's/.*"parallelism":\([0-9]*\),"state":"\([A-Z]*\)".*"jobid":"\([0-9a-f]*\)".*"submissions":\([0-9]*\),.*"jobmanager":"\([a-z]*\)".*/\2 j\3 \1 \4 \5/p'
 		sleep 0.3
 	done
 ) >"$FH_TMP/samples" &
