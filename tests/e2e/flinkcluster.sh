@@ -168,13 +168,18 @@ svc=billing-jobmanager.finance.svc:8081
 	fail "the annotation is not the Service's address"
 kubectl -n finance delete hpa billing >/dev/null || fail "delete hpa (the test sets the replicas)"
 pport=$(free_port)
-python3 - "$pport" "$svc" "${A_URL#http://}" >"$FH_TMP/proxy.log" 2>&1 <<'PY' &
-import http.client, http.server, sys
+python3 - "$pport" "$svc" "${A_URL#http://}" >"$FH_TMP/proxy.log" 2>"$FH_TMP/proxy.err" <<'PY' &
+import http.client, http.server, sys, threading
 port, service, target = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+# one line per request, written whole under a lock: the server's threads
+# printing side by side interleaved their words ("GETGET http://...")
+log_lock = threading.Lock()
 class Proxy(http.server.BaseHTTPRequestHandler):
     def relay(self):
         host = self.path.split("/")[2] if self.path.startswith("http://") else ""
-        print(self.command, self.path, flush=True)
+        with log_lock:
+            sys.stdout.write("%s %s\n" % (self.command, self.path))
+            sys.stdout.flush()
         if host != service:
             self.send_error(502, "no route to " + host)
             return
