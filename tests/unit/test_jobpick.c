@@ -62,7 +62,7 @@ static const char *answer(const char *url)
 	if (strncmp(url, "/jobs/", 6) || strlen(id) != 32)
 		return NULL;
 	memcpy(srv.last_job, id, 33);
-	snprintf(job, sizeof(job), "{\"jid\":\"%s\",\"name\":\"n\",\"state\":"
+	snprintf(job, sizeof(job), "{\"jid\":\"%.32s\",\"name\":\"n\",\"state\":"
 		 "\"RUNNING\",\"vertices\":[{\"id\":\"" V1 "\",\"status\":"
 		 "\"RUNNING\",\"parallelism\":3},{\"id\":\"" V2 "\",\"status\":"
 		 "\"RUNNING\",\"parallelism\":2,\"maxParallelism\":128}]}", id);
