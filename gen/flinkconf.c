@@ -142,7 +142,6 @@ static void fconf_cluster(struct fconf *c, const struct pol *p)
 	fconf_setf(c, "jobmanager.rpc.port", "%d", FCONF_RPC_PORT);
 	fconf_setf(c, "blob.server.port", "%d", FCONF_BLOB_PORT);
 	fconf_setf(c, "rest.port", "%d", FCONF_REST_PORT);
-	fconf_setf(c, "taskmanager.rpc.port", "%d", FCONF_TM_RPC_PORT);
 	fconf_setf(c, "heartbeat.timeout", "%lld", hb);
 	fconf_setf(c, "heartbeat.interval", "%lld", hb / 5);
 	/* restart-strategy.type from Flink 1.19 on; its older name before */
@@ -180,6 +179,9 @@ void fconf_build(struct fconf *c, const struct pol *p)
 		   (long long)p->metrics_port);
 	fconf_setf(c, "taskmanager.numberOfTaskSlots", "%lld",
 		   (long long)p->slots);
+	/* the TaskManagers' container port and liveness probe (random
+	 * otherwise); Flink's standalone Kubernetes ConfigMap sets it too */
+	fconf_setf(c, "taskmanager.rpc.port", "%d", FCONF_TM_RPC_PORT);
 	if (p->jm.given)
 		fconf_cluster(c, p);
 	for (size_t i = 0; i < p->flink_conf.n; i++)

@@ -246,10 +246,11 @@ static int jm_version(struct pol *p, struct err *e)
 }
 
 /* Keys the written cluster sets itself: ports its Service names, the
- * mode's scheduler, high availability, the upload directory. */
+ * mode's scheduler, high availability, the upload directory (and
+ * taskmanager.rpc.port, refused in every mode by policy.c). */
 static const char *const jm_owned_keys[] = {
 	"jobmanager.rpc.address", "jobmanager.rpc.port", "blob.server.port",
-	"rest.port", "taskmanager.rpc.port", "scheduler-mode",
+	"rest.port", "scheduler-mode",
 	"restart-strategy", "restart-strategy.type",
 	"jobmanager.scheduler", "high-availability", "high-availability.type",
 	"high-availability.storageDir", "high-availability.jobmanager.port",

@@ -139,7 +139,8 @@ static void user_settings_win_and_keys_sort(void **state)
 		assert_true(strcmp(conf.v[i - 1].key, conf.v[i].key) < 0);
 }
 
-/* Without spec.jobManager: only what FLINK_PROPERTIES carried before. */
+/* Without spec.jobManager: what FLINK_PROPERTIES carried before, and the
+ * TaskManagers' rpc port, which their container and probe name. */
 static void without_jobmanager_as_before(void **state)
 {
 	struct buf b = BUF_INIT(1 << 16);
@@ -153,7 +154,8 @@ static void without_jobmanager_as_before(void **state)
 		"metrics.reporter.prom.factory.class: "
 		"org.apache.flink.metrics.prometheus.PrometheusReporterFactory\n"
 		"metrics.reporter.prom.port: 9249\n"
-		"taskmanager.numberOfTaskSlots: 3\n");
+		"taskmanager.numberOfTaskSlots: 3\n"
+		"taskmanager.rpc.port: 6122\n");
 	buf_release(&b);
 }
 
