@@ -121,6 +121,9 @@ static void fconf_state(struct fconf *c, const struct pol *p)
 		fconf_set(c, "state.checkpoints.dir", p->jm.checkpoint_dir);
 		fconf_set_duration(c, "execution.checkpointing.interval",
 				   p->jm.checkpoint_interval_ms);
+		/* the latest checkpoint outlives a cancelled job, so that
+		 * the job can be started again from it */
+		fconf_set(c, FCONF_CKP_RETENTION, "RETAIN_ON_CANCELLATION");
 	}
 	if (p->savepoint_dir)
 		fconf_set(c, "state.savepoints.dir", p->savepoint_dir);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/str.h"
+#include "gen/flinkconf.h"
 #include "gen/k8sname.h"
 #include "gen/policy.h"
 #include "gen/policy_int.h"
@@ -259,7 +260,8 @@ static const char *const jm_owned_keys[] = {
 };
 
 static const char *const ckp_owned_keys[] = {
-	"state.checkpoints.dir", "execution.checkpointing.interval", NULL
+	"state.checkpoints.dir", "execution.checkpointing.interval",
+	FCONF_CKP_RETENTION, NULL
 };
 
 static bool jm_in(const char *const *list, const char *key)

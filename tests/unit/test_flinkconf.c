@@ -111,6 +111,7 @@ static void modes_and_state(void **state)
 				"stabilization-timeout"), "10 s");
 	assert_string_equal(get("execution.checkpointing.interval"), "90 s");
 	assert_string_equal(get("state.checkpoints.dir"), "s3://b/c");
+	assert_string_equal(get(FCONF_CKP_RETENTION), "RETAIN_ON_CANCELLATION");
 	assert_null(get("high-availability.type"));
 	load(HEAD "  job: {parallelismMode: adaptive}\n  jobManager:\n"
 	     "    highAvailability: {storageDir: \"s3://b/ha\"}\n");
@@ -124,6 +125,7 @@ static void modes_and_state(void **state)
 	     "\"s3://b/s\"}\n  jobManager: {}\n");
 	assert_string_equal(get("web.upload.dir"), FCONF_UPLOAD_DIR);
 	assert_string_equal(get("state.savepoints.dir"), "s3://b/s");
+	assert_null(get(FCONF_CKP_RETENTION)); /* no checkpoints, no key */
 	assert_null(get("jobmanager.adaptive-scheduler.min-parallelism-"
 			"increase"));
 }
