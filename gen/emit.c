@@ -1,7 +1,9 @@
 /*
  * emit.c - writing the TaskManager Deployment, HPA and kustomization (see
- * emit.h; the JobManager's objects are in emit_jm.c).  Text is written
- * line by line through yw.h, so the writers stay straight-line code.
+ * emit.h; the JobManager's objects are in emit_jm.c), and the pieces both
+ * use (emit_int.h): each object's head, the Deployment writer.  Text is
+ * written line by line through yw.h, so the writers stay straight-line
+ * code.
  */
 #include "gen/emit.h"
 

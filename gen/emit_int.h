@@ -1,7 +1,8 @@
 /*
  * emit_int.h - what emit.c and emit_jm.c share and nothing else uses: the
- * banner, metadata and labels of every object, and the pieces of the
- * Flink configuration's ConfigMap that both Deployments mount.
+ * head (banner, metadata, labels) of every object, the one Deployment
+ * writer both Deployments go through, and the pieces of the Flink
+ * configuration's ConfigMap that both mount.
  */
 #ifndef FH_EMIT_INT_H
 #define FH_EMIT_INT_H
@@ -46,6 +47,7 @@ struct emit_deploy {
 /* The whole Deployment d describes. */
 int emit_deploy(struct buf *b, const struct pol *p, const struct emit_opts *o,
 		const struct emit_deploy *d);
+
 /* Our labels for role (and the user's pod labels when with_user), sorted. */
 void emit_labels(struct yw *w, int ind, const struct pol *p, const char *role,
 		 bool with_user);
