@@ -1,7 +1,9 @@
 /*
  * emit.c - writing the TaskManager Deployment, HPA and kustomization (see
- * emit.h; the JobManager's objects are in emit_jm.c).  Text is written
- * line by line through yw.h, so the writers stay straight-line code.
+ * emit.h; the JobManager's objects are in emit_jm.c), and the pieces both
+ * use (emit_int.h): each object's head, the Deployment writer.  Text is
+ * written line by line through yw.h, so the writers stay straight-line
+ * code.
  */
 #include "gen/emit.h"
 
@@ -69,6 +71,51 @@ void emit_selector(struct yw *w, int ind, const struct pol *p,
 {
 	yw_kv(w, ind, FH_LABEL_POLICY, p->name);
 	yw_kv(w, ind, FH_LABEL_ROLE, role);
+}
+
+void emit_head(struct yw *w, const struct emit_opts *o, const struct pol *p,
+	       const struct emit_obj *obj)
+{
+	emit_banner(w, o);
+	if (obj->note)
+		yw_line(w, 0, "# %s", obj->note);
+	yw_line(w, 0, "apiVersion: %s", obj->api);
+	yw_line(w, 0, "kind: %s", obj->kind);
+	emit_meta(w, p, obj->name, obj->role);
+}
+
+int emit_deploy(struct buf *b, const struct pol *p, const struct emit_opts *o,
+		const struct emit_deploy *d)
+{
+	struct yw w = { b, 0 };
+	struct emit_obj obj = d->obj;
+
+	obj.api = "apps/v1";
+	obj.kind = "Deployment";
+	emit_head(&w, o, p, &obj);
+	if (d->annotations)
+		d->annotations(&w, p);
+	yw_line(&w, 0, "spec:");
+	if (d->single)
+		yw_line(&w, 2, "replicas: 1");
+	yw_line(&w, 2, "selector:");
+	yw_line(&w, 4, "matchLabels:");
+	emit_selector(&w, 6, p, obj.role);
+	if (d->single) {
+		yw_line(&w, 2, "strategy:");
+		yw_line(&w, 4, "type: Recreate");
+	}
+	yw_line(&w, 2, "template:");
+	yw_line(&w, 4, "metadata:");
+	yw_line(&w, 6, "annotations:");
+	if (p->jm.given)
+		emit_config_hash(&w, 8, p);
+	if (d->pod_annotations)
+		d->pod_annotations(&w, p);
+	emit_labels(&w, 6, p, obj.role, d->user_labels);
+	yw_line(&w, 4, "spec:");
+	d->pod_spec(&w, p);
+	return w.rc;
 }
 
 /* A throughput rule's parameters, which the adapter reads from the pods
@@ -147,6 +194,15 @@ void emit_resources(struct yw *w, int ind, const struct pol_resources *r)
 	}
 }
 
+void emit_tcp_liveness(struct yw *w, int ind, int port)
+{
+	yw_line(w, ind, "livenessProbe:");
+	yw_line(w, ind + 2, "tcpSocket:");
+	yw_line(w, ind + 4, "port: %d", port);
+	yw_line(w, ind + 2, "initialDelaySeconds: 30");
+	yw_line(w, ind + 2, "periodSeconds: 60");
+}
+
 /* FLINK_PROPERTIES, which the Flink image appends to its configuration:
  * only when a platform runs the JobManager (else the ConfigMap). */
 static void emit_tm_env(struct yw *w, const struct pol *p)
@@ -178,11 +234,7 @@ static void emit_tm_container(struct yw *w, const struct pol *p)
 	yw_kv(w, 8, "- name", "metrics");
 	yw_line(w, 10, "containerPort: %lld", (long long)p->metrics_port);
 	emit_resources(w, 8, &p->res);
-	yw_line(w, 8, "livenessProbe:");
-	yw_line(w, 10, "tcpSocket:");
-	yw_line(w, 12, "port: %d", FCONF_TM_RPC_PORT);
-	yw_line(w, 10, "initialDelaySeconds: 30");
-	yw_line(w, 10, "periodSeconds: 60");
+	emit_tcp_liveness(w, 8, FCONF_TM_RPC_PORT);
 	if (p->jm.given)
 		emit_config_mount(w, 8);
 }
@@ -199,46 +251,49 @@ static const char *emit_tm_account(const struct pol *p, char *sa, size_t n)
 	return sa;
 }
 
+static void emit_tm_pod_annotations(struct yw *w, const struct pol *p)
+{
+	char port[32];
+
+	snprintf(port, sizeof(port), "%lld", (long long)p->metrics_port);
+	yw_kv(w, 8, FH_ANN_JOB_NAME, p->job_name);
+	yw_kv(w, 8, FH_ANN_JOBMANAGER, p->jobmanager);
+	yw_kv(w, 8, FH_ANN_METRICS_PORT, port);
+	emit_tput_annotations(w, 8, p, true);
+}
+
+static void emit_tm_pod_spec(struct yw *w, const struct pol *p)
+{
+	char sa[128];
+	const char *account = emit_tm_account(p, sa, sizeof(sa));
+
+	emit_tm_container(w, p);
+	if (account)
+		yw_kv(w, 6, "serviceAccountName", account);
+	if (!p->jm.given)
+		return;
+	yw_line(w, 6, "terminationGracePeriodSeconds: %lld",
+		fconf_heartbeat_ms(p) / 1000);
+	yw_line(w, 6, "volumes:");
+	emit_config_volume(w, 6, p);
+}
+
 int emit_deployment(struct buf *b, const struct pol *p,
 		    const struct emit_opts *o)
 {
-	struct yw w = { b, 0 };
-	char name[128], port[32], sa[128];
-	const char *account = emit_tm_account(p, sa, sizeof(sa));
+	char name[128];
+	struct emit_deploy d = {
+		.obj = { .name = name, .role = FH_ROLE_TASKMANAGER,
+			 .note = "spec.replicas is left to the "
+				 "HorizontalPodAutoscaler" },
+		.user_labels = true,
+		.annotations = emit_deploy_annotations,
+		.pod_annotations = emit_tm_pod_annotations,
+		.pod_spec = emit_tm_pod_spec,
+	};
 
 	pol_deployment_name(p, name, sizeof(name));
-	snprintf(port, sizeof(port), "%lld", (long long)p->metrics_port);
-	emit_banner(&w, o);
-	yw_line(&w, 0, "# spec.replicas is left to the HorizontalPodAutoscaler");
-	yw_line(&w, 0, "apiVersion: apps/v1");
-	yw_line(&w, 0, "kind: Deployment");
-	emit_meta(&w, p, name, FH_ROLE_TASKMANAGER);
-	emit_deploy_annotations(&w, p);
-	yw_line(&w, 0, "spec:");
-	yw_line(&w, 2, "selector:");
-	yw_line(&w, 4, "matchLabels:");
-	emit_selector(&w, 6, p, FH_ROLE_TASKMANAGER);
-	yw_line(&w, 2, "template:");
-	yw_line(&w, 4, "metadata:");
-	yw_line(&w, 6, "annotations:");
-	if (p->jm.given)
-		emit_config_hash(&w, 8, p);
-	yw_kv(&w, 8, FH_ANN_JOB_NAME, p->job_name);
-	yw_kv(&w, 8, FH_ANN_JOBMANAGER, p->jobmanager);
-	yw_kv(&w, 8, FH_ANN_METRICS_PORT, port);
-	emit_tput_annotations(&w, 8, p, true);
-	emit_labels(&w, 6, p, FH_ROLE_TASKMANAGER, true);
-	yw_line(&w, 4, "spec:");
-	emit_tm_container(&w, p);
-	if (account)
-		yw_kv(&w, 6, "serviceAccountName", account);
-	if (p->jm.given) {
-		yw_line(&w, 6, "terminationGracePeriodSeconds: %lld",
-			fconf_heartbeat_ms(p) / 1000);
-		yw_line(&w, 6, "volumes:");
-		emit_config_volume(&w, 6, p);
-	}
-	return w.rc;
+	return emit_deploy(b, p, o, &d);
 }
 
 int emit_namespace(struct buf *b, const char *ns, const struct emit_opts *o)
@@ -375,13 +430,13 @@ int emit_hpa(struct buf *b, const struct pol *p, const struct emit_opts *o)
 {
 	struct yw w = { b, 0 };
 	char name[128];
+	struct emit_obj obj = { .api = o->hpa == EMIT_HPA_V2 ? "autoscaling/v2"
+				: "autoscaling/v2beta2",
+				.kind = "HorizontalPodAutoscaler",
+				.name = p->name, .role = FH_ROLE_TASKMANAGER };
 
 	pol_deployment_name(p, name, sizeof(name));
-	emit_banner(&w, o);
-	yw_line(&w, 0, "apiVersion: autoscaling/%s",
-		o->hpa == EMIT_HPA_V2 ? "v2" : "v2beta2");
-	yw_line(&w, 0, "kind: HorizontalPodAutoscaler");
-	emit_meta(&w, p, p->name, FH_ROLE_TASKMANAGER);
+	emit_head(&w, o, p, &obj);
 	yw_line(&w, 0, "spec:");
 	yw_line(&w, 2, "scaleTargetRef:");
 	yw_line(&w, 4, "apiVersion: apps/v1");

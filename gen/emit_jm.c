@@ -19,6 +19,7 @@
 #define UPLOAD_VOLUME "upload"
 #define FLINK_UID 9999 /* the user "flink" of Flink's images */
 #define LOG4J_FILE "log4j-console.properties"
+#define RBAC_API "rbac.authorization.k8s.io/v1"
 
 /* Logging to the console only, as kubectl logs reads it (the image's
  * default file would be hidden under the ConfigMap's mount). */
@@ -32,6 +33,17 @@ static const char log4j_console[] =
 	"%-60c %x - %m%n\n"
 	"logger.netty.name = org.jboss.netty.channel.DefaultChannelPipeline\n"
 	"logger.netty.level = OFF\n";
+
+/* The head of an object of the JobManager's side. */
+static void jm_head(struct yw *w, const struct emit_opts *o,
+		    const struct pol *p, const char *api, const char *kind,
+		    const char *name)
+{
+	struct emit_obj obj = { .api = api, .kind = kind, .name = name,
+				.role = FH_ROLE_JOBMANAGER };
+
+	emit_head(w, o, p, &obj);
+}
 
 static void config_name(const struct pol *p, char *out, size_t n)
 {
@@ -103,10 +115,7 @@ int emit_configmap(struct buf *b, const struct pol *p,
 	char name[128];
 
 	config_name(p, name, sizeof(name));
-	emit_banner(&w, o);
-	yw_line(&w, 0, "apiVersion: v1");
-	yw_line(&w, 0, "kind: ConfigMap");
-	emit_meta(&w, p, name, FH_ROLE_JOBMANAGER);
+	jm_head(&w, o, p, "v1", "ConfigMap", name);
 	yw_line(&w, 0, "data:");
 	if (!w.rc)
 		w.rc = config_text(p, &text);
@@ -150,11 +159,7 @@ static void jm_port(struct yw *w, const char *name, long long port)
 
 static void jm_probes(struct yw *w)
 {
-	yw_line(w, 8, "livenessProbe:");
-	yw_line(w, 10, "tcpSocket:");
-	yw_line(w, 12, "port: %d", FCONF_RPC_PORT);
-	yw_line(w, 10, "initialDelaySeconds: 30");
-	yw_line(w, 10, "periodSeconds: 60");
+	emit_tcp_liveness(w, 8, FCONF_RPC_PORT);
 	yw_line(w, 8, "readinessProbe:");
 	yw_line(w, 10, "httpGet:");
 	yw_line(w, 12, "path: /overview");
@@ -194,7 +199,6 @@ static void jm_pod_spec(struct yw *w, const struct pol *p)
 {
 	char sa[128];
 
-	yw_line(w, 4, "spec:");
 	jm_container(w, p);
 	if (p->mode == FH_MODE_SAVEPOINT) { /* the upload volume writable */
 		yw_line(w, 6, "securityContext:");
@@ -220,29 +224,15 @@ static void jm_pod_spec(struct yw *w, const struct pol *p)
 int emit_jm_deployment(struct buf *b, const struct pol *p,
 		       const struct emit_opts *o)
 {
-	struct yw w = { b, 0 };
 	char name[128];
+	struct emit_deploy d = {
+		.obj = { .name = name, .role = FH_ROLE_JOBMANAGER },
+		.single = true, /* never two JobManagers of one cluster */
+		.pod_spec = jm_pod_spec,
+	};
 
 	pol_jobmanager_name(p, name, sizeof(name));
-	emit_banner(&w, o);
-	yw_line(&w, 0, "apiVersion: apps/v1");
-	yw_line(&w, 0, "kind: Deployment");
-	emit_meta(&w, p, name, FH_ROLE_JOBMANAGER);
-	yw_line(&w, 0, "spec:");
-	yw_line(&w, 2, "replicas: 1");
-	yw_line(&w, 2, "selector:");
-	yw_line(&w, 4, "matchLabels:");
-	emit_selector(&w, 6, p, FH_ROLE_JOBMANAGER);
-	/* never two JobManagers of one cluster at once */
-	yw_line(&w, 2, "strategy:");
-	yw_line(&w, 4, "type: Recreate");
-	yw_line(&w, 2, "template:");
-	yw_line(&w, 4, "metadata:");
-	yw_line(&w, 6, "annotations:");
-	emit_config_hash(&w, 8, p);
-	emit_labels(&w, 6, p, FH_ROLE_JOBMANAGER, false);
-	jm_pod_spec(&w, p);
-	return w.rc;
+	return emit_deploy(b, p, o, &d);
 }
 
 /* ---- the Service ---- */
@@ -261,10 +251,7 @@ int emit_jm_service(struct buf *b, const struct pol *p,
 	char name[128];
 
 	pol_jobmanager_name(p, name, sizeof(name));
-	emit_banner(&w, o);
-	yw_line(&w, 0, "apiVersion: v1");
-	yw_line(&w, 0, "kind: Service");
-	emit_meta(&w, p, name, FH_ROLE_JOBMANAGER);
+	jm_head(&w, o, p, "v1", "Service", name);
 	yw_line(&w, 0, "spec:");
 	yw_line(&w, 2, "type: ClusterIP");
 	yw_line(&w, 2, "ports:");
@@ -285,10 +272,7 @@ int emit_serviceaccount(struct buf *b, const struct pol *p,
 	char name[128];
 
 	emit_account_name(p, name, sizeof(name));
-	emit_banner(&w, o);
-	yw_line(&w, 0, "apiVersion: v1");
-	yw_line(&w, 0, "kind: ServiceAccount");
-	emit_meta(&w, p, name, FH_ROLE_JOBMANAGER);
+	jm_head(&w, o, p, "v1", "ServiceAccount", name);
 	return w.rc;
 }
 
@@ -302,10 +286,7 @@ int emit_role(struct buf *b, const struct pol *p, const struct emit_opts *o)
 	char name[128];
 
 	role_name(p, name, sizeof(name));
-	emit_banner(&w, o);
-	yw_line(&w, 0, "apiVersion: rbac.authorization.k8s.io/v1");
-	yw_line(&w, 0, "kind: Role");
-	emit_meta(&w, p, name, FH_ROLE_JOBMANAGER);
+	jm_head(&w, o, p, RBAC_API, "Role", name);
 	yw_line(&w, 0, "rules:");
 	yw_line(&w, 0, "- apiGroups:");
 	yw_line(&w, 2, "- \"\"");
@@ -325,10 +306,7 @@ int emit_rolebinding(struct buf *b, const struct pol *p,
 
 	role_name(p, name, sizeof(name));
 	emit_account_name(p, sa, sizeof(sa));
-	emit_banner(&w, o);
-	yw_line(&w, 0, "apiVersion: rbac.authorization.k8s.io/v1");
-	yw_line(&w, 0, "kind: RoleBinding");
-	emit_meta(&w, p, name, FH_ROLE_JOBMANAGER);
+	jm_head(&w, o, p, RBAC_API, "RoleBinding", name);
 	yw_line(&w, 0, "roleRef:");
 	yw_line(&w, 2, "apiGroup: rbac.authorization.k8s.io");
 	yw_line(&w, 2, "kind: Role");

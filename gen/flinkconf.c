@@ -121,6 +121,9 @@ static void fconf_state(struct fconf *c, const struct pol *p)
 		fconf_set(c, "state.checkpoints.dir", p->jm.checkpoint_dir);
 		fconf_set_duration(c, "execution.checkpointing.interval",
 				   p->jm.checkpoint_interval_ms);
+		/* the latest checkpoint outlives a cancelled job, so that
+		 * the job can be started again from it */
+		fconf_set(c, FCONF_CKP_RETENTION, "RETAIN_ON_CANCELLATION");
 	}
 	if (p->savepoint_dir)
 		fconf_set(c, "state.savepoints.dir", p->savepoint_dir);
@@ -142,7 +145,6 @@ static void fconf_cluster(struct fconf *c, const struct pol *p)
 	fconf_setf(c, "jobmanager.rpc.port", "%d", FCONF_RPC_PORT);
 	fconf_setf(c, "blob.server.port", "%d", FCONF_BLOB_PORT);
 	fconf_setf(c, "rest.port", "%d", FCONF_REST_PORT);
-	fconf_setf(c, "taskmanager.rpc.port", "%d", FCONF_TM_RPC_PORT);
 	fconf_setf(c, "heartbeat.timeout", "%lld", hb);
 	fconf_setf(c, "heartbeat.interval", "%lld", hb / 5);
 	/* restart-strategy.type from Flink 1.19 on; its older name before */
@@ -180,6 +182,9 @@ void fconf_build(struct fconf *c, const struct pol *p)
 		   (long long)p->metrics_port);
 	fconf_setf(c, "taskmanager.numberOfTaskSlots", "%lld",
 		   (long long)p->slots);
+	/* the TaskManagers' container port and liveness probe (random
+	 * otherwise); Flink's standalone Kubernetes ConfigMap sets it too */
+	fconf_setf(c, "taskmanager.rpc.port", "%d", FCONF_TM_RPC_PORT);
 	if (p->jm.given)
 		fconf_cluster(c, p);
 	for (size_t i = 0; i < p->flink_conf.n; i++)

@@ -24,6 +24,10 @@
 #define FCONF_TM_RPC_PORT 6122
 #define FCONF_UPLOAD_DIR "/opt/flink/upload"
 #define FCONF_CONF_DIR "/opt/flink/conf"
+/* The same key from Flink 1.18 (ExecutionCheckpointingOptions) to 1.20
+ * (CheckpointingOptions) */
+#define FCONF_CKP_RETENTION \
+	"execution.checkpointing.externalized-checkpoint-retention"
 /* Flink's default configuration file's memory sizes, for containers
  * without a memory request or limit */
 #define FCONF_TM_DEFAULT_MIB 1728

@@ -260,9 +260,19 @@ static int pol_labels_check(const struct yr_kvs *k, const char *path,
 	return 0;
 }
 
-static const char *const owned_flink_keys[] = {
-	"taskmanager.numberOfTaskSlots", "metrics.reporter.prom.port",
-	"metrics.reporter.prom.factory.class", NULL
+#define OWNED_FROM_FIELDS "set from spec.job.slotsPerTaskManager and " \
+	"spec.taskManager.metricsPort"
+
+/* Keys flinkhpa-gen writes in every mode, and why they are refused. */
+static const struct {
+	const char *key, *why;
+} owned_flink_keys[] = {
+	{ "taskmanager.numberOfTaskSlots", OWNED_FROM_FIELDS },
+	{ "metrics.reporter.prom.port", OWNED_FROM_FIELDS },
+	{ "metrics.reporter.prom.factory.class", OWNED_FROM_FIELDS },
+	{ "taskmanager.rpc.port", "set by flinkhpa-gen: the port of the "
+	  "TaskManagers' container and liveness probe" },
+	{ NULL, NULL },
 };
 
 static int pol_flink_conf_check(const struct yr_kvs *k, const char *path,
@@ -277,13 +287,11 @@ static int pol_flink_conf_check(const struct yr_kvs *k, const char *path,
 			return yr_fail_at(e, k->v[i].kpos, path, "%s: not a "
 					  "Flink configuration key",
 					  k->v[i].key);
-		for (size_t j = 0; owned_flink_keys[j]; j++)
-			if (!strcmp(k->v[i].key, owned_flink_keys[j]))
+		for (size_t j = 0; owned_flink_keys[j].key; j++)
+			if (!strcmp(k->v[i].key, owned_flink_keys[j].key))
 				return yr_fail_at(e, k->v[i].kpos, path,
-						  "%s: set from spec.job."
-						  "slotsPerTaskManager and "
-						  "spec.taskManager.metricsPort",
-						  k->v[i].key);
+						  "%s: %s", k->v[i].key,
+						  owned_flink_keys[j].why);
 	}
 	return 0;
 }

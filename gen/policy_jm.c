@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/str.h"
+#include "gen/flinkconf.h"
 #include "gen/k8sname.h"
 #include "gen/policy.h"
 #include "gen/policy_int.h"
@@ -246,10 +247,11 @@ static int jm_version(struct pol *p, struct err *e)
 }
 
 /* Keys the written cluster sets itself: ports its Service names, the
- * mode's scheduler, high availability, the upload directory. */
+ * mode's scheduler, high availability, the upload directory (and
+ * taskmanager.rpc.port, refused in every mode by policy.c). */
 static const char *const jm_owned_keys[] = {
 	"jobmanager.rpc.address", "jobmanager.rpc.port", "blob.server.port",
-	"rest.port", "taskmanager.rpc.port", "scheduler-mode",
+	"rest.port", "scheduler-mode",
 	"restart-strategy", "restart-strategy.type",
 	"jobmanager.scheduler", "high-availability", "high-availability.type",
 	"high-availability.storageDir", "high-availability.jobmanager.port",
@@ -258,7 +260,8 @@ static const char *const jm_owned_keys[] = {
 };
 
 static const char *const ckp_owned_keys[] = {
-	"state.checkpoints.dir", "execution.checkpointing.interval", NULL
+	"state.checkpoints.dir", "execution.checkpointing.interval",
+	FCONF_CKP_RETENTION, NULL
 };
 
 static bool jm_in(const char *const *list, const char *key)

@@ -4,10 +4,13 @@
 # configuration and annotations use, selectors, slots, metrics port, the
 # ConfigMap's file name and keys against the Flink keys of the image's
 # version in tests/data/gen/flink-config-keys.tsv, the mode's command and
-# scheduler, probes, grace period, memory, high availability's RBAC), for
-# every golden output of each mode with and without high availability;
-# then that the checker catches each kind of disagreement, so that a pass
-# means something.
+# scheduler, probes, grace period, memory, high availability's RBAC,
+# checkpoints retained on cancellation), for every golden output of each
+# mode with and without high availability, and without spec.jobManager the
+# TaskManagers' FLINK_PROPERTIES (keys, slots, metrics and rpc ports
+# against the annotations, container ports and probe); then that the
+# checker catches each kind of disagreement, so that a pass means
+# something.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 cd "$FH_ROOT" || exit 1
@@ -17,7 +20,7 @@ CHECK="python3 tests/tools/gen_consistency.py --keys $KEYS"
 GOLD=tests/data/gen/golden
 
 # golden directory and the Flink version of its image
-cases="jm-reactive-ha:1.20 jm-reactive:1.20 jm-adaptive:1.18 jm-adaptive-ha:1.19 jm-savepoint:1.20 jm-savepoint-ha:1.20"
+cases="jm-reactive-ha:1.20 jm-reactive:1.20 jm-adaptive:1.18 jm-adaptive-ha:1.19 jm-savepoint:1.20 jm-savepoint-ha:1.20 scenario:1.20 all-rules:1.20"
 for c in $cases; do
 	d=${c%%:*} v=${c##*:}
 	kubectl kustomize "$GOLD/$d" >"$FH_TMP/$d.yaml" 2>"$FH_TMP/err" || fail "kustomize $d: $(cat "$FH_TMP/err")"
@@ -50,7 +53,7 @@ objs = {}
 for d in docs:
     objs.setdefault(d["kind"], []).append(d)
 dep = {d["spec"]["template"]["metadata"]["labels"]["flinkhpa.io/role"]: d for d in objs["Deployment"]}
-cm = objs["ConfigMap"][0]
+cm = objs.get("ConfigMap", [None])[0]
 exec(sys.argv[3])
 yaml.safe_dump_all(docs, open(sys.argv[2], "w"))
 PY
@@ -99,4 +102,12 @@ expect_fail jm-reactive-ha 1.20 "the Role does not grant" \
 	'objs["Role"][0]["rules"][0]["verbs"].remove("watch")'
 expect_fail jm-reactive-ha 1.20 "HA: the JobManager does not announce its pod IP" \
 	'dep["jobmanager"]["spec"]["template"]["spec"]["containers"][0].pop("env")'
+expect_fail jm-savepoint-ha 1.20 "externalized-checkpoint-retention None: cancelling the job deletes" \
+	'cm["data"]["config.yaml"] = "".join(l for l in cm["data"]["config.yaml"].splitlines(True) if "retention" not in l)'
+# without spec.jobManager: a TaskManager whose FLINK_PROPERTIES lacks the
+# rpc port its probe watches (what flinkhpa-gen wrote before)
+expect_fail scenario 1.20 "the TaskManager's probe and rpc port differ from taskmanager.rpc.port None" \
+	'e = dep["taskmanager"]["spec"]["template"]["spec"]["containers"][0]["env"][0]; e["value"] = e["value"].replace("taskmanager.rpc.port: 6122\n", "")'
+expect_fail all-rules 1.20 "state.backend.typo is no Flink 1.20 configuration key" \
+	'e = dep["taskmanager"]["spec"]["template"]["spec"]["containers"][0]["env"][0]; e["value"] += "state.backend.typo: x\n"'
 echo ok

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""gen_consistency.py - the objects flinkhpa-gen writes for spec.jobManager agree.
+"""gen_consistency.py - the objects flinkhpa-gen writes for a policy agree.
 
     gen_consistency.py --keys FLINK-KEYS.tsv --flink-version 1.20 BUILT.yaml
 
@@ -21,7 +21,13 @@ across the objects, what the schema cannot:
     period and memory follow heartbeat.timeout and their memory limit;
   - with high availability: the ServiceAccount, the Role (ConfigMaps, as
     Flink's docs list) and the RoleBinding tie both Deployments' accounts
-    to it, and the cluster id and namespace are set.
+    to it, and the cluster id and namespace are set;
+  - with checkpoints: they are retained when the job is cancelled
+    (RETAIN_ON_CANCELLATION), so the job can be resumed from the latest.
+Without spec.jobManager (no JobManager Deployment, no ConfigMap), each
+TaskManager Deployment's FLINK_PROPERTIES instead: its keys are Flink keys
+of that version, and the slots, the metrics port and the rpc port are the
+ones of the annotations, the container's ports and its liveness probe.
 Prints every problem and exits 1 when there is one.
 """
 import argparse
@@ -157,18 +163,7 @@ def check_selectors(check, deps):
 
 
 def check_taskmanagers(check, tm, conf):
-    ann = tm["metadata"]["annotations"]
-    pod_ann = tm["spec"]["template"]["metadata"]["annotations"]
-    c = container(tm, "taskmanager")
-    check(conf.get("taskmanager.numberOfTaskSlots") == ann.get(ANN + "slots-per-taskmanager"),
-          "slots: configuration %s, annotation %s" % (conf.get("taskmanager.numberOfTaskSlots"),
-                                                       ann.get(ANN + "slots-per-taskmanager")))
-    port = conf.get("metrics.reporter.prom.port")
-    check(port == pod_ann.get(ANN + "metrics-port") and num(port) == ports(c).get("metrics"),
-          "metrics port: configuration %s, annotation %s, container %s" % (
-              port, pod_ann.get(ANN + "metrics-port"), ports(c).get("metrics")))
-    check(c["livenessProbe"]["tcpSocket"]["port"] == num(conf.get("taskmanager.rpc.port")) ==
-          ports(c).get("rpc"), "the TaskManager's probe and rpc port differ from taskmanager.rpc.port")
+    c = check_tm_ports(check, tm, conf)
     check("env" not in c, "the TaskManagers still carry FLINK_PROPERTIES next to the ConfigMap")
     grace = tm["spec"]["template"]["spec"].get("terminationGracePeriodSeconds")
     check(grace is not None and grace * 1000 == num(conf.get("heartbeat.timeout")),
@@ -205,6 +200,42 @@ def check_mode(check, tm, jm, conf):
     check(c["readinessProbe"]["httpGet"]["port"] == num(conf.get("rest.port")),
           "the JobManager's readiness probe is not on rest.port")
     check_memory(check, c, conf, "jobmanager", 1600)
+
+
+def check_state(check, conf):
+    if "state.checkpoints.dir" not in conf:
+        return
+    key = "execution.checkpointing.externalized-checkpoint-retention"
+    check(conf.get(key) == "RETAIN_ON_CANCELLATION",
+          "checkpoints with %s %s: cancelling the job deletes its latest checkpoint" % (key, conf.get(key)))
+
+
+def check_tm_ports(check, tm, conf):
+    ann = tm["metadata"]["annotations"]
+    pod_ann = tm["spec"]["template"]["metadata"]["annotations"]
+    c = container(tm, "taskmanager")
+    check(conf.get("taskmanager.numberOfTaskSlots") == ann.get(ANN + "slots-per-taskmanager"),
+          "slots: configuration %s, annotation %s" % (conf.get("taskmanager.numberOfTaskSlots"),
+                                                       ann.get(ANN + "slots-per-taskmanager")))
+    port = conf.get("metrics.reporter.prom.port")
+    check(port == pod_ann.get(ANN + "metrics-port") and num(port) == ports(c).get("metrics"),
+          "metrics port: configuration %s, annotation %s, container %s" % (
+              port, pod_ann.get(ANN + "metrics-port"), ports(c).get("metrics")))
+    check(c["livenessProbe"]["tcpSocket"]["port"] == num(conf.get("taskmanager.rpc.port")) ==
+          ports(c).get("rpc"), "the TaskManager's probe and rpc port differ from taskmanager.rpc.port %s" %
+          conf.get("taskmanager.rpc.port"))
+    return c
+
+
+def check_platform(check, tms, known, version):
+    """Without spec.jobManager: FLINK_PROPERTIES of each TaskManager."""
+    for tm in tms:
+        env = {e["name"]: e.get("value") for e in container(tm, "taskmanager").get("env", [])}
+        conf = parse_conf("flink-conf.yaml", env.get("FLINK_PROPERTIES") or "")
+        check(bool(conf), "%s: no FLINK_PROPERTIES" % tm["metadata"]["name"])
+        for k in sorted(conf):
+            check(k in known, "%s is no Flink %s configuration key we know" % (k, version))
+        check_tm_ports(check, tm, conf)
 
 
 def check_ha(check, objs, jm, tm, conf, ns):
@@ -249,6 +280,9 @@ def main():
     tms = [d for d in deps if role(d) == "taskmanager"]
     jms = [d for d in deps if role(d) == "jobmanager"]
     cms, svcs = list(objs.get("ConfigMap", {}).values()), list(objs.get("Service", {}).values())
+    if tms and not jms and not cms:
+        check_platform(check, tms, known, a.flink_version)
+        return report(check, a, "%d TaskManager Deployments" % len(tms))
     if not check(len(tms) == 1 and len(jms) == 1 and len(cms) == 1 and len(svcs) == 1,
                  "want one TaskManager and one JobManager Deployment, one ConfigMap and one Service"):
         print("\n".join(check.problems))
@@ -275,10 +309,15 @@ def main():
     check_taskmanagers(check, tm, conf)
     check_mode(check, tm, jm, conf)
     check_ha(check, objs, jm, tm, conf, ns)
+    check_state(check, conf)
+    return report(check, a, "%d configuration keys" % len(conf))
+
+
+def report(check, a, what):
     for p in check.problems:
         print("FAIL:", p)
-    print("%s: %d checks, %d problems, %d configuration keys of Flink %s" % (
-        a.built, check.passed + len(check.problems), len(check.problems), len(conf), a.flink_version))
+    print("%s: %d checks, %d problems, %s of Flink %s" % (
+        a.built, check.passed + len(check.problems), len(check.problems), what, a.flink_version))
     return 1 if check.problems else 0
 
 

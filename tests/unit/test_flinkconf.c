@@ -111,6 +111,7 @@ static void modes_and_state(void **state)
 				"stabilization-timeout"), "10 s");
 	assert_string_equal(get("execution.checkpointing.interval"), "90 s");
 	assert_string_equal(get("state.checkpoints.dir"), "s3://b/c");
+	assert_string_equal(get(FCONF_CKP_RETENTION), "RETAIN_ON_CANCELLATION");
 	assert_null(get("high-availability.type"));
 	load(HEAD "  job: {parallelismMode: adaptive}\n  jobManager:\n"
 	     "    highAvailability: {storageDir: \"s3://b/ha\"}\n");
@@ -124,6 +125,7 @@ static void modes_and_state(void **state)
 	     "\"s3://b/s\"}\n  jobManager: {}\n");
 	assert_string_equal(get("web.upload.dir"), FCONF_UPLOAD_DIR);
 	assert_string_equal(get("state.savepoints.dir"), "s3://b/s");
+	assert_null(get(FCONF_CKP_RETENTION)); /* no checkpoints, no key */
 	assert_null(get("jobmanager.adaptive-scheduler.min-parallelism-"
 			"increase"));
 }
@@ -139,7 +141,8 @@ static void user_settings_win_and_keys_sort(void **state)
 		assert_true(strcmp(conf.v[i - 1].key, conf.v[i].key) < 0);
 }
 
-/* Without spec.jobManager: only what FLINK_PROPERTIES carried before. */
+/* Without spec.jobManager: what FLINK_PROPERTIES carried before, and the
+ * TaskManagers' rpc port, which their container and probe name. */
 static void without_jobmanager_as_before(void **state)
 {
 	struct buf b = BUF_INIT(1 << 16);
@@ -153,7 +156,8 @@ static void without_jobmanager_as_before(void **state)
 		"metrics.reporter.prom.factory.class: "
 		"org.apache.flink.metrics.prometheus.PrometheusReporterFactory\n"
 		"metrics.reporter.prom.port: 9249\n"
-		"taskmanager.numberOfTaskSlots: 3\n");
+		"taskmanager.numberOfTaskSlots: 3\n"
+		"taskmanager.rpc.port: 6122\n");
 	buf_release(&b);
 }
 
