@@ -17,7 +17,8 @@
  *     at once with no event lists again;
  *   - 410 on the watch (its status, or an ERROR event): a new list;
  *   - a line that is not an event, and an ERROR event other than 410, end
- *     the watch: nothing after it is applied, and a new list follows.
+ *     the watch: nothing after it is applied, a warning is logged (none
+ *     for 410), and a new list follows.
  */
 #include <json-c/json.h>
 #include <pthread.h>
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -303,6 +305,22 @@ static void push_410(struct world *w)
 				 "\"reason\":\"Expired\",\"code\":410}}\n"), 0);
 }
 
+/* Warnings logged so far (the log goes to a file). */
+static char log_path[64];
+
+static int warnings(void)
+{
+	FILE *f = fopen(log_path, "r");
+	char line[1024];
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += line[0] == 'W';
+	fclose(f);
+	return n;
+}
+
 /* ---- the tests ---- */
 
 static void list_then_watch(void **state)
@@ -446,6 +464,7 @@ static void closed_rewatch_bookmark(void **state)
 static void watch_gone(void **state)
 {
 	struct world *w = *state;
+	int w0 = warnings();
 
 	set_objs(w, "a");
 	start(w, -1);
@@ -465,11 +484,13 @@ static void watch_gone(void **state)
 	push_410(w);
 	assert_int_equal(fk_wait_streams(&w->f, 3, WAIT_MS), 0);
 	assert_string_equal(req(w, 5), "L labelSelector=app=tm&limit=500");
+	assert_int_equal(warnings(), w0); /* 410 is no failure: no backoff */
 }
 
 static void malformed_event(void **state)
 {
 	struct world *w = *state;
+	int w0 = warnings();
 
 	set_objs(w, "a");
 	start(w, -1);
@@ -486,15 +507,27 @@ static void malformed_event(void **state)
 	/* y applied, z not; a new list (after the backoff) removed y */
 	assert_string_equal(req(w, 2), "L labelSelector=app=tm&limit=500");
 	assert_string_equal(log_from(w, 0), "U a,C1,U y,C0,U a,R y,C1");
-	/* an ERROR event other than 410: the same */
+	assert_int_equal(warnings(), w0 + 1);
+}
+
+/* An ERROR event other than 410: a failure (logged, with backoff). */
+static void error_event(void **state)
+{
+	struct world *w = *state;
+	int w0 = warnings();
+
+	set_objs(w, "a");
+	start(w, -1);
+	assert_int_equal(fk_wait_streams(&w->f, 1, WAIT_MS), 0);
 	assert_int_equal(fk_push(&w->f, "{\"type\":\"ERROR\",\"object\":{"
 				 "\"kind\":\"Status\",\"code\":500}}\n"
 				 "{\"type\":\"ADDED\",\"object\":{"
 				 "\"metadata\":{\"name\":\"z\",\"namespace\":\""
 				 NS "\",\"resourceVersion\":\"13\"}}}\n"), 0);
-	assert_int_equal(fk_wait_streams(&w->f, 3, WAIT_MS), 0);
-	assert_string_equal(req(w, 4), "L labelSelector=app=tm&limit=500");
-	assert_null(strstr(log_from(w, 0), "U z"));
+	assert_int_equal(fk_wait_streams(&w->f, 2, WAIT_MS), 0);
+	assert_string_equal(req(w, 2), "L labelSelector=app=tm&limit=500");
+	assert_string_equal(log_from(w, 0), "U a,C1,U a,C1");
+	assert_int_equal(warnings(), w0 + 1);
 }
 
 int main(void)
@@ -508,8 +541,19 @@ int main(void)
 		cmocka_unit_test_setup_teardown(closed_rewatch_bookmark, setup, teardown),
 		cmocka_unit_test_setup_teardown(watch_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(error_event, setup, teardown),
 	};
 
-	log_set_verbosity(-1);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	FILE *lf;
+	int fd, rc;
+
+	snprintf(log_path, sizeof(log_path), "/tmp/test_informer.XXXXXX");
+	if ((fd = mkstemp(log_path)) < 0 || !(lf = fdopen(fd, "w")))
+		return 1;
+	setvbuf(lf, NULL, _IOLBF, 0);
+	log_set_file(lf);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	fclose(lf);
+	unlink(log_path);
+	return rc;
 }
