@@ -410,11 +410,14 @@ static size_t kube_stream_write(char *d, size_t size, size_t n, void *ud)
 	if (s->status < 0)
 		return len; /* an error's body: the status says it */
 	for (size_t i = 0; i < len; i++) {
-		if (d[i] != '\n') {
-			if (buf_addc(&s->line, d[i]))
-				return 0; /* an event over the limit */
-			continue;
-		}
+		const char *nl = memchr(d + i, '\n', len - i);
+		size_t k = nl ? (size_t)(nl - (d + i)) : len - i;
+
+		if (buf_add(&s->line, d + i, k))
+			return 0; /* an event over the limit */
+		if (!nl)
+			break;
+		i += k; /* at the newline */
 		if (s->line.len && (s->stopped = kube_event_line(s, s->line.p)))
 			return 0;
 		buf_reset(&s->line);

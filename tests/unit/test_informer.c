@@ -5,7 +5,8 @@
  * expired token, watches streamed event by event):
  *
  *   - a list, then ADDED, MODIFIED and DELETED events from the list's
- *     resourceVersion; an event of an unknown object is harmless;
+ *     resourceVersion; an event of an unknown object is harmless; an
+ *     event of 64 kB arriving in pieces is one event;
  *   - pages: limit=N, each page's continue token, every item handed on,
  *     the watch from the list's resourceVersion, one "listed" at the end;
  *   - a new list removes what it lacks only after its last page;
@@ -321,6 +322,21 @@ static int warnings(void)
 	return n;
 }
 
+/* An ADDED event of 64 kB (an annotation), the stream's chunks are 4 kB. */
+static void big_event(struct world *w)
+{
+	struct buf ev = BUF_INIT(1 << 20);
+
+	assert_int_equal(buf_adds(&ev, "{\"type\":\"ADDED\",\"object\":{"
+				  "\"metadata\":{\"name\":\"big\",\"namespace\":\""
+				  NS "\",\"annotations\":{\"x\":\""), 0);
+	for (int i = 0; i < 65536; i++)
+		assert_int_equal(buf_addc(&ev, 'a' + i % 26), 0);
+	assert_int_equal(buf_adds(&ev, "\"}}}}\n"), 0);
+	assert_int_equal(fk_push(&w->f, ev.p), 0);
+	buf_release(&ev);
+}
+
 /* ---- the tests ---- */
 
 static void list_then_watch(void **state)
@@ -341,6 +357,9 @@ static void list_then_watch(void **state)
 	push(w, "DELETED", "never-seen", 14);
 	wait_log(w, 11);
 	assert_string_equal(log_from(w, 4), "U d,C0,U a,C0,R b,C0,C0");
+	big_event(w); /* one line over several writes */
+	wait_log(w, 13);
+	assert_string_equal(log_from(w, 11), "U big,C0");
 	assert_int_equal(count(w, &w->nreq), 2); /* still the one watch */
 }
 
