@@ -2,8 +2,10 @@
  * informer.c - list and watch one kind of object (see informer.h).
  *
  * The informer remembers the keys (namespace/name) of the objects it has
- * passed on, so that a new list can tell which ones went away while no
- * watch was running.
+ * passed on, in a hash table, so that a new list can tell which ones went
+ * away while no watch was running: every key is marked unseen when a list
+ * starts, each page marks its objects, and the keys still unseen when the
+ * last page has been applied are removed.
  */
 #include "adapter/kube/informer.h"
 
@@ -14,24 +16,41 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/buf.h"
 #include "common/clock.h"
+#include "common/hash.h"
 #include "common/jget.h"
 #include "common/log.h"
 #include "common/str.h"
 
+#define INF_PAGE_SIZE 500        /* client-go's pager */
+#define INF_MAX_PATH (64 * 1024) /* selectors and a continue token */
+#define INF_EXPIRED 1            /* inf_page: the continue token expired */
+#define INF_SHORT_WATCH_MS 1000  /* client-go's "very short watch" */
+
 struct inf_key {
-	char *ns, *name;
+	char *ns;         /* "ns\0name\0", one block */
+	const char *name; /* inside it */
+	uint32_t hash;
 	bool seen; /* in the list being applied */
+	struct inf_key *next;
 };
+
+enum inf_wend { INF_W_OPEN, INF_W_GONE, INF_W_ERROR };
 
 struct informer {
 	struct kube_client *k;
 	struct informer_handlers h;
 	char *what, *api, *resource, *ns, *selector, *field;
 	int resync_s;
-	struct inf_key *keys;
-	size_t nkeys, cap;
-	char rv[128];
+	long page_size;
+	struct inf_key **tab; /* nbuckets chains */
+	size_t nbuckets, nkeys;
+	char rv[128];      /* the last resourceVersion seen */
+	int64_t relist_at; /* CLOCK_MONOTONIC ms of the next periodic list */
+	size_t wevents;    /* events of the watch under way */
+	enum inf_wend wend;
+	char werr[256]; /* an ERROR event's message */
 	pthread_t th;
 	bool running;
 	atomic_bool stop;
@@ -39,54 +58,106 @@ struct informer {
 	int64_t synced_at;
 };
 
-static struct inf_key *inf_find(struct informer *inf, const char *ns,
-				const char *name)
+/* ---- the keys ---- */
+
+static uint32_t inf_hash(const char *ns, const char *name)
 {
-	for (size_t i = 0; i < inf->nkeys; i++)
-		if (strcmp(inf->keys[i].ns, ns) == 0 &&
-		    strcmp(inf->keys[i].name, name) == 0)
-			return &inf->keys[i];
-	return NULL;
+	return hash_fnv1a(ns, strlen(ns)) * 31u ^
+	       hash_fnv1a(name, strlen(name));
 }
 
-/* Remember ns/name; false when out of memory. */
+/* The link that points at ns/name's key, or at the end of its chain. */
+static struct inf_key **inf_slot(struct informer *inf, const char *ns,
+				 const char *name, uint32_t h)
+{
+	struct inf_key **p = &inf->tab[h & (inf->nbuckets - 1)];
+
+	for (; *p; p = &(*p)->next)
+		if ((*p)->hash == h && strcmp((*p)->ns, ns) == 0 &&
+		    strcmp((*p)->name, name) == 0)
+			break;
+	return p;
+}
+
+/* Twice the buckets (at least 64); false when out of memory. */
+static bool inf_grow(struct informer *inf)
+{
+	size_t n = inf->nbuckets ? inf->nbuckets * 2 : 64;
+	struct inf_key **tab = calloc(n, sizeof(*tab));
+
+	if (!tab)
+		return false;
+	for (size_t i = 0; i < inf->nbuckets; i++)
+		while (inf->tab[i]) {
+			struct inf_key *k = inf->tab[i];
+
+			inf->tab[i] = k->next;
+			k->next = tab[k->hash & (n - 1)];
+			tab[k->hash & (n - 1)] = k;
+		}
+	free(inf->tab);
+	inf->tab = tab;
+	inf->nbuckets = n;
+	return true;
+}
+
+/* Remember ns/name as seen; false when out of memory. */
 static bool inf_remember(struct informer *inf, const char *ns,
 			 const char *name)
 {
-	struct inf_key *k = inf_find(inf, ns, name);
+	uint32_t h = inf_hash(ns, name);
+	size_t lns = strlen(ns), lname = strlen(name);
+	struct inf_key **p, *k;
 
-	if (k) {
-		k->seen = true;
+	if (inf->nkeys >= inf->nbuckets && !inf_grow(inf))
+		return false;
+	p = inf_slot(inf, ns, name, h);
+	if (*p) {
+		(*p)->seen = true;
 		return true;
 	}
-	if (inf->nkeys == inf->cap) {
-		size_t cap = inf->cap ? inf->cap * 2 : 64;
-		void *p = realloc(inf->keys, cap * sizeof(*inf->keys));
-
-		if (!p)
-			return false;
-		inf->keys = p;
-		inf->cap = cap;
-	}
-	k = &inf->keys[inf->nkeys];
-	if (!(k->ns = str_dup(ns)) || !(k->name = str_dup(name))) {
-		free(k->ns);
+	if (!(k = calloc(1, sizeof(*k))) || !(k->ns = malloc(lns + lname + 2))) {
+		free(k);
 		return false;
 	}
+	memcpy(k->ns, ns, lns + 1);
+	memcpy(k->ns + lns + 1, name, lname + 1);
+	k->name = k->ns + lns + 1;
+	k->hash = h;
 	k->seen = true;
+	*p = k;
 	inf->nkeys++;
 	return true;
 }
 
-/* Forget key i and tell the handler. */
-static void inf_forget(struct informer *inf, size_t i)
+/* Forget the key *p points at and tell the handler. */
+static void inf_forget(struct informer *inf, struct inf_key **p)
 {
-	struct inf_key k = inf->keys[i];
+	struct inf_key *k = *p;
 
-	inf->keys[i] = inf->keys[--inf->nkeys];
-	inf->h.remove(inf->h.ud, k.ns, k.name);
-	free(k.ns);
-	free(k.name);
+	*p = k->next;
+	inf->nkeys--;
+	inf->h.remove(inf->h.ud, k->ns, k->name);
+	free(k->ns);
+	free(k);
+}
+
+static void inf_unsee(struct informer *inf)
+{
+	for (size_t i = 0; i < inf->nbuckets; i++)
+		for (struct inf_key *k = inf->tab[i]; k; k = k->next)
+			k->seen = false;
+}
+
+/* Remove what the list just applied did not have. */
+static void inf_sweep(struct informer *inf)
+{
+	for (size_t i = 0; i < inf->nbuckets; i++)
+		for (struct inf_key **p = &inf->tab[i]; *p;)
+			if (!(*p)->seen)
+				inf_forget(inf, p);
+			else
+				p = &(*p)->next;
 }
 
 static void inf_upsert(struct informer *inf, json_object *obj)
@@ -101,80 +172,143 @@ static void inf_upsert(struct informer *inf, json_object *obj)
 	inf->h.upsert(inf->h.ud, obj);
 }
 
+/* ---- the watch's events ---- */
+
+/* An ERROR event: 410 lists again at once, anything else is a failure. */
+static int inf_event_error(struct informer *inf, json_object *obj)
+{
+	int64_t code = jget_int(obj, 0, "code");
+	const char *msg = jget_str(obj, "message");
+
+	inf->wend = code == 410 ? INF_W_GONE : INF_W_ERROR;
+	snprintf(inf->werr, sizeof(inf->werr), "an ERROR event (%lld%s%s)",
+		 (long long)code, msg ? ": " : "", msg ? msg : "");
+	return 1; /* ends the watch */
+}
+
 static int inf_event(void *ud, const char *type, json_object *obj)
 {
 	struct informer *inf = ud;
 	const char *rv = jget_str(obj, "metadata", "resourceVersion");
 	const char *ns = jget_str(obj, "metadata", "namespace");
 	const char *name = jget_str(obj, "metadata", "name");
-	struct inf_key *k;
+	struct inf_key **p;
 
-	if (strcmp(type, "ERROR") == 0) {
-		json_object *code = json_object_object_get(obj, "code");
-		log_v(1, "%s: watch error %d, listing again", inf->what,
-		      code ? json_object_get_int(code) : 0);
-		return 1; /* ends the watch */
-	}
+	if (strcmp(type, "ERROR") == 0)
+		return inf_event_error(inf, obj);
+	inf->wevents++;
 	if (rv)
 		str_lcpy(inf->rv, rv, sizeof(inf->rv));
 	if (strcmp(type, "BOOKMARK") == 0 || !name)
 		return 0;
 	if (strcmp(type, "DELETED") == 0) {
-		if ((k = inf_find(inf, ns ? ns : "", name)))
-			inf_forget(inf, (size_t)(k - inf->keys));
-	} else {
+		if (!ns)
+			ns = "";
+		if (inf->nbuckets &&
+		    *(p = inf_slot(inf, ns, name, inf_hash(ns, name))))
+			inf_forget(inf, p);
+	} else if (strcmp(type, "ADDED") == 0 ||
+		   strcmp(type, "MODIFIED") == 0) {
 		inf_upsert(inf, obj);
+	} else {
+		log_v(1, "%s: watch event of type %s ignored", inf->what, type);
+		return 0;
 	}
 	if (inf->h.changed)
 		inf->h.changed(inf->h.ud, false);
 	return 0;
 }
 
-/* s escaped for a query into out. */
-static void inf_escape(const char *s, char *out, size_t n)
-{
-	size_t k = 0;
+/* ---- requests ---- */
 
-	for (; s && *s && k + 4 < n; s++) {
+/* s escaped for a query, appended to out. */
+static int inf_escape(struct buf *out, const char *s)
+{
+	int rc = 0;
+
+	for (; s && *s && !rc; s++)
 		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
 		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
-			out[k++] = *s;
+			rc = buf_addc(out, *s);
 		else
-			k += (size_t)snprintf(out + k, 4, "%%%02X",
-					      (unsigned char)*s);
-	}
-	out[k] = '\0';
+			rc = buf_addf(out, "%%%02X", (unsigned char)*s);
+	return rc;
 }
 
-/* The collection's path; with watch, from the last resourceVersion. */
-static void inf_path(const struct informer *inf, char *out, size_t n,
-		     bool watch)
+/* The collection's path and selectors: the list's page (limit, continue
+ * token) or, with watch, the watch from the last resourceVersion. */
+static int inf_path(const struct informer *inf, struct buf *out, bool watch,
+		    long limit, const char *cont)
 {
-	char sel[1024], field[1024];
+	int rc = buf_addf(out, "%s/%s%s%s%s?labelSelector=", inf->api,
+			  inf->ns ? "namespaces/" : "", inf->ns ? inf->ns : "",
+			  inf->ns ? "/" : "", inf->resource);
 
-	inf_escape(inf->selector, sel, sizeof(sel));
-	inf_escape(inf->field, field, sizeof(field));
-	snprintf(out, n, "%s/%s%s%s%s?labelSelector=%s%s%s%s%s", inf->api,
-		 inf->ns ? "namespaces/" : "", inf->ns ? inf->ns : "",
-		 inf->ns ? "/" : "", inf->resource, sel,
-		 field[0] ? "&fieldSelector=" : "", field,
-		 watch ? "&watch=1&allowWatchBookmarks=true&resourceVersion="
-		       : "",
-		 watch ? inf->rv : "");
+	if (!rc)
+		rc = inf_escape(out, inf->selector);
+	if (!rc && inf->field)
+		rc = buf_adds(out, "&fieldSelector=") ||
+		     inf_escape(out, inf->field);
+	if (!rc && watch)
+		rc = buf_adds(out, "&watch=1&allowWatchBookmarks=true"
+				   "&resourceVersion=") ||
+		     inf_escape(out, inf->rv);
+	if (!rc && !watch && limit > 0)
+		rc = buf_addf(out, "&limit=%ld", limit);
+	if (!rc && !watch && cont && cont[0])
+		rc = buf_adds(out, "&continue=") || inf_escape(out, cont);
+	return rc;
 }
 
-/* Apply a list: upsert every item, remove what it no longer has. */
-static void inf_apply(struct informer *inf, json_object *items)
+/* The answer's items to the handlers; *next: the continue token or NULL. */
+static int inf_page_apply(struct informer *inf, json_object *out,
+			  char *rv, size_t rvlen, char **next, struct err *e)
 {
-	for (size_t i = 0; i < inf->nkeys; i++)
-		inf->keys[i].seen = false;
+	json_object *items;
+	const char *v;
+
+	if (!json_object_object_get_ex(out, "items", &items) ||
+	    !json_object_is_type(items, json_type_array))
+		return err_set(e, ERR_IO, "listing %s: no items in the answer",
+			       inf->resource);
 	for (size_t i = 0; i < json_object_array_length(items); i++)
 		inf_upsert(inf, json_object_array_get_idx(items, i));
-	for (size_t i = 0; i < inf->nkeys;)
-		if (!inf->keys[i].seen)
-			inf_forget(inf, i);
-		else
-			i++;
+	v = jget_str(out, "metadata", "resourceVersion");
+	str_lcpy(rv, v ? v : "", rvlen);
+	v = jget_str(out, "metadata", "continue");
+	if (v && v[0] && !(*next = str_dup(v)))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	return 0;
+}
+
+/* One page of the list, applied; INF_EXPIRED when cont has expired. */
+static int inf_page(struct informer *inf, long limit, const char *cont,
+		    char *rv, size_t rvlen, char **next, struct err *e)
+{
+	struct buf path = BUF_INIT(INF_MAX_PATH);
+	json_object *out = NULL;
+	const char *msg;
+	long status = 0;
+	int rc;
+
+	*next = NULL;
+	if (inf_path(inf, &path, false, limit, cont)) {
+		buf_release(&path);
+		return err_set(e, ERR_LIMIT, "listing %s: the request is too "
+			       "long", inf->resource);
+	}
+	rc = kube_request(inf->k, "GET", path.p, NULL, &status, &out, e);
+	msg = jget_str(out, "message");
+	if (!rc && status == 410 && cont && cont[0])
+		rc = INF_EXPIRED;
+	else if (!rc && status != 200)
+		rc = err_set(e, ERR_IO, "listing %s: HTTP %ld%s%s", inf->resource,
+			     status, msg ? ": " : "", msg ? msg : "");
+	else if (!rc)
+		rc = inf_page_apply(inf, out, rv, rvlen, next, e);
+	json_object_put(out); /* the page, before the next is asked for */
+	buf_release(&path);
+	return rc;
 }
 
 static void inf_mark_synced(struct informer *inf)
@@ -187,36 +321,94 @@ static void inf_mark_synced(struct informer *inf)
 	pthread_mutex_unlock(&inf->mu);
 }
 
+/* Every page of a list; after an expired continue token the list starts
+ * over, paged once more, then in one request (client-go's fallback). */
+static int inf_pages(struct informer *inf, char *rv, size_t rvlen,
+		     size_t *npages, struct err *e)
+{
+	long limit = inf->page_size;
+	char *cont = NULL, *next = NULL;
+	int restarts = 0, rc;
+
+	for (*npages = 1;; (*npages)++) {
+		rc = inf_page(inf, limit, cont, rv, rvlen, &next, e);
+		free(cont);
+		cont = next;
+		if (rc == INF_EXPIRED) {
+			log_v(1, "%s: the list's continue token expired (410), "
+			      "listing from the start%s", inf->what,
+			      restarts ? " in one request" : "");
+			limit = restarts++ ? 0 : inf->page_size;
+			inf_unsee(inf); /* a new list: absent means gone */
+			continue;
+		}
+		if (rc || !cont || atomic_load(&inf->stop))
+			break;
+	}
+	free(cont);
+	return rc || !atomic_load(&inf->stop) ? rc
+		: err_set(e, ERR_STATE, "listing %s: stopped", inf->resource);
+}
+
 static int inf_list(struct informer *inf, struct err *e)
 {
-	char path[4096];
-	json_object *out = NULL, *items = NULL;
-	const char *msg, *rv;
-	long status;
+	char rv[sizeof(inf->rv)] = "";
+	size_t npages;
 	int rc;
 
-	inf_path(inf, path, sizeof(path), false);
-	rc = kube_request(inf->k, "GET", path, NULL, &status, &out, e);
-	msg = out ? json_object_get_string(json_object_object_get(out,
-							"message")) : NULL;
-	if (!rc && status != 200)
-		rc = err_set(e, ERR_IO, "listing %s: HTTP %ld%s%s", inf->resource,
-			     status, msg ? ": " : "", msg ? msg : "");
-	if (!rc && (!json_object_object_get_ex(out, "items", &items) ||
-		    !json_object_is_type(items, json_type_array)))
-		rc = err_set(e, ERR_IO, "listing %s: no items in the answer",
-			     inf->resource);
-	if (!rc) {
-		inf_apply(inf, items);
-		rv = jget_str(out, "metadata", "resourceVersion");
-		str_lcpy(inf->rv, rv ? rv : "", sizeof(inf->rv));
-		inf_mark_synced(inf);
-		if (inf->h.changed)
-			inf->h.changed(inf->h.ud, true);
-		log_v(1, "%s: %zu listed", inf->what, inf->nkeys);
+	inf_unsee(inf);
+	if ((rc = inf_pages(inf, rv, sizeof(rv), &npages, e)))
+		return rc;
+	inf_sweep(inf); /* only now: the whole list is known */
+	str_lcpy(inf->rv, rv, sizeof(inf->rv));
+	inf->relist_at = clock_ms(CLOCK_MONOTONIC) + inf->resync_s * 1000LL;
+	inf_mark_synced(inf);
+	if (inf->h.changed)
+		inf->h.changed(inf->h.ud, true);
+	log_v(1, "%s: %zu listed in %zu page%s", inf->what, inf->nkeys,
+	      npages, npages == 1 ? "" : "s");
+	return 0;
+}
+
+/* A watch from inf->rv until it ends; *relist: list before the next. */
+static int inf_watch(struct informer *inf, bool *relist, struct err *e)
+{
+	struct buf path = BUF_INIT(INF_MAX_PATH);
+	int64_t start = clock_ms(CLOCK_MONOTONIC), now;
+	long status = 0;
+	int rc;
+
+	*relist = true;
+	if (start >= inf->relist_at)
+		return 0; /* the resync period is over */
+	inf->wevents = 0;
+	inf->wend = INF_W_OPEN;
+	if (inf_path(inf, &path, true, 0, NULL))
+		rc = err_set(e, ERR_LIMIT, "watching %s: the request is too "
+			     "long", inf->resource);
+	else
+		rc = kube_watch(inf->k, path.p, inf_event, inf, &inf->stop,
+				(long)((inf->relist_at - start + 999) / 1000),
+				&status, e);
+	buf_release(&path);
+	now = clock_ms(CLOCK_MONOTONIC);
+	if (rc || atomic_load(&inf->stop))
+		return rc;
+	if (status == 410 || inf->wend == INF_W_GONE) {
+		log_v(1, "%s: watch: 410 Gone, listing again", inf->what);
+		return 0;
 	}
-	json_object_put(out);
-	return rc;
+	if (status != 200)
+		return err_set(e, ERR_IO, "watching %s: HTTP %ld", inf->resource,
+			       status);
+	if (inf->wend == INF_W_ERROR)
+		return err_set(e, ERR_IO, "watching %s: %s", inf->resource,
+			       inf->werr);
+	/* closed by the server: from the last resourceVersion, unless it
+	 * was at once and empty (client-go's very short watch) */
+	*relist = now >= inf->relist_at ||
+		  (inf->wevents == 0 && now - start < INF_SHORT_WATCH_MS);
+	return 0;
 }
 
 static void inf_sleep(struct informer *inf, int seconds)
@@ -225,49 +417,40 @@ static void inf_sleep(struct informer *inf, int seconds)
 		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
 }
 
-/* One list and the watch after it; 0 when the watch ended normally. */
-static int inf_cycle(struct informer *inf, struct err *e)
-{
-	char path[4096];
-	long status = 0;
-	int rc = inf_list(inf, e);
-
-	if (rc)
-		return rc;
-	inf_path(inf, path, sizeof(path), true);
-	rc = kube_watch(inf->k, path, inf_event, inf, &inf->stop,
-			inf->resync_s, &status, e);
-	if (!rc && status != 200 && !atomic_load(&inf->stop))
-		rc = err_set(e, ERR_IO, "watching %s: HTTP %ld", inf->resource,
-			     status);
-	return rc;
-}
-
 static void *inf_main(void *arg)
 {
 	struct informer *inf = arg;
 	int backoff = 1;
-	bool failing = false;
+	bool failing = false, relist = true;
 
 	while (!atomic_load(&inf->stop)) {
 		struct err e;
+		int rc;
 
 		err_clear(&e);
-		if (inf_cycle(inf, &e) == 0) {
+		rc = relist ? inf_list(inf, &e) : 0;
+		if (!rc)
+			rc = inf_watch(inf, &relist, &e);
+		if (rc == 0) {
 			if (failing)
 				log_info("%s: watching again", inf->what);
 			failing = false;
 			backoff = 1;
-			continue; /* the watch ended: list again */
+			continue;
 		}
+		if (atomic_load(&inf->stop))
+			break;
 		if (!failing)
 			log_warn("%s: %s (retrying)", inf->what, e.msg);
 		failing = true;
+		relist = true;
 		inf_sleep(inf, backoff);
 		backoff = backoff < 30 ? backoff * 2 : 30;
 	}
 	return NULL;
 }
+
+/* ---- the object ---- */
 
 struct informer *informer_new(struct kube_client *k,
 			      const struct informer_opts *o,
@@ -289,6 +472,7 @@ struct informer *informer_new(struct kube_client *k,
 	inf->selector = str_dup(o->selector);
 	inf->field = str_dup(o->field);
 	inf->resync_s = o->resync_s > 0 ? o->resync_s : 300;
+	inf->page_size = INF_PAGE_SIZE;
 	atomic_init(&inf->stop, false);
 	pthread_mutex_init(&inf->mu, NULL);
 	if (!inf->what || !inf->api || !inf->resource ||
@@ -299,6 +483,11 @@ struct informer *informer_new(struct kube_client *k,
 		return NULL;
 	}
 	return inf;
+}
+
+void informer_set_page_size(struct informer *inf, long n)
+{
+	inf->page_size = n > 0 ? n : 0;
 }
 
 int informer_start(struct informer *inf, struct err *e)
@@ -336,11 +525,15 @@ void informer_free(struct informer *inf)
 	if (!inf)
 		return;
 	informer_stop(inf);
-	for (size_t i = 0; i < inf->nkeys; i++) {
-		free(inf->keys[i].ns);
-		free(inf->keys[i].name);
-	}
-	free(inf->keys);
+	for (size_t i = 0; i < inf->nbuckets; i++)
+		while (inf->tab[i]) {
+			struct inf_key *k = inf->tab[i];
+
+			inf->tab[i] = k->next;
+			free(k->ns);
+			free(k);
+		}
+	free(inf->tab);
 	free(inf->what);
 	free(inf->api);
 	free(inf->resource);

@@ -2,14 +2,29 @@
  * informer.h - one kind of Kubernetes object kept in view, as client-go's
  * informers do: a list, then a watch from the list's resourceVersion (with
  * bookmarks), of the objects matching a label selector in one namespace or
- * all.  It lists again when the watch ends (every resync period, or when
- * the server closes it), after 410 Gone, and after errors with a backoff
- * of 1 s doubling to 30 s; a failure and the recovery are logged once.
+ * all.
+ *
+ * The list is read in pages (limit/continue, as client-go's pager: 500
+ * objects a page unless informer_set_page_size says otherwise); each
+ * page's objects are handed on as the page arrives and the page is freed
+ * before the next is asked for, so memory holds one page, not the whole
+ * list.  The watch starts at the list's metadata.resourceVersion.  When a
+ * continue token has expired (410) the list starts again from the first
+ * page; when that one expires too, it is read in one request (client-go's
+ * fallback to a full list), so a list always ends.
+ *
+ * When the server closes the watch, it is opened again from the last
+ * resourceVersion seen (an event's or a BOOKMARK's); the informer lists
+ * again after 410 Gone (the watch's status or an ERROR event), after a
+ * watch that ended within a second without an event, every resync period,
+ * and after errors (transport, HTTP, an ERROR event, an event that is not
+ * one) with a backoff of 1 s doubling to 30 s; a failure and the recovery
+ * are logged once.
  *
  * The handlers run on the informer's thread: upsert for each object
  * listed, added or changed; remove for each one deleted, or absent from a
- * new list (so nothing is missed while no watch ran); changed after a list
- * and after each watch event.
+ * new list once the whole list has been read (never between its pages);
+ * changed after a list and after each watch event.
  */
 #ifndef FH_INFORMER_H
 #define FH_INFORMER_H
@@ -51,6 +66,9 @@ struct informer *informer_new(struct kube_client *k,
  * informer; it can be started again). */
 int informer_start(struct informer *inf, struct err *e);
 void informer_stop(struct informer *inf);
+/* Objects per list request (limit=N; before informer_start): 0 asks for
+ * the whole list at once; the default is 500, client-go's. */
+void informer_set_page_size(struct informer *inf, long n);
 /* CLOCK_MONOTONIC ms when the first list was applied; 0 before. */
 int64_t informer_synced_at(struct informer *inf);
 void informer_free(struct informer *inf); /* stops first; accepts NULL */

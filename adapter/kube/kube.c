@@ -374,16 +374,25 @@ struct kube_stream {
 	void *ud;
 	const atomic_bool *stop;
 	int stopped; /* by fn */
+	CURL *h;
+	int status; /* 0: not known yet, 1: 200 (events), -1: another */
+	bool bad;   /* a line that is not a watch event ended the stream */
 };
 
+/* One line of the stream; a line that is not a JSON event with a string
+ * type and an object ends the watch (as client-go's decoder does). */
 static int kube_event_line(struct kube_stream *s, const char *line)
 {
 	json_object *ev = json_tokener_parse(line), *type, *obj;
-	int rc = 0;
+	int rc = 1;
 
 	if (ev && json_object_object_get_ex(ev, "type", &type) &&
-	    json_object_object_get_ex(ev, "object", &obj))
+	    json_object_is_type(type, json_type_string) &&
+	    json_object_object_get_ex(ev, "object", &obj) &&
+	    json_object_is_type(obj, json_type_object))
 		rc = s->fn(s->ud, json_object_get_string(type), obj);
+	else
+		s->bad = true;
 	json_object_put(ev);
 	return rc;
 }
@@ -392,13 +401,23 @@ static size_t kube_stream_write(char *d, size_t size, size_t n, void *ud)
 {
 	struct kube_stream *s = ud;
 	size_t len = size * n;
+	long code = 0;
 
+	if (!s->status) {
+		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
+		s->status = code == 200 ? 1 : -1;
+	}
+	if (s->status < 0)
+		return len; /* an error's body: the status says it */
 	for (size_t i = 0; i < len; i++) {
-		if (d[i] != '\n') {
-			if (buf_addc(&s->line, d[i]))
-				return 0; /* an event over the limit */
-			continue;
-		}
+		const char *nl = memchr(d + i, '\n', len - i);
+		size_t k = nl ? (size_t)(nl - (d + i)) : len - i;
+
+		if (buf_add(&s->line, d + i, k))
+			return 0; /* an event over the limit */
+		if (!nl)
+			break;
+		i += k; /* at the newline */
 		if (s->line.len && (s->stopped = kube_event_line(s, s->line.p)))
 			return 0;
 		buf_reset(&s->line);
@@ -419,13 +438,15 @@ int kube_watch(struct kube_client *k, const char *path, kube_event_fn fn,
 	       void *ud, const atomic_bool *stop, long timeout_s,
 	       long *status, struct err *e)
 {
-	struct kube_stream s = { BUF_INIT(KUBE_MAX_EVENT), fn, ud, stop, 0 };
+	struct kube_stream s = { BUF_INIT(KUBE_MAX_EVENT), fn, ud, stop, 0,
+				 NULL, 0, false };
 	CURL *h = kube_easy(k, path, kube_stream_write, &s, timeout_s);
 	CURLcode rc;
 
 	*status = 0;
 	if (!h)
 		return err_set(e, ERR_NOMEM, "cannot set up curl");
+	s.h = h;
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, kube_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -433,6 +454,9 @@ int kube_watch(struct kube_client *k, const char *path, kube_event_fn fn,
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 	curl_easy_cleanup(h);
 	buf_release(&s.line);
+	if (s.bad)
+		return err_set(e, ERR_INVAL, "watch %s: a line that is not a "
+			       "watch event", path);
 	if (rc == CURLE_OK || s.stopped || (stop && atomic_load(stop)) ||
 	    rc == CURLE_OPERATION_TIMEDOUT)
 		return 0;

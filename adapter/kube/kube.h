@@ -55,7 +55,11 @@ int kube_request(struct kube_client *k, const char *method, const char *path,
 typedef int (*kube_event_fn)(void *ud, const char *type, json_object *obj);
 
 /* Stream path (which must carry watch=1) until the server ends it, fn
- * stops it, *stop turns true, or timeout_s passes.  *status: HTTP status. */
+ * stops it, *stop turns true, or timeout_s passes.  *status: HTTP status
+ * (the body of an answer other than 200 is not read as events).  Each
+ * event is one line of at most 16 MiB, parsed and freed before the next;
+ * a longer one is ERR_IO, a line that is not an event ERR_INVAL (both end
+ * the watch). */
 int kube_watch(struct kube_client *k, const char *path, kube_event_fn fn,
 	       void *ud, const atomic_bool *stop, long timeout_s,
 	       long *status, struct err *e);

@@ -8,8 +8,9 @@
 # where nothing listens (tests/bench/kube_pods.py; their scrapes fail at
 # once, so the figures are discovery's).  Then the adapter in cluster mode
 # (--kubeconfig, plain HTTP demo serving): time from its start to the first
-# full list applied (its log line "discovery: N TaskManager pods") and to
-# ready, beside kubectl listing the same pods; its RSS then and after a
+# full list applied (its log line "discovery: N TaskManager pods"; the list
+# is read in pages of 500, and their number is printed) and to ready,
+# beside kubectl listing the same pods; its RSS then and after a
 # minute of watching while 1% more pods are added (time until it knows them
 # all) and 1% deleted.  Figures are printed, never asserted.
 #
@@ -73,6 +74,8 @@ for _ in $(seq 1 1200); do
 done
 [ "$t_ready" != - ] || die "the adapter did not list $npods pods and get ready in a minute: $(grep discovery "$work/adapter.log" | tail -n 3)"
 rss_ready=$(rss_kb "$adapter")
+# the informer's -v 1 line: "discovery: N listed in P pages" (older: no pages)
+pages=$(sed -n 's/.*discovery: [0-9]* listed in \([0-9]*\) page.*/\1/p' "$work/adapter.log" | head -n 1 || true)
 pods_known() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "flinkhpa_pods" { print $2 }'; }
 [ "$(pods_known)" = "$npods" ] || die "the adapter knows $(pods_known) pods, not $npods"
 
@@ -106,6 +109,7 @@ printf '%-62s %10s\n' "pods created and marked Running (16 connections), s" "$t_
 printf '%-62s %10s\n' "kubectl get pods -l flinkhpa.io/role=taskmanager -o name, s" "$t_kubectl"
 printf '%-62s %10s\n' "adapter: start to first full list applied, s" "$t_list"
 printf '%-62s %10s\n' "adapter: start to ready (a round over every target done), s" "$t_ready"
+printf '%-62s %10s\n' "adapter: requests of the first list (pages of 500)" "${pages:-1}"
 printf '%-62s %10s\n' "adapter: $more pods more, until all known (watch), s" "$t_more"
 printf '%-62s %10s\n' "adapter: $more pods deleted, until all gone (watch), s" "$t_fewer"
 printf '%-62s %10s\n' "adapter RSS at the first list, MB" "$(mb "$rss_list")"
