@@ -36,7 +36,7 @@ struct store_pod;
 struct store_post;
 
 /* A pod's place in the posting list of one of its labels (post NULL: the
- * label repeats a pair already linked). */
+ * label repeats a key: only a key's first value is indexed). */
 struct store_ilink {
 	struct store_post *post;
 	struct store_pod *pod;
@@ -362,21 +362,32 @@ static void store_index_remove(struct store *s, struct store_pod *p)
 		store_ilink_drop(s, &p->ilinks[i]);
 }
 
+/* Does an earlier label of p have the key of label i?  Only the first
+ * value of a key is indexed: the one a selector reads (sel_matches). */
+static bool store_key_repeated(const struct store_pod *p, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(p->labels[2 * j], p->labels[2 * i]) == 0)
+			return true;
+	return false;
+}
+
 /* Put p at the head of the list of each of its labels; ERR_NOMEM leaves
  * p out of every list. */
 static int store_index_add(struct store *s, struct store_pod *p)
 {
 	for (size_t i = 0; i < p->nlabels; i++) {
 		struct store_ilink *l = &p->ilinks[i];
-		struct store_post *q = store_post_get(s, p->ns, p->labels[2 * i],
-						      p->labels[2 * i + 1]);
+		struct store_post *q;
 
+		if (store_key_repeated(p, i))
+			continue;
+		q = store_post_get(s, p->ns, p->labels[2 * i],
+				   p->labels[2 * i + 1]);
 		if (!q) {
 			store_index_remove(s, p);
 			return ERR_NOMEM;
 		}
-		if (q->head && q->head->pod == p)
-			continue; /* the same pair twice: linked once */
 		l->post = q;
 		l->pod = p;
 		l->prev = NULL;
@@ -658,42 +669,59 @@ int store_pods(struct store *s, const char *ns, struct store_metric m,
 	return rc;
 }
 
-/* The shortest posting list of the pairs eq in ns; NULL when one of the
- * pairs has none (then no pod can match). */
-static const struct store_post *store_post_best(const struct store *s,
-						const char *ns,
-						const struct store_eq *eq,
-						size_t neq)
+/* The posting lists of the pairs eq in ns into q, the shortest first;
+ * false when one of the pairs has none (then no pod can match). */
+static bool store_post_lists(const struct store *s, const char *ns,
+			     const struct store_eq *eq, size_t neq,
+			     const struct store_post **q)
 {
-	const struct store_post *best = NULL;
-
 	for (size_t i = 0; i < neq; i++) {
-		const struct store_post *q =
-			store_post_find(s, ns, eq[i].key, eq[i].value);
-		if (!q)
-			return NULL;
-		if (!best || q->n < best->n)
-			best = q;
+		if (!(q[i] = store_post_find(s, ns, eq[i].key, eq[i].value)))
+			return false;
+		if (q[i]->n < q[0]->n) {
+			const struct store_post *t = q[0];
+			q[0] = q[i];
+			q[i] = t;
+		}
 	}
-	return best;
+	return true;
+}
+
+/* Is p in each of the lists q (carries each pair, as its first value of
+ * the key)?  Pointer comparisons over its links. */
+static bool store_pod_in(const struct store_pod *p,
+			 const struct store_post *const *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < p->nlabels && p->ilinks[k].post != q[i])
+			k++;
+		if (k == p->nlabels)
+			return false;
+	}
+	return true;
 }
 
 int store_pods_eq(struct store *s, const char *ns, struct store_metric m,
 		  int64_t now_ms, const struct store_eq *eq, size_t neq,
-		  store_match_fn match, void *match_ud, store_visit_fn fn,
-		  void *ud)
+		  bool exact, store_match_fn match, void *match_ud,
+		  store_visit_fn fn, void *ud)
 {
-	const struct store_post *q;
+	const struct store_post *q[STORE_MAX_EQ];
 	int rc = 0;
 
-	if (!ns || !neq)
+	if (!ns || !neq || neq > STORE_MAX_EQ)
 		return store_pods(s, ns, m, now_ms, match, match_ud, fn, ud);
 	pthread_rwlock_rdlock(&s->lock);
-	q = store_post_best(s, ns, eq, neq);
-	for (const struct store_ilink *l = q ? q->head : NULL; l && !rc;
-	     l = l->next)
-		rc = store_pod_visit(s, l->pod, m, now_ms, match, match_ud, fn,
-				     ud);
+	if (!store_post_lists(s, ns, eq, neq, q))
+		neq = 0;
+	for (const struct store_ilink *l = neq ? q[0]->head : NULL; l && !rc;
+	     l = l->next) {
+		if (exact && !store_pod_in(l->pod, q + 1, neq - 1))
+			continue;
+		rc = store_pod_visit(s, l->pod, m, now_ms, exact ? NULL : match,
+				     match_ud, fn, ud);
+	}
 	pthread_rwlock_unlock(&s->lock);
 	return rc;
 }

@@ -105,20 +105,26 @@ struct store_eq {
 	const char *key;
 	const char *value;
 };
+#define STORE_MAX_EQ 32
 
 /* As store_pods, through the label index: the pods visited are those of
- * the shortest posting list among the pairs eq (the pods of ns with label
- * key=value, kept for every namespace, label key and value as pods are
- * upserted and removed), each then checked by match as in store_pods, so
- * that the answer and its order are store_pods's when the caller keeps the
- * promise that match accepts only pods carrying every pair of eq.  Costs
- * a hash lookup per pair and a step per pod of that list; with ns NULL or
- * no pairs, it is store_pods.  The index costs one link (4 pointers) per
- * label of each pod, and one list per distinct namespace, key and value. */
+ * the shortest posting list among the pairs eq (the pods of ns whose label
+ * key has the value; a pod's first value of a key counts, the one a
+ * selector reads; kept for every namespace, key and value as pods are
+ * upserted and removed), in the order of store_pods.  Each is then checked
+ * by match as in store_pods; with exact, match is taken to accept exactly
+ * the pods that carry every pair of eq, and the pairs are checked instead
+ * (pointer comparisons, no call).  The answer and its order are
+ * store_pods's when the caller keeps the promise that match accepts only
+ * pods carrying every pair (all of them with exact).  Costs a hash lookup
+ * per pair and a step per pod of that list; with ns NULL, no pairs or more
+ * than STORE_MAX_EQ, it is store_pods.  The index costs one link
+ * (4 pointers) per label of each pod, and one list (a header and the
+ * three strings) per distinct namespace, key and value. */
 int store_pods_eq(struct store *s, const char *ns, struct store_metric m,
 		  int64_t now_ms, const struct store_eq *eq, size_t neq,
-		  store_match_fn match, void *match_ud, store_visit_fn fn,
-		  void *ud);
+		  bool exact, store_match_fn match, void *match_ud,
+		  store_visit_fn fn, void *ud);
 
 /* Job metric m of the job run by Deployment ns/deployment; with deployment
  * NULL, of every job in namespace ns together (the Namespace object). */

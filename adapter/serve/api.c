@@ -499,6 +499,7 @@ static const char *api_fetch(struct rctx *x, struct query *q,
 {
 	struct store *st = x->c->store;
 	struct store_eq eq[SEL_MAX_REQS];
+	size_t neq;
 	double v;
 	int64_t at;
 	bool star = strcmp(q->name, "*") == 0;
@@ -508,8 +509,9 @@ static const char *api_fetch(struct rctx *x, struct query *q,
 	if (strcmp(q->resource, "pods") == 0) {
 		if (q->m.cat == CAT_TM_CPU_UTILIZATION)
 			it->window_s = x->c->window_s;
-		store_pods_eq(st, q->ns, q->m, x->now, eq,
-			      api_sel_eq(&q->sel, eq), api_sel_match, &q->sel,
+		neq = api_sel_eq(&q->sel, eq);
+		store_pods_eq(st, q->ns, q->m, x->now, eq, neq,
+			      neq == q->sel.n, api_sel_match, &q->sel,
 			      items_add, it);
 		return "Pod";
 	}
