@@ -49,7 +49,7 @@ struct store_post {
 	uint32_t hash;
 	size_t n;
 	struct store_ilink *head;
-	const char *key, *value; /* point into text, after ns */
+	const char *key, *value; /* in ns[], after the namespace's NUL */
 	char ns[];
 };
 
@@ -59,8 +59,8 @@ struct store_pod {
 	struct store_ilink *ilinks; /* one per label pair */
 	size_t nlabels;
 	int64_t at_ms; /* last scrape, 0: never */
+	bool has[CAT_N]; /* before v: a walk reads at_ms, has[m] and v[m] */
 	double v[CAT_N];
-	bool has[CAT_N];
 	struct ex_acc *custom; /* nrules */
 	struct store_part part[EX_MAX_JOBS];
 	size_t nparts;
