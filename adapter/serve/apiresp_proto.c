@@ -471,22 +471,45 @@ static size_t pb_item_size(const struct pb_shared *sh,
 	return n + 1 + pb_vlen(2 + nq) + 2 + nq + sh->n_end;
 }
 
-/* Field 2 of the list: item it. */
-static int pb_item_write(struct buf *b, const struct pb_shared *sh,
-			 const struct api_item *it, struct pb_blk **arena)
+/* An item's name as written (valid UTF-8) and its length: the name
+ * itself when ASCII (a pod's name is), else pb_utf8's answer. */
+static char *pb_item_name(const struct api_item *it, size_t *n,
+			  struct pb_blk **arena)
 {
-	char q[32], *name = pb_utf8((char *)it->name, arena);
+	const unsigned char *s = (const unsigned char *)it->name;
+	char *fixed;
+	size_t k = 0;
+
+	while (s[k] && s[k] < 0x80)
+		k++;
+	*n = k;
+	if (!s[k])
+		return (char *)it->name;
+	fixed = pb_utf8((char *)it->name, arena);
+	*n = fixed ? strlen(fixed) : 0;
+	return fixed;
+}
+
+/* Field 2 of the list: item it; its size (tag and length included) in
+ * *size only, when b is NULL. */
+static int pb_item_write(struct buf *b, const struct pb_shared *sh,
+			 const struct api_item *it, struct pb_blk **arena,
+			 size_t *size)
+{
+	char q[32], *name;
 	size_t nname, nq, nref, nts, n;
 	uint8_t *p;
 	int rc;
 
-	if (!name)
+	if (!(name = pb_item_name(it, &nname, arena)))
 		return ERR_NOMEM;
 	api_quantity(it->milli, q);
-	nname = strlen(name);
 	nq = strlen(q);
 	n = pb_item_size(sh, it, nname, nq, &nref, &nts);
-	if ((rc = buf_reserve(b, 1 + pb_vlen(n) + n)))
+	*size = 1 + pb_vlen(n) + n;
+	if (!b)
+		return 0;
+	if ((rc = buf_reserve(b, *size)))
 		return rc;
 	p = (uint8_t *)b->p + b->len;
 	*p++ = 2 << 3 | 2;
@@ -519,39 +542,23 @@ static int pb_item_write(struct buf *b, const struct pb_shared *sh,
 	return 0;
 }
 
-/* The list message of a custom list, items by hand, into raw. */
-static int pb_custom_list(const struct api_list *l, PbSelector *sel,
-			  struct buf *raw)
+/* Write the items of l to b (NULL: add their sizes to *size only). */
+static int pb_items(struct buf *b, const struct api_list *l,
+		    const struct pb_shared *sh, struct pb_blk **arena,
+		    size_t *size)
 {
-	PbListMeta meta = PB_INIT(LIST_META);
-	K8s__Io__Metrics__MetricValueListV1beta1 empty =
-		K8S__IO__METRICS__METRIC_VALUE_LIST_V1BETA1__INIT;
-	struct pb_shared sh = { NULL, NULL, NULL, NULL, 0, 0, 0, 0 };
-	struct pb_blk *arena = NULL;
-	uint8_t *head = NULL;
-	size_t nhead = 0;
-	int rc;
+	int rc = 0;
 
-	meta.selflink = meta.resourceversion = meta.continue_ = "";
-	empty.metadata = &meta; /* field 1 alike in every list kind */
-	rc = pb_pack(&empty.base, &head, &nhead);
-	if (!rc)
-		rc = buf_add(raw, head, nhead);
-	if (!rc && l->n)
-		rc = pb_shared_make(&sh, l, &l->items[0], sel);
-	if (!rc && l->n && buf_reserve(raw, l->n * 160) == ERR_NOMEM)
-		rc = ERR_NOMEM; /* else it grows as it goes */
 	for (size_t i = 0; i < l->n && !rc; i++) {
 		const struct api_item *it = &l->items[i], *first = &l->items[0];
+		size_t n = 0;
+
 		if (it->kind != first->kind || it->ns != first->ns ||
 		    it->api_version != first->api_version)
-			rc = ERR_INVAL; /* one kind of object per list */
-		if (!rc)
-			rc = pb_item_write(raw, &sh, it, &arena);
+			return ERR_INVAL; /* one kind of object per list */
+		rc = pb_item_write(b, sh, it, arena, &n);
+		*size += n;
 	}
-	pb_arena_free(arena);
-	pb_shared_free(&sh);
-	free(head);
 	return rc;
 }
 
@@ -562,17 +569,72 @@ static const char *pb_list_gv(enum api_group_version gv)
 					  : "external.metrics.k8s.io/v1beta1";
 }
 
-/* A custom list with its items written by hand (pb_custom_list). */
+/* Bytes packed once around the items: the envelope's fields before its
+ * raw (typeMeta) and after it (contentEncoding, contentType), the list's
+ * field 1 (metadata, alike in every list kind). */
+struct pb_frame {
+	uint8_t *pre, *post, *meta;
+	size_t n_pre, n_post, n_meta;
+};
+
+static int pb_frame_make(struct pb_frame *f, const struct api_list *l)
+{
+	PbTypeMeta tm = PB_INIT(RUNTIME_TYPE_META);
+	PbUnknown pre = PB_INIT(RUNTIME_UNKNOWN), post = PB_INIT(RUNTIME_UNKNOWN);
+	PbListMeta meta = PB_INIT(LIST_META);
+	K8s__Io__Metrics__MetricValueListV1beta1 empty =
+		K8S__IO__METRICS__METRIC_VALUE_LIST_V1BETA1__INIT;
+	int rc;
+
+	tm.apiversion = (char *)pb_list_gv(l->gv);
+	tm.kind = "MetricValueList";
+	pre.typemeta = &tm;
+	post.contentencoding = post.contenttype = "";
+	meta.selflink = meta.resourceversion = meta.continue_ = "";
+	empty.metadata = &meta;
+	rc = pb_pack(&pre.base, &f->pre, &f->n_pre);
+	if (!rc)
+		rc = pb_pack(&post.base, &f->post, &f->n_post);
+	return rc ? rc : pb_pack(&empty.base, &f->meta, &f->n_meta);
+}
+
+/* A custom list, items by hand, straight into out in its envelope: the
+ * bytes of pb_envelope around the list protobuf-c would pack. */
 static int pb_list_custom(const struct api_list *l, PbSelector *sel,
 			  struct buf *out)
 {
-	struct buf raw = BUF_INIT(out->max);
-	int rc = pb_custom_list(l, sel, &raw);
+	struct pb_shared sh = { NULL, NULL, NULL, NULL, 0, 0, 0, 0 };
+	struct pb_frame f = { NULL, NULL, NULL, 0, 0, 0 };
+	struct pb_blk *arena = NULL;
+	uint8_t len[10];
+	size_t nraw = 0;
+	int rc = pb_frame_make(&f, l);
 
+	if (!rc && l->n)
+		rc = pb_shared_make(&sh, l, &l->items[0], sel);
 	if (!rc)
-		rc = pb_envelope(out, pb_list_gv(l->gv), "MetricValueList",
-				 (const uint8_t *)buf_str(&raw), raw.len);
-	buf_release(&raw);
+		rc = pb_items(NULL, l, &sh, &arena, &nraw);
+	nraw += f.n_meta;
+	if (!rc)
+		rc = buf_reserve(out, 4 + f.n_pre + 11 + nraw + f.n_post);
+	if (!rc)
+		rc = buf_add(out, "k8s\0", 4);
+	if (!rc)
+		rc = buf_add(out, f.pre, f.n_pre);
+	len[0] = 2 << 3 | 2; /* raw */
+	if (!rc)
+		rc = buf_add(out, len, (size_t)(pb_varint(len + 1, nraw) - len));
+	if (!rc)
+		rc = buf_add(out, f.meta, f.n_meta);
+	if (!rc)
+		rc = pb_items(out, l, &sh, &arena, &nraw);
+	if (!rc)
+		rc = buf_add(out, f.post, f.n_post);
+	pb_arena_free(arena);
+	pb_shared_free(&sh);
+	free(f.pre);
+	free(f.post);
+	free(f.meta);
 	return rc;
 }
 
