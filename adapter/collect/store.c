@@ -2,8 +2,15 @@
  * store.c - the in-memory pod and value table (see store.h).
  *
  * Pods live in a chained hash table keyed by namespace and name, and in a
- * list for walks.  One rwlock guards everything: writers (discovery, one
- * scrape completion) hold it for a copy; readers for one walk.
+ * list for walks, newest (last upserted) first.  The label index: one
+ * posting list per namespace, label key and value, holding the pods that
+ * carry that pair in the order of the pod list (a pod enters every list at
+ * the head when upserted, as it enters the pod list), so that a walk over
+ * a posting list visits a subset of the pods in the full walk's order.
+ * Each pod owns one link per label; a posting list lives while it has
+ * pods.  One rwlock guards everything: writers (discovery, one scrape
+ * completion) hold it for a copy and the index update; readers for one
+ * walk.
  */
 #include "adapter/collect/store.h"
 
@@ -16,6 +23,7 @@
 #include "common/hash.h"
 
 #define STORE_BUCKETS 4096
+#define STORE_POST_BUCKETS0 1024
 
 struct store_part {
 	char job[EX_JOB_NAME_MAX];
@@ -24,12 +32,35 @@ struct store_part {
 	struct ex_acc *custom; /* nrules; n == 0: no value */
 };
 
+struct store_pod;
+struct store_post;
+
+/* A pod's place in the posting list of one of its labels (post NULL: the
+ * label repeats a key: only a key's first value is indexed). */
+struct store_ilink {
+	struct store_post *post;
+	struct store_pod *pod;
+	struct store_ilink *prev, *next;
+};
+
+/* The pods of namespace ns with label key=value, newest first. */
+struct store_post {
+	struct store_post *hnext;
+	uint32_t hash;
+	size_t n;
+	struct store_ilink *head;
+	const char *key, *value; /* in ns[], after the namespace's NUL */
+	char ns[];
+};
+
 struct store_pod {
 	char *ns, *name, *deployment, *job;
 	char **labels; /* k, v, ..., NULL */
+	struct store_ilink *ilinks; /* one per label pair */
+	size_t nlabels;
 	int64_t at_ms; /* last scrape, 0: never */
+	bool has[CAT_N]; /* before v: a walk reads at_ms, has[m] and v[m] */
 	double v[CAT_N];
-	bool has[CAT_N];
 	struct ex_acc *custom; /* nrules */
 	struct store_part part[EX_MAX_JOBS];
 	size_t nparts;
@@ -55,6 +86,8 @@ struct store {
 	struct store_pod *bucket[STORE_BUCKETS];
 	struct store_pod *head;
 	size_t npods;
+	struct store_post **post; /* the label index: npostb buckets */
+	size_t npostb, nposts;
 	struct store_jm *jms;
 	uint64_t jobs_dropped; /* samples of jobs beyond EX_MAX_JOBS a page */
 	bool dropped_logged;
@@ -76,6 +109,13 @@ struct store *store_new(const struct ex_spec *spec, int64_t stale_ms)
 		free(s);
 		return NULL;
 	}
+	s->post = calloc(STORE_POST_BUCKETS0, sizeof(*s->post));
+	if (!s->post) {
+		pthread_rwlock_destroy(&s->lock);
+		free(s);
+		return NULL;
+	}
+	s->npostb = STORE_POST_BUCKETS0;
 	s->spec = spec;
 	s->nrules = spec ? ex_spec_nrules(spec) : 0;
 	s->stale_ms = stale_ms;
@@ -93,6 +133,7 @@ static void store_pod_free(struct store_pod *p)
 	for (size_t i = 0; p->labels && p->labels[i]; i++)
 		free(p->labels[i]);
 	free(p->labels);
+	free(p->ilinks);
 	free(p->custom);
 	free(p->part[0].custom);
 	free(p);
@@ -122,6 +163,13 @@ void store_free(struct store *s)
 		s->head = p->next;
 		store_pod_free(p);
 	}
+	for (size_t b = 0; b < s->npostb; b++)
+		while (s->post[b]) {
+			struct store_post *q = s->post[b];
+			s->post[b] = q->hnext;
+			free(q);
+		}
+	free(s->post);
 	pthread_rwlock_destroy(&s->lock);
 	free(s);
 }
@@ -181,9 +229,14 @@ static struct store_pod *store_pod_new(const struct store *s,
 	p->deployment = str_dup(m->deployment);
 	p->job = store_flink_name(m->job);
 	p->labels = store_copy_labels(m->labels, &ok);
+	while (p->labels && p->labels[2 * p->nlabels] &&
+	       p->labels[2 * p->nlabels + 1])
+		p->nlabels++;
+	p->ilinks = calloc(p->nlabels ? p->nlabels : 1, sizeof(*p->ilinks));
 	p->custom = calloc(nr, sizeof(*p->custom));
 	p->part[0].custom = calloc(nr * EX_MAX_JOBS, sizeof(struct ex_acc));
 	if (!ok || !p->ns || !p->name || !p->custom || !p->part[0].custom ||
+	    !p->ilinks ||
 	    (m->deployment && !p->deployment) || (m->job && !p->job)) {
 		store_pod_free(p);
 		return NULL;
@@ -214,11 +267,145 @@ static void store_pod_take_values(struct store_pod *to, struct store_pod *from,
 	to->nparts = from->nparts;
 }
 
+/* ---- the label index (write lock held to change it) ---- */
+
+static uint32_t store_post_hash(const char *ns, const char *key,
+				const char *value)
+{
+	uint32_t h = hash_fnv1a(ns, strlen(ns));
+
+	h = (h ^ hash_fnv1a(key, strlen(key))) * 16777619u;
+	return (h ^ hash_fnv1a(value, strlen(value))) * 16777619u;
+}
+
+static struct store_post *store_post_find(const struct store *s,
+					  const char *ns, const char *key,
+					  const char *value)
+{
+	uint32_t h = store_post_hash(ns, key, value);
+
+	for (struct store_post *q = s->post[h % s->npostb]; q; q = q->hnext)
+		if (q->hash == h && strcmp(q->value, value) == 0 &&
+		    strcmp(q->key, key) == 0 && strcmp(q->ns, ns) == 0)
+			return q;
+	return NULL;
+}
+
+/* Double the buckets when the lists outnumber them; stays as it is when
+ * out of memory (longer chains, same answers). */
+static void store_post_grow(struct store *s)
+{
+	size_t nb = s->npostb * 2;
+	struct store_post **b;
+
+	if (s->nposts <= s->npostb || !(b = calloc(nb, sizeof(*b))))
+		return;
+	for (size_t i = 0; i < s->npostb; i++)
+		while (s->post[i]) {
+			struct store_post *q = s->post[i];
+			s->post[i] = q->hnext;
+			q->hnext = b[q->hash % nb];
+			b[q->hash % nb] = q;
+		}
+	free(s->post);
+	s->post = b;
+	s->npostb = nb;
+}
+
+static struct store_post *store_post_get(struct store *s, const char *ns,
+					 const char *key, const char *value)
+{
+	struct store_post *q = store_post_find(s, ns, key, value);
+	size_t nn = strlen(ns) + 1, nk = strlen(key) + 1, nv = strlen(value) + 1;
+
+	if (q || !(q = calloc(1, sizeof(*q) + nn + nk + nv)))
+		return q;
+	memcpy(q->ns, ns, nn);
+	memcpy(q->ns + nn, key, nk);
+	memcpy(q->ns + nn + nk, value, nv);
+	q->key = q->ns + nn;
+	q->value = q->ns + nn + nk;
+	q->hash = store_post_hash(ns, key, value);
+	q->hnext = s->post[q->hash % s->npostb];
+	s->post[q->hash % s->npostb] = q;
+	s->nposts++;
+	store_post_grow(s);
+	return q;
+}
+
+/* Take link l out of its list; the list goes when empty. */
+static void store_ilink_drop(struct store *s, struct store_ilink *l)
+{
+	struct store_post *q = l->post, **pp;
+
+	if (!q)
+		return;
+	if (l->prev)
+		l->prev->next = l->next;
+	else
+		q->head = l->next;
+	if (l->next)
+		l->next->prev = l->prev;
+	l->post = NULL;
+	if (--q->n)
+		return;
+	for (pp = &s->post[q->hash % s->npostb]; *pp != q; pp = &(*pp)->hnext)
+		;
+	*pp = q->hnext;
+	s->nposts--;
+	free(q);
+}
+
+static void store_index_remove(struct store *s, struct store_pod *p)
+{
+	for (size_t i = 0; i < p->nlabels; i++)
+		store_ilink_drop(s, &p->ilinks[i]);
+}
+
+/* Does an earlier label of p have the key of label i?  Only the first
+ * value of a key is indexed: the one a selector reads (sel_matches). */
+static bool store_key_repeated(const struct store_pod *p, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(p->labels[2 * j], p->labels[2 * i]) == 0)
+			return true;
+	return false;
+}
+
+/* Put p at the head of the list of each of its labels; ERR_NOMEM leaves
+ * p out of every list. */
+static int store_index_add(struct store *s, struct store_pod *p)
+{
+	for (size_t i = 0; i < p->nlabels; i++) {
+		struct store_ilink *l = &p->ilinks[i];
+		struct store_post *q;
+
+		if (store_key_repeated(p, i))
+			continue;
+		q = store_post_get(s, p->ns, p->labels[2 * i],
+				   p->labels[2 * i + 1]);
+		if (!q) {
+			store_index_remove(s, p);
+			return ERR_NOMEM;
+		}
+		l->post = q;
+		l->pod = p;
+		l->prev = NULL;
+		l->next = q->head;
+		if (q->head)
+			q->head->prev = l;
+		q->head = l;
+		q->n++;
+	}
+	return 0;
+}
+
 static void store_unlink(struct store *s, struct store_pod **slot)
 {
 	struct store_pod *p = *slot;
 
 	*slot = p->hnext;
+	store_index_remove(s, p);
 	if (p->prev)
 		p->prev->next = p->next;
 	else
@@ -249,6 +436,11 @@ int store_upsert_pod(struct store *s, const struct store_pod_meta *m,
 	if (!p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	pthread_rwlock_wrlock(&s->lock);
+	if (store_index_add(s, p)) {
+		pthread_rwlock_unlock(&s->lock);
+		store_pod_free(p);
+		return err_set(e, ERR_NOMEM, "out of memory");
+	}
 	slot = store_find(s, m->ns, m->name);
 	old = *slot;
 	if (old) {
@@ -282,6 +474,16 @@ void store_get_counts(struct store *s, struct store_counts *out)
 	out->pods = s->npods;
 	out->jobs_dropped = s->jobs_dropped;
 	pthread_rwlock_unlock(&s->lock);
+}
+
+size_t store_label_lists(struct store *s)
+{
+	size_t n;
+
+	pthread_rwlock_rdlock(&s->lock);
+	n = s->nposts;
+	pthread_rwlock_unlock(&s->lock);
+	return n;
 }
 
 static void store_copy_custom(struct ex_acc *to, size_t nrules,
@@ -438,21 +640,87 @@ static bool store_pod_value(const struct store_pod *p, struct store_metric m,
 	return p->custom[m.rule].n > 0;
 }
 
+/* Visit p when fresh, with a value of m, and matching (read lock held). */
+static int store_pod_visit(struct store *s, const struct store_pod *p,
+			   struct store_metric m, int64_t now_ms,
+			   store_match_fn match, void *match_ud,
+			   store_visit_fn fn, void *ud)
+{
+	double v;
+
+	if (!store_fresh(s, p->at_ms, now_ms) || !store_pod_value(p, m, &v) ||
+	    (match && !match(match_ud, (const char *const *)p->labels)))
+		return 0;
+	return fn(ud, p->name, v, p->at_ms);
+}
+
 int store_pods(struct store *s, const char *ns, struct store_metric m,
 	       int64_t now_ms, store_match_fn match, void *match_ud,
 	       store_visit_fn fn, void *ud)
 {
 	int rc = 0;
-	double v;
 
 	pthread_rwlock_rdlock(&s->lock);
-	for (struct store_pod *p = s->head; p && !rc; p = p->next) {
-		if ((ns && strcmp(p->ns, ns) != 0) ||
-		    !store_fresh(s, p->at_ms, now_ms) ||
-		    !store_pod_value(p, m, &v) ||
-		    (match && !match(match_ud, (const char *const *)p->labels)))
+	for (struct store_pod *p = s->head; p && !rc; p = p->next)
+		if (!ns || strcmp(p->ns, ns) == 0)
+			rc = store_pod_visit(s, p, m, now_ms, match, match_ud,
+					     fn, ud);
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
+/* The posting lists of the pairs eq in ns into q, the shortest first;
+ * false when one of the pairs has none (then no pod can match). */
+static bool store_post_lists(const struct store *s, const char *ns,
+			     const struct store_eq *eq, size_t neq,
+			     const struct store_post **q)
+{
+	for (size_t i = 0; i < neq; i++) {
+		if (!(q[i] = store_post_find(s, ns, eq[i].key, eq[i].value)))
+			return false;
+		if (q[i]->n < q[0]->n) {
+			const struct store_post *t = q[0];
+			q[0] = q[i];
+			q[i] = t;
+		}
+	}
+	return true;
+}
+
+/* Is p in each of the lists q (carries each pair, as its first value of
+ * the key)?  Pointer comparisons over its links. */
+static bool store_pod_in(const struct store_pod *p,
+			 const struct store_post *const *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < p->nlabels && p->ilinks[k].post != q[i])
+			k++;
+		if (k == p->nlabels)
+			return false;
+	}
+	return true;
+}
+
+int store_pods_eq(struct store *s, const char *ns, struct store_metric m,
+		  int64_t now_ms, const struct store_eq *eq, size_t neq,
+		  bool exact, store_match_fn match, void *match_ud,
+		  store_visit_fn fn, void *ud)
+{
+	const struct store_post *q[STORE_MAX_EQ];
+	int rc = 0;
+
+	if (!ns || !neq || neq > STORE_MAX_EQ)
+		return store_pods(s, ns, m, now_ms, match, match_ud, fn, ud);
+	pthread_rwlock_rdlock(&s->lock);
+	if (!store_post_lists(s, ns, eq, neq, q))
+		neq = 0;
+	for (const struct store_ilink *l = neq ? q[0]->head : NULL; l && !rc;
+	     l = l->next) {
+		if (exact && !store_pod_in(l->pod, q + 1, neq - 1))
 			continue;
-		rc = fn(ud, p->name, v, p->at_ms);
+		rc = store_pod_visit(s, l->pod, m, now_ms, exact ? NULL : match,
+				     match_ud, fn, ud);
 	}
 	pthread_rwlock_unlock(&s->lock);
 	return rc;

@@ -54,6 +54,8 @@ struct store_counts {
 				* drops some is logged, once) */
 };
 void store_get_counts(struct store *s, struct store_counts *out);
+/* Posting lists in the label index (see store_pods_eq). */
+size_t store_label_lists(struct store *s);
 
 /* Record the values of a parsed page of pod ns/name, observed at at_ms.
  * ERR_NOTFOUND when the pod is unknown (removed meanwhile). */
@@ -77,17 +79,52 @@ void store_remove_job(struct store *s, const char *ns, const char *deployment,
 /* Read side.  Label predicate for selectors: labels as in the meta. */
 typedef bool (*store_match_fn)(void *ud, const char *const *labels);
 /* Visitor: name of the object (pod or job), its value and time.  A non-zero
- * return stops the walk and is returned.  The walks below call it (and
- * the store_match_fn) with the store's read lock held: it must not call
- * back into the store (a writer waiting behind it would deadlock the
- * readers), nor take a lock or block; copy what it needs and return. */
+ * return stops the walk and is returned.
+ *
+ * Locking: one rwlock guards the pods, their values, the label index and
+ * the JobManager values.  Writers (upsert, remove, put_page, put_job,
+ * remove_job) take it for writing for a copy and, on upsert and remove,
+ * the index update (allocation happens before it where it can; a posting
+ * list is allocated under it).  Every read below takes it for reading for
+ * one walk and calls the visitor (and the store_match_fn) with it held:
+ * they may read their arguments (name and labels are valid only during
+ * the call: copy what is needed) and write their own memory (ud), and
+ * must not call back into the store (a writer waiting behind them would
+ * deadlock the readers), take any lock, or block. */
 typedef int (*store_visit_fn)(void *ud, const char *name, double value,
 			      int64_t at_ms);
 
-/* Pod metric m of the pods of ns (NULL: all) that match. */
+/* Pod metric m of the pods of ns (NULL: all) that match, newest pod
+ * (last upserted) first.  Walks every pod. */
 int store_pods(struct store *s, const char *ns, struct store_metric m,
 	       int64_t now_ms, store_match_fn match, void *match_ud,
 	       store_visit_fn fn, void *ud);
+
+/* A label pair that every pod a match function accepts must carry. */
+struct store_eq {
+	const char *key;
+	const char *value;
+};
+#define STORE_MAX_EQ 32
+
+/* As store_pods, through the label index: the pods visited are those of
+ * the shortest posting list among the pairs eq (the pods of ns whose label
+ * key has the value; a pod's first value of a key counts, the one a
+ * selector reads; kept for every namespace, key and value as pods are
+ * upserted and removed), in the order of store_pods.  Each is then checked
+ * by match as in store_pods; with exact, match is taken to accept exactly
+ * the pods that carry every pair of eq, and the pairs are checked instead
+ * (pointer comparisons, no call).  The answer and its order are
+ * store_pods's when the caller keeps the promise that match accepts only
+ * pods carrying every pair (all of them with exact).  Costs a hash lookup
+ * per pair and a step per pod of that list; with ns NULL, no pairs or more
+ * than STORE_MAX_EQ, it is store_pods.  The index costs one link
+ * (4 pointers) per label of each pod, and one list (a header and the
+ * three strings) per distinct namespace, key and value. */
+int store_pods_eq(struct store *s, const char *ns, struct store_metric m,
+		  int64_t now_ms, const struct store_eq *eq, size_t neq,
+		  bool exact, store_match_fn match, void *match_ud,
+		  store_visit_fn fn, void *ud);
 
 /* Job metric m of the job run by Deployment ns/deployment; with deployment
  * NULL, of every job in namespace ns together (the Namespace object). */

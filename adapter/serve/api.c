@@ -467,6 +467,19 @@ static bool api_sel_match(void *ud, const char *const *labels)
 	return sel_matches(ud, labels);
 }
 
+/* The selector's equality requirements as pairs for the store's label
+ * index (sel_eq_pairs): every pod the selector matches carries each. */
+static size_t api_sel_eq(const struct selector *sel,
+			 struct store_eq eq[SEL_MAX_REQS])
+{
+	const char *kv[2 * SEL_MAX_REQS];
+	size_t n = sel_eq_pairs(sel, kv);
+
+	for (size_t i = 0; i < n; i++)
+		eq[i] = (struct store_eq){ kv[2 * i], kv[2 * i + 1] };
+	return n;
+}
+
 static void api_metric_not_found(struct rctx *x, const struct query *q,
 				 bool with_name)
 {
@@ -485,6 +498,8 @@ static const char *api_fetch(struct rctx *x, struct query *q,
 			     struct items *it, const char **api_version)
 {
 	struct store *st = x->c->store;
+	struct store_eq eq[SEL_MAX_REQS];
+	size_t neq;
 	double v;
 	int64_t at;
 	bool star = strcmp(q->name, "*") == 0;
@@ -494,8 +509,10 @@ static const char *api_fetch(struct rctx *x, struct query *q,
 	if (strcmp(q->resource, "pods") == 0) {
 		if (q->m.cat == CAT_TM_CPU_UTILIZATION)
 			it->window_s = x->c->window_s;
-		store_pods(st, q->ns, q->m, x->now, api_sel_match, &q->sel,
-			   items_add, it);
+		neq = api_sel_eq(&q->sel, eq);
+		store_pods_eq(st, q->ns, q->m, x->now, eq, neq,
+			      neq == q->sel.n, api_sel_match, &q->sel,
+			      items_add, it);
 		return "Pod";
 	}
 	if (strcmp(q->resource, "namespaces") == 0) {

@@ -13,11 +13,28 @@
 #include "common/jsonw.h"
 #include "adapter/serve/apiresp.h"
 
+/* Decimal digits of v into out (21 bytes), NUL-terminated; the length. */
+static size_t json_utoa(uint64_t v, char *out)
+{
+	char tmp[21];
+	size_t n = 0, k = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		out[k++] = tmp[--n];
+	out[k] = '\0';
+	return k;
+}
+
 void api_quantity(int64_t milli, char out[32])
 {
 	static const char *suffix[] = { "m", "", "k", "M", "G", "T", "P", "E" };
 	uint64_t mant = milli < 0 ? 0 - (uint64_t)milli : (uint64_t)milli;
 	int exp = -3;
+	size_t k = 0;
 
 	if (milli == 0) {
 		strcpy(out, "0");
@@ -31,8 +48,10 @@ void api_quantity(int64_t milli, char out[32])
 		mant *= 10;
 		exp--;
 	}
-	snprintf(out, 32, "%s%" PRIu64 "%s", milli < 0 ? "-" : "", mant,
-		 suffix[(exp + 3) / 3]);
+	if (milli < 0)
+		out[k++] = '-';
+	k += json_utoa(mant, out + k);
+	strcpy(out + k, suffix[(exp + 3) / 3]);
 }
 
 int64_t api_milli(double v)
@@ -74,28 +93,6 @@ static const char *api_gv_name(enum api_group_version gv)
 	return "external.metrics.k8s.io/v1beta1";
 }
 
-static int json_object_ref(struct buf *b, const struct api_item *it)
-{
-	int rc = buf_adds(b, "{\"kind\":");
-
-	if (!rc)
-		rc = jsonw_str(b, it->kind);
-	if (!rc && it->ns && *it->ns) {
-		rc = buf_adds(b, ",\"namespace\":");
-		if (!rc)
-			rc = jsonw_str(b, it->ns);
-	}
-	if (!rc)
-		rc = buf_adds(b, ",\"name\":");
-	if (!rc)
-		rc = jsonw_str(b, it->name);
-	if (!rc)
-		rc = buf_adds(b, ",\"apiVersion\":");
-	if (!rc)
-		rc = jsonw_str(b, it->api_version);
-	return rc ? rc : buf_addc(b, '}');
-}
-
 static int json_selector(struct buf *b, const struct selector *sel)
 {
 	if (!sel || sel->n == 0)
@@ -103,48 +100,113 @@ static int json_selector(struct buf *b, const struct selector *sel)
 	return sel_to_json(sel, b);
 }
 
-/* timestamp, window and value, in the field order of each version */
+/* timestamp, window and value, in the field order of each version; with
+ * no printf (a list of 10,000 pods writes 10,000 of them) */
 static int json_tail(struct buf *b, const struct api_item *it,
 		     const char *window_key)
 {
-	char t[32], q[32];
+	char t[32], q[32], w[128];
+	size_t n;
 	int rc;
 
 	api_time(it->at_ms, t);
 	api_quantity(it->milli, q);
-	rc = buf_addf(b, ",\"timestamp\":\"%s\"", t);
-	if (!rc && it->window_s)
-		rc = buf_addf(b, ",\"%s\":%" PRId64, window_key, it->window_s);
-	return rc ? rc : buf_addf(b, ",\"value\":\"%s\"", q);
+	rc = buf_adds(b, ",\"timestamp\":\"");
+	if (!rc)
+		rc = buf_adds(b, t);
+	n = strlen(window_key); /* "window" or "windowSeconds" */
+	memcpy(w, "\",\"", 3);
+	memcpy(w + 3, window_key, n);
+	memcpy(w + 3 + n, "\":", 2);
+	n += 5;
+	if (it->window_s > 0) {
+		n += json_utoa((uint64_t)it->window_s, w + n);
+	} else if (it->window_s) {
+		w[n++] = '-';
+		n += json_utoa(0 - (uint64_t)it->window_s, w + n);
+	} else {
+		n = 1; /* the closing quote only */
+	}
+	memcpy(w + n, ",\"value\":\"", 10);
+	n += 10;
+	if (!rc)
+		rc = buf_add(b, w, n);
+	if (!rc)
+		rc = buf_adds(b, q);
+	return rc ? rc : buf_addc(b, '"');
 }
 
-static int json_custom_item(struct buf *b, const struct api_list *l,
+/* What the items of a custom list share, written once for the object
+ * kind, namespace and apiVersion of the item it was made for: the text
+ * before an item's name, after it up to the timestamp, and at its end. */
+struct json_shared {
+	bool made;
+	const char *kind, *ns, *api_version;
+	struct buf pre, mid, end;
+};
+
+static int json_shared_make(struct json_shared *sh, const struct api_list *l,
 			    const struct api_item *it)
 {
 	bool v2 = l->gv == API_CUSTOM_V1BETA2;
-	int rc = buf_adds(b, "{\"describedObject\":");
+	int rc;
 
+	buf_reset(&sh->pre);
+	buf_reset(&sh->mid);
+	buf_reset(&sh->end);
+	rc = buf_adds(&sh->pre, "{\"describedObject\":{\"kind\":");
 	if (!rc)
-		rc = json_object_ref(b, it);
-	if (!rc)
-		rc = buf_adds(b, v2 ? ",\"metric\":{\"name\":" : ",\"metricName\":");
-	if (!rc)
-		rc = jsonw_str(b, l->metric);
-	if (!rc && v2) {
-		rc = buf_adds(b, ",\"selector\":");
+		rc = jsonw_str(&sh->pre, it->kind);
+	if (!rc && it->ns && *it->ns) {
+		rc = buf_adds(&sh->pre, ",\"namespace\":");
 		if (!rc)
-			rc = json_selector(b, l->metric_sel);
-		if (!rc)
-			rc = buf_addc(b, '}');
+			rc = jsonw_str(&sh->pre, it->ns);
 	}
 	if (!rc)
-		rc = json_tail(b, it, v2 ? "windowSeconds" : "window");
-	if (!rc && !v2) {
-		rc = buf_adds(b, ",\"selector\":");
-		if (!rc)
-			rc = json_selector(b, l->metric_sel);
-	}
-	return rc ? rc : buf_addc(b, '}');
+		rc = buf_adds(&sh->pre, ",\"name\":");
+	if (!rc)
+		rc = buf_adds(&sh->mid, ",\"apiVersion\":");
+	if (!rc)
+		rc = jsonw_str(&sh->mid, it->api_version);
+	if (!rc)
+		rc = buf_adds(&sh->mid, v2 ? "},\"metric\":{\"name\":"
+					   : "},\"metricName\":");
+	if (!rc)
+		rc = jsonw_str(&sh->mid, l->metric);
+	if (!rc)
+		rc = buf_adds(v2 ? &sh->mid : &sh->end, ",\"selector\":");
+	if (!rc)
+		rc = json_selector(v2 ? &sh->mid : &sh->end, l->metric_sel);
+	if (!rc)
+		rc = buf_addc(v2 ? &sh->mid : &sh->end, '}');
+	if (!rc && v2)
+		rc = buf_addc(&sh->end, '}');
+	sh->made = !rc;
+	sh->kind = it->kind;
+	sh->ns = it->ns;
+	sh->api_version = it->api_version;
+	return rc;
+}
+
+static int json_custom_item(struct buf *b, const struct api_list *l,
+			    const struct api_item *it, struct json_shared *sh)
+{
+	int rc = 0;
+
+	if (!sh->made || sh->kind != it->kind || sh->ns != it->ns ||
+	    sh->api_version != it->api_version)
+		rc = json_shared_make(sh, l, it);
+	if (!rc)
+		rc = buf_add(b, sh->pre.p, sh->pre.len);
+	if (!rc)
+		rc = jsonw_str(b, it->name);
+	if (!rc)
+		rc = buf_add(b, sh->mid.p, sh->mid.len);
+	if (!rc)
+		rc = json_tail(b, it, l->gv == API_CUSTOM_V1BETA2
+					      ? "windowSeconds"
+					      : "window");
+	return rc ? rc : buf_add(b, sh->end.p, sh->end.len);
 }
 
 static int json_external_item(struct buf *b, const struct api_list *l,
@@ -171,18 +233,27 @@ static int json_external_item(struct buf *b, const struct api_list *l,
 int apiresp_list_json(const struct api_list *l, struct buf *out)
 {
 	bool ext = l->gv == API_EXTERNAL_V1BETA1;
+	struct json_shared sh = { false, NULL, NULL, NULL, BUF_INIT(1 << 20),
+				  BUF_INIT(1 << 20), BUF_INIT(1 << 20) };
 	int rc = buf_addf(out, "{\"kind\":\"%s\",\"apiVersion\":\"%s\","
 			  "\"metadata\":{},\"items\":[",
 			  ext ? "ExternalMetricValueList" : "MetricValueList",
 			  api_gv_name(l->gv));
 
+	/* room for the whole list at once when it fits (an item of a pod
+	 * is about 250 bytes); else it grows as it goes, within its limit */
+	if (!rc && l->n && buf_reserve(out, l->n * 256) == ERR_NOMEM)
+		rc = ERR_NOMEM;
 	for (size_t i = 0; i < l->n && !rc; i++) {
 		if (i)
 			rc = buf_addc(out, ',');
 		if (!rc)
 			rc = ext ? json_external_item(out, l, &l->items[i])
-				 : json_custom_item(out, l, &l->items[i]);
+				 : json_custom_item(out, l, &l->items[i], &sh);
 	}
+	buf_release(&sh.pre);
+	buf_release(&sh.mid);
+	buf_release(&sh.end);
 	return rc ? rc : buf_adds(out, "]}\n");
 }
 

@@ -365,6 +365,22 @@ const char *sel_equal_value(const struct selector *sel, const char *key)
 	return NULL;
 }
 
+size_t sel_eq_pairs(const struct selector *sel,
+		    const char *kv[2 * SEL_MAX_REQS])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sel->n; i++) {
+		const struct sel_req *r = &sel->req[i];
+		if (r->op == SEL_EQ || (r->op == SEL_IN && r->nvalues == 1)) {
+			kv[2 * n] = r->key;
+			kv[2 * n + 1] = r->values[0];
+			n++;
+		}
+	}
+	return n;
+}
+
 /* ---- as a LabelSelector ---- */
 
 static int sel_cmp_str(const void *a, const void *b)

@@ -62,4 +62,12 @@ int sel_to_json(const struct selector *sel, struct buf *out);
 /* Equality requirement's value for key (key=value), or NULL. */
 const char *sel_equal_value(const struct selector *sel, const char *key);
 
+/* The pairs every label set the selector matches must carry: its
+ * requirements key=value, key==value and key in (value), into kv as
+ * "k", "v", "k", "v", ... (room for 2 x SEL_MAX_REQS); returns the number
+ * of pairs.  For an index lookup: the candidates are the label sets with
+ * one of the pairs, each still checked with sel_matches. */
+size_t sel_eq_pairs(const struct selector *sel,
+		    const char *kv[2 * SEL_MAX_REQS]);
+
 #endif

@@ -323,6 +323,38 @@ static void attrs__as_kubernetes_request_info(void **state)
 	assert_string_equal(a.path, CUSTOM);
 }
 
+/* Pods found through the store's label index: a relabelled pod leaves
+ * the answers of its old labels and joins those of its new ones, newest
+ * first, for equality selectors (the index) and others (a full walk). */
+static void selectors__relabelled_pod_moves(void **state)
+{
+	struct fx *f = *state;
+	const char *other[] = { "app", "other", NULL };
+	const char *tm[] = { "app", "flink", "component", "taskmanager", NULL };
+	struct store_pod_meta m = { "flink", "tm-2", "flink-tm", "orders", other };
+	const char *path = CUSTOM "/namespaces/flink/pods/*/flink_tm_backlog";
+	const char *b;
+
+	assert_int_equal(store_upsert_pod(f->st, &m, NULL), 0);
+	b = req(f, path, "app=flink,component=taskmanager", NULL);
+	assert_int_equal(f->rs.code, 200);
+	assert_non_null(strstr(b, "\"tm-1\""));
+	assert_null(strstr(b, "\"tm-2\""));
+	b = req(f, path, "app=other", NULL);
+	assert_non_null(strstr(b, "\"tm-2\""));
+	assert_non_null(strstr(b, "\"tm-3\""));
+	assert_true(strstr(b, "\"tm-2\"") < strstr(b, "\"tm-3\"")); /* newest first */
+	b = req(f, path, "app in (other),component!=x", NULL);
+	assert_true(strstr(b, "\"tm-2\"") && strstr(b, "\"tm-2\"") < strstr(b, "\"tm-3\""));
+	b = req(f, path, "app=nope", NULL);
+	assert_int_equal(f->rs.code, 200);
+	assert_null(strstr(b, "tm-"));
+	m.labels = tm; /* back as it was */
+	assert_int_equal(store_upsert_pod(f->st, &m, NULL), 0);
+	b = req(f, path, "component=taskmanager,app==flink", NULL);
+	assert_non_null(strstr(b, "\"tm-2\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +366,7 @@ int main(void)
 		cmocka_unit_test(negotiation__protobuf_json_pretty),
 		cmocka_unit_test(plain__health_version_readiness),
 		cmocka_unit_test(attrs__as_kubernetes_request_info),
+		cmocka_unit_test(selectors__relabelled_pod_moves), /* last: reorders */
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
