@@ -6,9 +6,13 @@
  *   IDLE --(replicas changed, settled, ready)--> [SAVEPOINT -> SUBMIT ->]
  *   VERIFY --(job RUNNING at target)--> IDLE, Rescaled
  *                   (timeout, failed savepoint)--> IDLE, RescaleFailed
+ *   IDLE --(savepoint mode, job stranded without its slots, a retained
+ *           checkpoint)--> CANCEL -> SUBMIT -> VERIFY
  *
- * advanced one step per period, and at once when a Deployment changes.  Only SUBMIT never gives up: the job was
- * stopped with a completed savepoint and must be resubmitted.  A savepoint
+ * advanced one step per period, and at once when a Deployment changes.
+ * Only SUBMIT never gives up: the job was stopped with a completed
+ * savepoint, or cancelled with a retained checkpoint, and must be
+ * resubmitted.  A savepoint
  * the JobManager forgot (it restarted) while the job still runs counts as
  * a failed one: reported at once, tried again later.
  */
