@@ -323,7 +323,7 @@ wait "$SAMPLER" 2>/dev/null
 python3 - "$FH_TMP/r1.log" "$FH_TMP/r2.log" >>"$VIOL" <<'PY'
 import re, sys
 ts = re.compile(r"^[IWEF]\d{4} (\d\d):(\d\d):(\d\d\.\d+)")
-act = re.compile(r"rescaling job|continuing the rescale|sync: \S+: savepoint |runs at parallelism")
+act = re.compile(r"rescaling job|continuing the rescale|sync: \S+: savepoint |runs at parallelism|resubmitting it from")
 def secs(h, m, s): return int(h) * 3600 + int(m) * 60 + float(s)
 spans, acts = {}, {}
 for path in sys.argv[1:]:
