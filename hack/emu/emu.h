@@ -178,7 +178,8 @@ struct emu {
 	char checkpoint_dir[EMU_PATH_MAX / 2];
 	struct emu_cp retained[EMU_MAX_SAVEPOINTS];
 	int nretained;
-	int cancels, cancels_lost; /* lost: no savepoint or kept checkpoint */
+	int cancels, cancels_lost; /* lost: no savepoint (its own or the one
+				    * it was restored from) or kept checkpoint */
 	char jar_id[128], entry_class[128];
 	int64_t jar_uploaded;
 	char rest_url[96];

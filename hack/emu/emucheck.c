@@ -124,7 +124,9 @@ void emu_cp_end(struct emu *e, struct emu_job *j, int state)
 	bool keep = state == EMU_JOB_CANCELED ? e->retention == EMU_RETAIN_KEEP
 		  : state == EMU_JOB_FAILED ? e->retention != EMU_RETAIN_NONE
 					    : false;
-	bool sp = j->cp.latest_sp.id > 0;
+	/* a savepoint stays: its own, or the one it was restored from */
+	bool sp = j->cp.latest_sp.id > 0 ||
+		  (j->cp.restore.id > 0 && j->cp.restore.savepoint);
 
 	if (state == EMU_JOB_CANCELED) {
 		e->cancels++;

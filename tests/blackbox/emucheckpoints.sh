@@ -15,7 +15,9 @@
 #     RETAIN_ON_CANCELLATION (a RUNNING job restored from it, latest.restored
 #     saying so, ids going on after it); deleted otherwise (the run gives a
 #     FAILED job, the checkpoint shows discarded);
-#   - checkpointing off: both GETs 404 with Flink's messages.
+#   - checkpointing off: both GETs 404 with Flink's messages; a job
+#     restored from a savepoint and cancelled counts no lost cancellation
+#     (the savepoint stays).
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
@@ -117,4 +119,15 @@ start_emu O --taskmanagers 1 --slots 2 --checkpoint-interval 0
 [ "$(get "$O_URL/jobs/$J0/checkpoints/config")" = 404 ] &&
 	grep -q "Checkpointing is not enabled for this job ($J0)." "$FH_TMP/body" ||
 	fail "config when off: $(cat "$FH_TMP/body")"
+# a job restored from a savepoint and cancelled before any checkpoint of
+# its own can be resumed from that savepoint: not a lost cancellation
+[ "$(req POST "$O_URL/jobs/$J0/stop" '{"targetDirectory":"file:///var/flink/savepoints","drain":false}')" = 202 ] || fail "stop"
+T=$(py 'd["request-id"]')
+wait_until 10 "the savepoint" eval '[ "$(get "$O_URL/jobs/$J0/savepoints/$T")" = 200 ] && [ "$(py "d[\"status\"][\"id\"]")" = COMPLETED ]'
+sp=$(py 'd["operation"]["location"]')
+[ "$(req POST "$O_URL/jars/$JAR/run" "{\"parallelism\":2,\"savepointPath\":\"$sp\"}")" = 200 ] || fail "run from the savepoint"
+J2=$(py 'd["jobid"]')
+[ "$(req PATCH "$O_URL/jobs/$J2?mode=cancel")" = 202 ] || fail "cancel of the restored job"
+[ "$(emu_state "$O_URL" cancels)/$(emu_state "$O_URL" cancels-lost)" = 1/0 ] ||
+	fail "a job restored from a savepoint counted lost: $(curl -s "$O_URL/control")"
 echo ok

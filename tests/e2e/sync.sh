@@ -137,7 +137,9 @@ grep -q 'continuing the rescale' "$FH_TMP/$leader.log" || fail "$leader did not 
 echo "takeover: $leader finished 4 -> 6, $(emu "$S_URL" submissions) submissions in all"
 
 # scaling down: the TaskManagers go first, the job is stranded at 6 and
-# resumed from its latest retained checkpoint at 2
+# resumed from its latest retained checkpoint at 2 (once it has one, newer
+# than the savepoint it was restored from)
+wait_until 30 "a checkpoint of the job at 6" eval '[ "$(emu "$S_URL" checkpoints)" -ge 1 ]'
 kubectl -n $NSS scale deployment clicks-taskmanager --replicas 1 >/dev/null || fail "scale"
 wait_until 30 "the job without its slots" is RESTARTING emu "$S_URL" state
 wait_until 90 "savepoint job at 2 from a checkpoint" is 2 annotation $NSS clicks-taskmanager parallelism
