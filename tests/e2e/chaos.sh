@@ -25,10 +25,11 @@
 #   - no metric older than --stale-after is served (through kube-apiserver);
 #   - no job is cancelled without a completed savepoint or a retained
 #     checkpoint to resume from: every CANCELED job the JobManager lists has,
-#     at GET /jobs/ID/checkpoints, a latest.savepoint, or a latest.completed
-#     checkpoint not discarded while /checkpoints/config says Flink keeps
-#     checkpoints on cancellation (externalization enabled, not
-#     delete_on_cancellation); and the emulator counts no cancellation
+#     at GET /jobs/ID/checkpoints, a latest.savepoint, or a latest.restored
+#     that is a savepoint, or a latest.completed checkpoint not discarded
+#     while /checkpoints/config says Flink keeps checkpoints on cancellation
+#     (externalization enabled, not delete_on_cancellation); and the
+#     emulator counts no cancellation
 #     without one (cancels-lost, which also sees jobs a JobManager restart
 #     forgot before the sampler looked);
 #   - at most one job runs, and no job is submitted twice: no more
@@ -187,7 +188,9 @@ try:
         cfg = get("/jobs/%s/checkpoints/config" % j["jid"])
         x, cp = cfg["externalization"], st["latest"]["completed"]
         kept = x["enabled"] and not x.get("delete_on_cancellation", True)
+        rs = st["latest"]["restored"]
         if st["latest"]["savepoint"] is None and not (
+                rs is not None and rs["is_savepoint"]) and not (
                 cp is not None and not cp["discarded"] and kept):
             print("job %s was cancelled without a completed savepoint or a "
                   "retained checkpoint: latest %s, externalization %s" % (
