@@ -94,8 +94,9 @@ static const struct conf_def adapter_flags[] = {
 	{ "sync-period", CONF_DURATION, OPT(sync_period_ms), 100, MS_DAY,
 	  "2s", NULL, NULL, "time between two steps of the sync controller", 0 },
 	{ "sync-settle", CONF_DURATION, OPT(sync_settle_ms), 0, MS_DAY, "10s",
-	  NULL, NULL, "replicas must be unchanged this long before a rescale",
-	  0 },
+	  NULL, NULL, "replicas must be unchanged this long before a rescale; "
+	  "in savepoint mode, a job stranded without its slots this long "
+	  "too before it is resumed from its latest checkpoint", 0 },
 	{ "sync-min-interval", CONF_DURATION, OPT(sync_min_interval_ms), 0,
 	  MS_DAY, "30s", NULL, NULL, "least time between two rescales of a "
 	  "job", 0 },

@@ -305,6 +305,57 @@ int fr_job(struct fr_client *c, const char *job, struct jmp_job *out,
 	return fr_read_err(jmp_job(c->resp.p, c->resp.len, out, e), e);
 }
 
+/* GET /jobs/ID/SUFFIX into c->resp. */
+static int fr_get_job_path(struct fr_client *c, const char *job,
+			   const char *suffix, struct err *e)
+{
+	char path[128];
+	int rc;
+
+	if ((rc = fr_check_id(job, "job", e)))
+		return rc;
+	snprintf(path, sizeof(path), "/jobs/%s%s", job, suffix);
+	return fr_get_read(c, path, e);
+}
+
+int fr_checkpoints(struct fr_client *c, const char *job,
+		   struct jmp_checkpoints *out, struct err *e)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = fr_get_job_path(c, job, "/checkpoints", e)))
+		return rc;
+	return fr_read_err(jmp_checkpoints(c->resp.p, c->resp.len, out, e), e);
+}
+
+int fr_checkpoint_config(struct fr_client *c, const char *job,
+			 struct jmp_cp_config *out, struct err *e)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = fr_get_job_path(c, job, "/checkpoints/config", e)))
+		return rc;
+	return fr_read_err(jmp_cp_config(c->resp.p, c->resp.len, out, e), e);
+}
+
+int fr_cancel(struct fr_client *c, const char *job, struct err *e)
+{
+	json_object *body;
+	char path[96];
+	int rc;
+
+	if ((rc = fr_check_id(job, "job", e)))
+		return rc;
+	if (!(body = json_object_new_object()))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	snprintf(path, sizeof(path), "/jobs/%s?mode=cancel", job);
+	rc = fr_request(c, "PATCH", path, body, e);
+	json_object_put(body);
+	return rc;
+}
+
 /* ---- adaptive scheduler ---- */
 
 void fr_requirements_release(struct fr_requirements *r)

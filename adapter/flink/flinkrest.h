@@ -2,7 +2,8 @@
  * flinkrest.h - a blocking client of Flink's JobManager REST API, for the
  * parallelism sync controller: what runs (jobs, vertices, slots), the
  * adaptive scheduler's resource requirements, savepoints and
- * stop-with-savepoint, and running an uploaded jar again from a savepoint.
+ * stop-with-savepoint, checkpoints and cancelling, and running an uploaded
+ * jar again from a savepoint or a retained checkpoint.
  *
  * Calls block for up to the client's timeout: make them from a controller
  * thread, never from an HTTP handler.  A client is not thread-safe (one
@@ -66,6 +67,19 @@ int fr_jobs(struct fr_client *c, struct jmp_jobs *out, struct err *e);
 /* GET /jobs/ID.  Unknown job: ERR_NOTFOUND. */
 int fr_job(struct fr_client *c, const char *job, struct jmp_job *out,
 	   struct err *e);
+
+/* GET /jobs/ID/checkpoints: the latest completed checkpoint, savepoint
+ * and restored one (jmparse.h).  Flink answers 404 when checkpointing is
+ * off ("Checkpointing has not been enabled"): ERR_NOTFOUND. */
+int fr_checkpoints(struct fr_client *c, const char *job,
+		   struct jmp_checkpoints *out, struct err *e);
+/* GET /jobs/ID/checkpoints/config: the retention of checkpoints. */
+int fr_checkpoint_config(struct fr_client *c, const char *job,
+			 struct jmp_cp_config *out, struct err *e);
+/* PATCH /jobs/ID?mode=cancel (202): the job goes CANCELLING, then
+ * CANCELED.  A job that ended already: ERR_STATE (409) unless it was
+ * cancelled; an unknown one ERR_NOTFOUND. */
+int fr_cancel(struct fr_client *c, const char *job, struct err *e);
 
 /* ---- adaptive scheduler (Flink 1.18+) ---- */
 

@@ -420,6 +420,149 @@ int jmp_slots(const char *body, size_t len, struct jmp_slots *s,
 	return rc;
 }
 
+/* ---- checkpoints ---- */
+
+/* An external path: printable, no space (it is written into an
+ * annotation, fields split at spaces), shorter than JMP_PATH_LEN. */
+static int jmp_get_path(json_object *o, char out[], const char *what,
+			struct err *e)
+{
+	json_object *v = jmp_member(o, "external_path", json_type_string,
+				    what, e);
+	const char *s = v ? json_object_get_string(v) : NULL;
+	size_t n = s ? strlen(s) : 0;
+
+	if (!v)
+		return ERR_INVAL;
+	if (n == 0 || n >= JMP_PATH_LEN)
+		return err_set(e, ERR_INVAL, "%s: external_path: %zu bytes, "
+			       "want 1 to %d", what, n, JMP_PATH_LEN - 1);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return err_set(e, ERR_INVAL, "%s: external_path: a "
+				       "space or control character", what);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+/* latest.<key>: null (id 0), or a snapshot. */
+static int jmp_snapshot(json_object *latest, const char *key,
+			struct jmp_snapshot *s, const char *what0,
+			struct err *e)
+{
+	json_object *o = NULL, *b;
+	char what[96];
+
+	memset(s, 0, sizeof(*s));
+	if (!json_object_object_get_ex(latest, key, &o) || !o)
+		return 0;
+	snprintf(what, sizeof(what), "%s: latest.%s", what0, key);
+	if (!jmp_member(latest, key, json_type_object, what0, e) ||
+	    jmp_get_int(o, "id", 1, INT64_MAX, &s->id, what, e) ||
+	    !(b = jmp_member(o, "is_savepoint", json_type_boolean, what, e)) ||
+	    jmp_get_path(o, s->path, what, e)) {
+		memset(s, 0, sizeof(*s));
+		return ERR_INVAL;
+	}
+	s->savepoint = json_object_get_boolean(b);
+	if (json_object_object_get_ex(o, "discarded", &b)) {
+		if (!jmp_member(o, "discarded", json_type_boolean, what, e)) {
+			memset(s, 0, sizeof(*s));
+			return ERR_INVAL;
+		}
+		s->discarded = json_object_get_boolean(b);
+	}
+	return 0;
+}
+
+int jmp_checkpoints(const char *body, size_t len, struct jmp_checkpoints *c,
+		    struct err *e)
+{
+	static const char what[] = "/jobs/ID/checkpoints";
+	static const char what_c[] = "/jobs/ID/checkpoints: counts";
+	json_object *o, *n, *l;
+	int rc = ERR_INVAL;
+
+	memset(c, 0, sizeof(*c));
+	if (!(o = jmp_parse_json(body, len, what, e)))
+		return ERR_INVAL;
+	if ((n = jmp_member(o, "counts", json_type_object, what, e)) &&
+	    !jmp_get_int(n, "total", 0, INT64_MAX, &c->total, what_c, e) &&
+	    !jmp_get_int(n, "completed", 0, INT64_MAX, &c->completed, what_c,
+			 e) &&
+	    !jmp_get_int(n, "failed", 0, INT64_MAX, &c->failed, what_c, e) &&
+	    !jmp_get_int(n, "in_progress", 0, INT64_MAX, &c->in_progress,
+			 what_c, e) &&
+	    !jmp_get_int(n, "restored", 0, INT64_MAX, &c->restored, what_c,
+			 e) &&
+	    (l = jmp_member(o, "latest", json_type_object, what, e)) &&
+	    !jmp_snapshot(l, "completed", &c->checkpoint, what, e) &&
+	    !jmp_snapshot(l, "savepoint", &c->savepoint, what, e) &&
+	    !jmp_snapshot(l, "restored", &c->restore, what, e))
+		rc = 0;
+	if (rc)
+		memset(c, 0, sizeof(*c));
+	json_object_put(o);
+	return rc;
+}
+
+int jmp_cp_config(const char *body, size_t len, struct jmp_cp_config *c,
+		  struct err *e)
+{
+	static const char what[] = "/jobs/ID/checkpoints/config";
+	static const char what_x[] = "/jobs/ID/checkpoints/config: "
+				     "externalization";
+	json_object *o, *x, *en, *del = NULL;
+	int rc = ERR_INVAL;
+
+	memset(c, 0, sizeof(*c));
+	if (!(o = jmp_parse_json(body, len, what, e)))
+		return ERR_INVAL;
+	if (!jmp_get_int(o, "interval", 0, INT64_MAX, &c->interval_ms, what,
+			 e) &&
+	    (x = jmp_member(o, "externalization", json_type_object, what, e)) &&
+	    (en = jmp_member(x, "enabled", json_type_boolean, what_x, e))) {
+		c->externalized = json_object_get_boolean(en);
+		/* Flink writes delete_on_cancellation only when enabled */
+		if (!c->externalized ||
+		    (del = jmp_member(x, "delete_on_cancellation",
+				      json_type_boolean, what_x, e))) {
+			c->delete_on_cancel = del && json_object_get_boolean(del);
+			rc = 0;
+		}
+	}
+	if (rc)
+		memset(c, 0, sizeof(*c));
+	json_object_put(o);
+	return rc;
+}
+
+static bool jmp_kept(const struct jmp_snapshot *s,
+		     const struct jmp_cp_config *cfg)
+{
+	if (!s->id || s->discarded || !strcmp(s->path, JMP_NOT_EXTERNALIZED))
+		return false;
+	return s->savepoint || (cfg->externalized && !cfg->delete_on_cancel);
+}
+
+const struct jmp_snapshot *jmp_restore_point(const struct jmp_checkpoints *c,
+					     const struct jmp_cp_config *cfg)
+{
+	const struct jmp_snapshot *all[] = { &c->restore, &c->checkpoint,
+					     &c->savepoint };
+	const struct jmp_snapshot *best = NULL;
+
+	for (size_t i = 0; i < 3; i++) {
+		/* restored from a checkpoint: that one may be claimed and
+		 * deleted by now; only a restored savepoint surely stays */
+		if (i == 0 && !all[i]->savepoint)
+			continue;
+		if (jmp_kept(all[i], cfg) && (!best || all[i]->id > best->id))
+			best = all[i];
+	}
+	return best;
+}
+
 /* ---- vertex metrics ---- */
 
 /* Which kind of value a metric id is, 0 when none we read. */

@@ -9,6 +9,9 @@
  *                                        to follow (jmp_pick)
  *   GET /jobs/:jobid                     its vertices and their parallelism
  *   GET /taskmanagers                    TaskManagers, slots, free slots
+ *   GET /jobs/:jobid/checkpoints[/config] the latest checkpoint and
+ *                                        savepoint, and whether Flink keeps
+ *                                        checkpoints after a cancellation
  *   GET /jobs/:jobid/vertices/:vid/subtasks/metrics
  *                                        the metric ids the vertex has
  *   ...subtasks/metrics?get=...&agg=min,max,sum
@@ -117,6 +120,54 @@ struct jmp_slots {
 };
 int jmp_slots(const char *body, size_t len, struct jmp_slots *s,
 	      struct err *e);
+
+/* ---- /jobs/:jobid/checkpoints and /jobs/:jobid/checkpoints/config ---- */
+
+#define JMP_PATH_LEN 1024 /* a checkpoint's or savepoint's external path */
+/* Flink's external path of a checkpoint kept only in the JobManager's
+ * memory (NonPersistentMetadataCheckpointStorageLocation): nothing to
+ * restore from. */
+#define JMP_NOT_EXTERNALIZED "<checkpoint-not-externalized>"
+
+/* One of latest.completed, latest.savepoint, latest.restored; id 0 when
+ * Flink says null.  path: external_path (printable, no spaces: it goes
+ * into an annotation). */
+struct jmp_snapshot {
+	int64_t id;
+	bool savepoint;  /* is_savepoint */
+	bool discarded;  /* completed ones: Flink deleted it */
+	char path[JMP_PATH_LEN];
+};
+
+struct jmp_checkpoints {
+	int64_t total, completed, failed, in_progress, restored; /* counts */
+	struct jmp_snapshot checkpoint; /* latest.completed */
+	struct jmp_snapshot savepoint;  /* latest.savepoint */
+	struct jmp_snapshot restore;    /* latest.restored */
+};
+int jmp_checkpoints(const char *body, size_t len, struct jmp_checkpoints *c,
+		    struct err *e);
+
+/* The job's checkpointing configuration: externalization.enabled and
+ * .delete_on_cancellation, as execution.checkpointing.
+ * externalized-checkpoint-retention sets them (RETAIN_ON_CANCELLATION:
+ * true, false). */
+struct jmp_cp_config {
+	int64_t interval_ms;
+	bool externalized, delete_on_cancel;
+};
+int jmp_cp_config(const char *body, size_t len, struct jmp_cp_config *c,
+		  struct err *e);
+
+/* What a job cancelled now can be resumed from, the newest by checkpoint
+ * id (as the Flink Kubernetes Operator's CheckpointHistoryWrapper picks
+ * among latest.completed, .savepoint and .restored): a savepoint (the
+ * user's, Flink never deletes it), or a completed checkpoint Flink keeps
+ * after a cancellation (cfg externalized and not delete_on_cancel, not
+ * discarded, its path externally addressable).  NULL when there is none:
+ * cancelling would lose the job's state. */
+const struct jmp_snapshot *jmp_restore_point(const struct jmp_checkpoints *c,
+					     const struct jmp_cp_config *cfg);
 
 /* ---- vertex metrics ---- */
 

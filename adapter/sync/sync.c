@@ -6,9 +6,13 @@
  *   IDLE --(replicas changed, settled, ready)--> [SAVEPOINT -> SUBMIT ->]
  *   VERIFY --(job RUNNING at target)--> IDLE, Rescaled
  *                   (timeout, failed savepoint)--> IDLE, RescaleFailed
+ *   IDLE --(savepoint mode, job stranded without its slots, a retained
+ *           checkpoint)--> CANCEL -> SUBMIT -> VERIFY
  *
- * advanced one step per period, and at once when a Deployment changes.  Only SUBMIT never gives up: the job was
- * stopped with a completed savepoint and must be resubmitted.  A savepoint
+ * advanced one step per period, and at once when a Deployment changes.
+ * Only SUBMIT never gives up: the job was stopped with a completed
+ * savepoint, or cancelled with a retained checkpoint, and must be
+ * resubmitted.  A savepoint
  * the JobManager forgot (it restarted) while the job still runs counts as
  * a failed one: reported at once, tried again later.
  */
@@ -31,7 +35,7 @@
 #include "adapter/sync/syncflink.h"
 
 
-enum phase { PH_IDLE, PH_SAVEPOINT, PH_SUBMIT, PH_VERIFY };
+enum phase { PH_IDLE, PH_SAVEPOINT, PH_CANCEL, PH_SUBMIT, PH_VERIFY };
 
 struct dep {
 	struct dep *next;
@@ -52,6 +56,9 @@ struct dep {
 	int64_t from, target, started_at, last_at, failed_target;
 	char job[40], trigger[128], savepoint[1024];
 	bool submit_warned;
+	bool resumed;        /* cancelled, resumed from savepoint (a checkpoint) */
+	int64_t stuck_since; /* stranded: not running, too few slots (0: not) */
+	char stranded_told[40]; /* the job a JobStranded Event named */
 	struct sf *flink;
 	char flink_url[512];
 };
@@ -159,11 +166,14 @@ static void dep_restore(struct dep *d, const char *v, int64_t now)
 			str_lcpy(d->trigger, f + 8, sizeof(d->trigger));
 		else if (!strncmp(f, "savepoint=", 10))
 			str_lcpy(d->savepoint, f + 10, sizeof(d->savepoint));
+		else if (!strcmp(f, "cancel=1"))
+			d->resumed = true;
 	}
 	if (d->target <= 0)
 		return;
-	d->ph = d->savepoint[0] ? PH_SUBMIT : d->trigger[0] ? PH_SAVEPOINT
-							    : PH_VERIFY;
+	d->ph = d->resumed && d->savepoint[0] ? PH_CANCEL
+		: d->savepoint[0] ? PH_SUBMIT : d->trigger[0] ? PH_SAVEPOINT
+							      : PH_VERIFY;
 	d->started_at = now;
 	log_info("sync: %s/%s: continuing the rescale to %lld a previous "
 		 "leader started", d->ns, d->name, (long long)d->target);
@@ -193,24 +203,31 @@ static void dep_observe(struct dep *d, json_object *o, int64_t now)
 static void dep_event(struct sync *s, struct dep *d, bool ok, const char *fmt,
 		      ...) __attribute__((format(printf, 4, 5)));
 
-static void dep_event(struct sync *s, struct dep *d, bool ok, const char *fmt,
-		      ...)
+static void dep_send(struct sync *s, struct dep *d, bool ok,
+		     const char *reason, const char *msg)
 {
-	char msg[1024];
 	struct err e;
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	err_clear(&e);
 	if (ok)
 		log_info("sync: %s/%s: %s", d->ns, d->name, msg);
 	else
 		log_warn("sync: %s/%s: %s", d->ns, d->name, msg);
 	if (sk_event(s->k, d->ns, d->name, d->uid, ok ? "Normal" : "Warning",
-		     ok ? "Rescaled" : "RescaleFailed", msg, &e))
+		     reason, msg, &e))
 		log_warn("sync: %s", e.msg);
+}
+
+static void dep_event(struct sync *s, struct dep *d, bool ok, const char *fmt,
+		      ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dep_send(s, d, ok, ok ? "Rescaled" : "RescaleFailed", msg);
 }
 
 /* Record the rescale in flight (what a new leader needs). */
@@ -220,10 +237,11 @@ static int dep_mark(struct sync *s, struct dep *d, struct err *e)
 	const char *keys[] = { FH_ANN_RESCALE };
 	const char *vals[] = { v };
 
-	snprintf(v, sizeof(v), "target=%lld from=%lld job=%s%s%s%s%s",
+	snprintf(v, sizeof(v), "target=%lld from=%lld job=%s%s%s%s%s%s",
 		 (long long)d->target, (long long)d->from, d->job,
 		 d->trigger[0] ? " trigger=" : "", d->trigger,
-		 d->savepoint[0] ? " savepoint=" : "", d->savepoint);
+		 d->savepoint[0] ? " savepoint=" : "", d->savepoint,
+		 d->ph == PH_CANCEL ? " cancel=1" : "");
 	return sk_annotate(s->k, d->ns, d->name, keys, vals, 1, e);
 }
 
@@ -233,6 +251,8 @@ static void dep_reset(struct dep *d, int64_t now)
 	d->last_at = now;
 	d->job[0] = d->trigger[0] = d->savepoint[0] = '\0';
 	d->submit_warned = false;
+	d->resumed = false;
+	d->stuck_since = 0;
 }
 
 static void dep_done(struct sync *s, struct dep *d, int64_t now)
@@ -249,10 +269,13 @@ static void dep_done(struct sync *s, struct dep *d, int64_t now)
 		return; /* stay in VERIFY: the next step records it */
 	}
 	dep_event(s, d, true, "job %s runs at parallelism %lld (was %lld): "
-		  "%lld TaskManagers x %lld slots, %s mode, in %.1f s",
+		  "%lld TaskManagers x %lld slots, %s mode, in %.1f s%s%.1024s",
 		  d->job_name, (long long)d->target, (long long)d->from,
 		  (long long)d->replicas, (long long)d->slots,
-		  fh_mode_name(d->mode), (now - d->started_at) / 1000.0);
+		  fh_mode_name(d->mode), (now - d->started_at) / 1000.0,
+		  d->resumed ? "; it could not run on the slots left, so it "
+			       "was cancelled and resumed from " : "",
+		  d->resumed ? d->savepoint : "");
 	pthread_mutex_lock(&s->mu);
 	s->st.rescales++;
 	s->st.last_duration_ms = now - d->started_at;
@@ -347,6 +370,157 @@ static int dep_start(struct sync *s, struct dep *d, struct sf *f,
 	return dep_mark(s, d, e);
 }
 
+/* ---- a job stranded without its slots (savepoint mode) ----
+ *
+ * The HPA lowered the replicas and the Deployment removed TaskManagers at
+ * once: the job, at a parallelism fixed when it was submitted, restarts
+ * and cannot get its slots, and no savepoint can be taken while it
+ * restarts.  As the Flink Kubernetes Operator falls back from a savepoint
+ * upgrade to last-state when the job does not run, the job is cancelled
+ * and resubmitted from its newest checkpoint Flink keeps after a
+ * cancellation (or a newer savepoint), at the slots there are.  Never
+ * without one: then a JobStranded Event says why and what to do. */
+
+/* Said once per job: why it is not cancelled. */
+static void dep_strand_warn(struct sync *s, struct dep *d,
+			    const struct jmp_job *j, int64_t slots,
+			    const char *why)
+{
+	char msg[2048];
+
+	if (!strcmp(d->stranded_told, j->id))
+		return;
+	str_lcpy(d->stranded_told, j->id, sizeof(d->stranded_told));
+	snprintf(msg, sizeof(msg), "job %s (%s) is %s at parallelism %lld "
+		 "with %lld slots and cannot run; it is not cancelled and "
+		 "resumed from a checkpoint because %.600s. Set "
+		 "execution.checkpointing.externalized-checkpoint-retention: "
+		 "RETAIN_ON_CANCELLATION (and state.checkpoints.dir) in the "
+		 "Flink configuration, or give it %lld slots again, or stop it "
+		 "and resubmit it at parallelism %lld by hand",
+		 d->job_name, j->id, j->state, (long long)jmp_parallelism(j),
+		 (long long)slots, why, (long long)jmp_parallelism(j),
+		 (long long)sync_target(d->replicas, d->slots, d->max_par,
+					d->align));
+	dep_send(s, d, false, "JobStranded", msg);
+}
+
+/* Is job j (not RUNNING) stranded for good: fewer slots than its
+ * parallelism, and a Deployment that asks for fewer too?  The number of
+ * slots there are into *slots. */
+static bool dep_is_stranded(struct sf *f, const struct jmp_job *j,
+			    int64_t target, int64_t *slots)
+{
+	int64_t par = jmp_parallelism(j), tms = 0;
+	struct err e;
+
+	err_clear(&e);
+	*slots = 0;
+	if (par <= 0 || target >= par) /* a TaskManager lost: it comes back */
+		return false;
+	if (sf_slots(f, &tms, slots, &e)) {
+		log_v(1, "sync: %s", e.msg);
+		return false;
+	}
+	return *slots < par && *slots > 0;
+}
+
+static void dep_stranded(struct sync *s, struct dep *d, struct sf *f,
+			 const struct jmp_job *j, int64_t now, int64_t target)
+{
+	char why[768];
+	int64_t slots;
+	struct err e;
+	int rc;
+
+	if (!dep_is_stranded(f, j, target, &slots)) {
+		d->stuck_since = 0;
+		return;
+	}
+	if (!d->stuck_since)
+		d->stuck_since = now;
+	if (now - d->stuck_since < s->o.settle_ms)
+		return;
+	err_clear(&e);
+	why[0] = '\0';
+	rc = sf_restore_point(f, j->id, d->savepoint, sizeof(d->savepoint),
+			      why, sizeof(why), &e);
+	if (rc) {
+		d->savepoint[0] = '\0';
+		if (why[0])
+			dep_strand_warn(s, d, j, slots, why);
+		else
+			log_v(1, "sync: %s/%s: %s", d->ns, d->name, e.msg);
+		return;
+	}
+	d->from = jmp_parallelism(j);
+	d->target = target < slots ? target : slots;
+	d->started_at = now;
+	d->resumed = true;
+	str_lcpy(d->job, j->id, sizeof(d->job));
+	d->ph = PH_CANCEL;
+	log_info("sync: %s/%s: %lld replicas, rescaling job %s from %lld to "
+		 "%lld: it is %s without the slots it needs (%lld); "
+		 "cancelling it to resume from %s", d->ns, d->name,
+		 (long long)d->replicas, d->job_name, (long long)d->from,
+		 (long long)d->target, j->state, (long long)slots,
+		 d->savepoint);
+	if (dep_mark(s, d, &e)) { /* nothing done yet: try again later */
+		log_warn("sync: %s", e.msg);
+		dep_reset(d, now);
+		return;
+	}
+	if (sf_cancel(f, j->id, &e)) /* step_cancel looks and tries again */
+		log_warn("sync: %s", e.msg);
+}
+
+/* The job was ordered cancelled (d->savepoint: what it resumes from).
+ * Once it ended, resubmit it, from a newer restore point if Flink shows
+ * one; while it lives and is not cancelling, order it again; if that
+ * never works within the timeout, the job was not cancelled: failed. */
+static void step_cancel(struct sync *s, struct dep *d, int64_t now)
+{
+	char path[1024], why[768];
+	struct jmp_job j;
+	struct err e;
+	int rc;
+
+	err_clear(&e);
+	if (!dep_flink(d, s))
+		return;
+	rc = sf_job(d->flink, d->job, &j, &e);
+	if (rc && rc != ERR_NOTFOUND) {
+		log_v(1, "sync: %s", e.msg);
+		return;
+	}
+	if (!rc && jmp_live(j.state)) {
+		if (now - d->started_at > s->o.timeout_ms) {
+			snprintf(why, sizeof(why), "job %s was not cancelled "
+				 "within %lld s (%s); it stays %s", d->job,
+				 (long long)(s->o.timeout_ms / 1000), e.msg,
+				 j.state);
+			dep_failed(s, d, now, why);
+		} else if (strcmp(j.state, "CANCELLING") &&
+			   sf_cancel(d->flink, d->job, &e)) {
+			log_warn("sync: %s", e.msg);
+		}
+		return;
+	}
+	/* ended (or forgotten by a restarted JobManager) */
+	if (!rc && !sf_restore_point(d->flink, d->job, path, sizeof(path),
+				     why, sizeof(why), &e) &&
+	    strcmp(path, d->savepoint)) {
+		log_info("sync: %s/%s: a newer restore point: %s", d->ns,
+			 d->name, path);
+		str_lcpy(d->savepoint, path, sizeof(d->savepoint));
+	}
+	log_info("sync: %s/%s: job %s %s; resubmitting it from %s", d->ns,
+		 d->name, d->job, rc ? "is gone" : j.state, d->savepoint);
+	d->ph = PH_SUBMIT;
+	if (dep_mark(s, d, &e))
+		log_warn("sync: %s", e.msg);
+}
+
 static void step_idle(struct sync *s, struct dep *d, int64_t now)
 {
 	int64_t target = sync_target(d->replicas, d->slots, d->max_par,
@@ -363,8 +537,13 @@ static void step_idle(struct sync *s, struct dep *d, int64_t now)
 		log_v(1, "sync: %s/%s: %s", d->ns, d->name, e.msg);
 		return;
 	}
-	if (strcmp(j.state, "RUNNING"))
-		return; /* restarting on its own: look again later */
+	if (strcmp(j.state, "RUNNING")) {
+		/* restarting on its own: look again later, unless it cannot */
+		if (d->mode == FH_MODE_SAVEPOINT && jmp_live(j.state))
+			dep_stranded(s, d, f, &j, now, target);
+		return;
+	}
+	d->stuck_since = 0;
 	if (d->applied < 0 && jmp_at_target(&j, target)) {
 		dep_adopt(s, d, target);
 		return;
@@ -519,6 +698,9 @@ static void dep_step(struct sync *s, struct dep *d, int64_t now)
 		break;
 	case PH_SAVEPOINT:
 		step_savepoint(s, d, now);
+		break;
+	case PH_CANCEL:
+		step_cancel(s, d, now);
 		break;
 	case PH_SUBMIT:
 		step_submit(s, d, now);

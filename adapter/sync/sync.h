@@ -19,15 +19,22 @@
  *          adaptive: PUT /jobs/ID/resource-requirements
  *          savepoint: stop with savepoint, then resubmit the jar at the
  *          target from that savepoint; a failed savepoint leaves the job
- *          running as it was
+ *          running as it was.  A job left without its slots by a
+ *          scale-down (not RUNNING, fewer slots than its parallelism, the
+ *          Deployment asking for fewer, for the settle time) is cancelled
+ *          and resubmitted from its latest checkpoint Flink keeps after a
+ *          cancellation (or a newer savepoint); never without one: a
+ *          JobStranded Event says why
  *   then   verify: the job RUNNING with every vertex at its expected
  *          parallelism; annotation flinkhpa.io/parallelism, Event
  *          Rescaled (or RescaleFailed), counters on /metrics
  *
  * What a restart must not lose is kept on the Deployment, in annotations:
  *   flinkhpa.io/parallelism   the parallelism last applied and verified
- *   flinkhpa.io/rescale       a rescale in flight: "target=N job=ID
- *                             trigger=ID savepoint=PATH" (what is known)
+ *   flinkhpa.io/rescale       a rescale in flight: "target=N from=M
+ *                             job=ID trigger=ID savepoint=PATH [cancel=1]"
+ *                             (what is known; cancel=1: the job is being
+ *                             cancelled to resume from PATH)
  * so a new leader continues a rescale instead of starting a second one.
  */
 #ifndef FH_SYNC_H

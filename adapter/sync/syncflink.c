@@ -4,6 +4,7 @@
  */
 #include "adapter/sync/syncflink.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,4 +138,60 @@ int sf_resubmit(struct sf *f, const char *jar, int64_t parallelism,
 		str_lcpy(job, id, n);
 	fr_jar_release(&first);
 	return rc;
+}
+
+int sf_job(struct sf *f, const char *id, struct jmp_job *j, struct err *e)
+{
+	return fr_job(f->c, id, j, e);
+}
+
+/* Why nothing in c can be resumed from, into why. */
+static void sf_why_none(const struct jmp_checkpoints *c,
+			const struct jmp_cp_config *cfg, char *why,
+			size_t nwhy)
+{
+	if (!c->checkpoint.id && !c->savepoint.id)
+		snprintf(why, nwhy, "it has no completed checkpoint or "
+			 "savepoint");
+	else if (!c->checkpoint.id || c->checkpoint.discarded ||
+		 !strcmp(c->checkpoint.path, JMP_NOT_EXTERNALIZED))
+		snprintf(why, nwhy, "its latest checkpoint is not kept on "
+			 "storage");
+	else if (!cfg->externalized || cfg->delete_on_cancel)
+		snprintf(why, nwhy, "Flink deletes its checkpoints when it is "
+			 "cancelled (execution.checkpointing."
+			 "externalized-checkpoint-retention is %s, not "
+			 "RETAIN_ON_CANCELLATION)",
+			 cfg->externalized ? "DELETE_ON_CANCELLATION"
+					   : "NO_EXTERNALIZED_CHECKPOINTS");
+	else
+		snprintf(why, nwhy, "none of its checkpoints can be restored");
+}
+
+int sf_restore_point(struct sf *f, const char *job, char *path, size_t n,
+		     char *why, size_t nwhy, struct err *e)
+{
+	struct jmp_checkpoints c;
+	struct jmp_cp_config cfg;
+	const struct jmp_snapshot *s;
+	int rc = fr_checkpoint_config(f->c, job, &cfg, e);
+
+	if (rc == ERR_NOTFOUND) {
+		snprintf(why, nwhy, "checkpointing is not enabled for it");
+		return rc;
+	}
+	if (rc || (rc = fr_checkpoints(f->c, job, &c, e)))
+		return rc;
+	if (!(s = jmp_restore_point(&c, &cfg))) {
+		sf_why_none(&c, &cfg, why, nwhy);
+		return err_set(e, ERR_NOTFOUND, "job %s: nothing to resume "
+			       "from: %s", job, why);
+	}
+	str_lcpy(path, s->path, n);
+	return 0;
+}
+
+int sf_cancel(struct sf *f, const char *job, struct err *e)
+{
+	return fr_cancel(f->c, job, e);
 }

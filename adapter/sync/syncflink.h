@@ -36,6 +36,18 @@ int sf_stop_with_savepoint(struct sf *f, const char *job, const char *dir,
 int sf_savepoint(struct sf *f, const char *job, const char *trigger,
 		 enum sf_savepoint *st, char *location, size_t nloc,
 		 char *why, size_t nwhy, struct err *e);
+/* The job with this id (GET /jobs/ID); ERR_NOTFOUND when unknown. */
+int sf_job(struct sf *f, const char *id, struct jmp_job *j, struct err *e);
+/* What job could be resumed from if it were cancelled now
+ * (jmp_restore_point over GET /jobs/ID/checkpoints and .../config): 0
+ * with its path; ERR_NOTFOUND with why (no completed checkpoint or
+ * savepoint, checkpointing off, checkpoints not retained on
+ * cancellation) when there is none; other codes when Flink could not be
+ * asked. */
+int sf_restore_point(struct sf *f, const char *job, char *path, size_t n,
+		     char *why, size_t nwhy, struct err *e);
+/* PATCH /jobs/ID?mode=cancel. */
+int sf_cancel(struct sf *f, const char *job, struct err *e);
 /* Submit jar (NULL: the first uploaded) at parallelism from savepoint:
  * the new job's id. */
 int sf_resubmit(struct sf *f, const char *jar, int64_t parallelism,

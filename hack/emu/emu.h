@@ -16,6 +16,11 @@
  * One job runs at a time (the model's); the jobs that ended stay listed.
  * Savepoints complete --savepoint-duration of model time after they are
  * triggered, or fail when a failure was injected through /control.
+ * Checkpoints complete every --checkpoint-interval while the job
+ * processes; PATCH /jobs/ID?mode=cancel cancels it, and its latest
+ * checkpoint stays on storage only with --checkpoint-retention
+ * RETAIN_ON_CANCELLATION, as in Flink; a jar run restores from a
+ * completed savepoint or a checkpoint that stayed.
  *
  * The JobManager can be restarted (/control?jobmanager-restart=S): its
  * REST API is down for S seconds, then elects a leader for a second, then
@@ -27,7 +32,7 @@
  * Files: emurun.c starts and stops the servers and the model's clock;
  * emurest.c answers the cluster and job endpoints and /control;
  * emumetrics.c the vertices' aggregated subtask metrics; emusave.c the
- * savepoint and jar endpoints; emujob.c keeps the jobs and savepoints and
+ * savepoint and jar endpoints; emucheck.c checkpoints and cancelling; emujob.c keeps the jobs and savepoints and
  * restarts the JobManager; emuserve.c the TaskManagers' servers; emupage.c
  * their pages.
  */
@@ -72,8 +77,36 @@ enum emu_job_state {
 	EMU_JOB_FAILED,   /* could not start (e.g. unknown savepoint) */
 };
 
+/* A completed checkpoint or savepoint of a job (id 0: none). */
+struct emu_cp {
+	int64_t id;
+	bool savepoint;        /* is_savepoint */
+	bool sync;             /* stop-with-savepoint: SYNC_SAVEPOINT */
+	bool discarded;        /* deleted: subsumed, or the job ended */
+	int64_t trigger_ms, ack_ms, size;
+	int subtasks;
+	char path[EMU_PATH_MAX];
+};
+
+#define EMU_CP_HISTORY 8 /* web.checkpoints.history is 10 in Flink */
+
+/* A job's checkpoint statistics (GET /jobs/ID/checkpoints). */
+struct emu_cpstats {
+	int64_t next_id, last_ms; /* the next checkpoint id, last one taken */
+	int64_t completed, failed, restored;
+	struct emu_cp hist[EMU_CP_HISTORY]; /* newest at nhist - 1 (a ring) */
+	int nhist;
+	struct emu_cp latest_cp, latest_sp; /* latest.completed, .savepoint */
+	struct emu_cp restore;              /* latest.restored */
+	int64_t restore_ms;
+};
+
+/* execution.checkpointing.externalized-checkpoint-retention */
+enum emu_retention { EMU_RETAIN_NONE, EMU_RETAIN_DELETE, EMU_RETAIN_KEEP };
+
 struct emu_job {
 	char jid[EMU_ID_LEN];
+	struct emu_cpstats cp;
 	int state;        /* enum emu_job_state */
 	int64_t start_ms; /* model time */
 	int64_t end_ms;   /* -1 while active */
@@ -94,6 +127,7 @@ struct emu_savepoint {
 	char location[EMU_PATH_MAX]; /* DONE: the savepoint */
 	char cause_class[128];       /* FAILED: the exception's class */
 	char cause_msg[512];         /* and message */
+	int64_t cp_id;               /* DONE: its checkpoint id */
 	bool lost; /* the JobManager restarted since: the trigger is unknown */
 };
 
@@ -109,6 +143,9 @@ struct emu_settings {
 	bool pipeline;        /* the four-vertex job graph (model/fm.h) */
 	int partitions;       /* pipeline: the source's partitions */
 	double hot_key, efficiency;
+	int64_t checkpoint_ms; /* checkpoint interval (0: checkpointing off) */
+	int retention;         /* enum emu_retention */
+	const char *checkpoint_dir;
 };
 
 struct emu {
@@ -133,6 +170,16 @@ struct emu {
 	int64_t savepoint_ms; /* model time a savepoint takes */
 	int savepoint_fails;  /* injected: this many next savepoints fail */
 	int savepoints, savepoints_failed, submissions; /* counters */
+	/* checkpoints: every --checkpoint-interval of model time while the
+	 * job processes; kept after the job ended per the retention, in
+	 * retained (a ring, retained[i % EMU_MAX_SAVEPOINTS] for i < nretained) */
+	int64_t checkpoint_ms;
+	int retention;
+	char checkpoint_dir[EMU_PATH_MAX / 2];
+	struct emu_cp retained[EMU_MAX_SAVEPOINTS];
+	int nretained;
+	int cancels, cancels_lost; /* lost: no savepoint (its own or the one
+				    * it was restored from) or kept checkpoint */
 	char jar_id[128], entry_class[128];
 	int64_t jar_uploaded;
 	char rest_url[96];
@@ -226,10 +273,35 @@ json_object *emu_save_route(struct emu *e, bool get, const char *job,
 			    const char *rest, const char *body,
 			    struct buf *out, int *code, bool *handled);
 
+/* ---- emucheck.c (lock held) ---- */
+
+/* Take the active job's periodic checkpoint when it is due. */
+void emu_cp_tick(struct emu *e);
+/* A savepoint of job j completed (stop: a stop-with-savepoint). */
+void emu_cp_savepoint(struct emu *e, struct emu_job *j,
+		      struct emu_savepoint *sp, bool stop);
+/* Job j ends in state (enum emu_job_state): its latest checkpoint is kept
+ * or deleted as the retention says. */
+void emu_cp_end(struct emu *e, struct emu_job *j, int state);
+/* A completed savepoint or kept checkpoint at path: true with it in *out. */
+bool emu_cp_lookup(struct emu *e, const char *path, struct emu_cp *out);
+/* Job j starts from snap (a new job) or recovers from its own latest
+ * checkpoint (snap NULL: after a JobManager failover). */
+void emu_cp_restore(struct emu *e, struct emu_job *j,
+		    const struct emu_cp *snap);
+/* GET /jobs/ID/checkpoints, GET /jobs/ID/checkpoints/config and
+ * PATCH /jobs/ID?mode=cancel; *handled false for other URLs. */
+json_object *emu_cp_route(struct emu *e, const char *method, const char *jid,
+			  const char *rest, emu_arg_fn arg, void *ud,
+			  struct buf *out, int *code, bool *handled);
+
 /* ---- emujob.c (lock held) ---- */
 
 /* Advance the model by dt seconds and complete due savepoints. */
 void emu_tick(struct emu *e, double dt);
+
+/* The active job ends in state (stopped, cancelled). */
+void emu_job_end(struct emu *e, struct emu_job *j, int state);
 
 /* The latest job, the one the model runs when it is ACTIVE. */
 struct emu_job *emu_job_current(struct emu *e);

@@ -82,9 +82,9 @@ struct emu_job *emu_job_add(struct emu *e, int state)
 	return j;
 }
 
-/* The active job ends (stopped or cancelled with a savepoint). */
-static void emu_job_end(struct emu *e, struct emu_job *j, int state)
+void emu_job_end(struct emu *e, struct emu_job *j, int state)
 {
+	emu_cp_end(e, j, state);
 	j->state = state;
 	j->end_ms = e->m.now_ms;
 	j->parallelism = e->m.parallelism;
@@ -195,6 +195,8 @@ static void emu_sp_complete(struct emu *e, struct emu_savepoint *sp)
 	}
 	sp->status = EMU_SP_DONE;
 	e->savepoints++;
+	emu_cp_savepoint(e, emu_job_find(e, sp->jid), sp,
+			 sp->kind == EMU_SP_STOP);
 	if (sp->kind != EMU_SP_SAVEPOINT)
 		emu_job_end(e, emu_job_find(e, sp->jid),
 			    sp->kind == EMU_SP_STOP ? EMU_JOB_FINISHED
@@ -206,6 +208,7 @@ void emu_tick(struct emu *e, double dt)
 	int first = e->nsp > EMU_MAX_SAVEPOINTS ? e->nsp - EMU_MAX_SAVEPOINTS : 0;
 
 	emu_model_tick(&e->m, dt);
+	emu_cp_tick(e);
 	for (int i = first; i < e->nsp; i++) {
 		struct emu_savepoint *sp = &e->sp[i % EMU_MAX_SAVEPOINTS];
 		if (sp->status == EMU_SP_PENDING && sp->due_ms <= e->m.now_ms)
@@ -236,6 +239,7 @@ void emu_jm_restart(struct emu *e, double secs)
 		e->jobs[0] = *cur;
 		e->njobs = 1;
 		emu_model_recover(&e->m, secs);
+		emu_cp_restore(e, &e->jobs[0], NULL);
 	} else {
 		e->njobs = 0;
 	}

@@ -8,7 +8,7 @@
  *       &subtasks=0-3,5]   the metric ids, or their aggregates over the
  *                          subtasks, as the pages show them (emumetrics.c)
  *   GET|PUT /jobs/ID/resource-requirements       (adaptive scheduler)
- *   savepoints and jars: emusave.c
+ *   savepoints and jars: emusave.c; checkpoints and cancelling: emucheck.c
  *
  *   GET /control  the model's state; PUT /control?input-rate=R&
  *       taskmanagers=N&savepoint-fails=K&jobmanager-restart=S&speed=X
@@ -416,6 +416,9 @@ static json_object *emu_control_state(struct emu *e)
 	put(o, "savepoints-failed", ji(e->savepoints_failed));
 	put(o, "savepoint-fails", ji(e->savepoint_fails));
 	put(o, "submissions", ji(e->submissions));
+	put(o, "checkpoints", ji(j ? j->cp.completed : 0));
+	put(o, "cancels", ji(e->cancels));
+	put(o, "cancels-lost", ji(e->cancels_lost));
 	put(o, "jm-delay", ji(e->jm_delay_ms));
 	put(o, "jobmanager", js(jm_states[emu_jm_state(e)]));
 	put(o, "jobmanager-restarts", ji(e->jm_restarts));
@@ -487,10 +490,12 @@ static json_object *emu_control(struct emu *e, emu_arg_fn arg, void *ud,
 }
 
 /* /jobs/ID...: rest is what follows the id. */
-static json_object *emu_job_route(struct emu *e, bool get, const char *jid,
-				  const char *rest, emu_arg_fn arg, void *ud,
-				  const char *body, struct buf *out, int *code)
+static json_object *emu_job_route(struct emu *e, const char *method,
+				  const char *jid, const char *rest,
+				  emu_arg_fn arg, void *ud, const char *body,
+				  struct buf *out, int *code)
 {
+	bool get = strcmp(method, "GET") == 0;
 	struct emu_job *j = emu_job_find(e, jid);
 	bool active = j && j->state == EMU_JOB_ACTIVE, handled;
 	char vid[80];
@@ -498,6 +503,9 @@ static json_object *emu_job_route(struct emu *e, bool get, const char *jid,
 	size_t n;
 
 	o = emu_save_route(e, get, jid, rest, body, out, code, &handled);
+	if (handled)
+		return o;
+	o = emu_cp_route(e, method, jid, rest, arg, ud, out, code, &handled);
 	if (handled)
 		return o;
 	if (get && *rest == '\0')
@@ -546,8 +554,8 @@ static json_object *emu_route(struct emu *e, const char *method,
 		snprintf(jid, sizeof(jid), "%.*s", (int)(n < 79 ? n : 79), url + 6);
 		if (!emu_check_id(jid, "jobid", out, code))
 			return NULL;
-		o = emu_job_route(e, get, jid, url + 6 + n, arg, ud, body, out,
-				  code);
+		o = emu_job_route(e, method, jid, url + 6 + n, arg, ud, body,
+				  out, code);
 	} else if (strncmp(url, "/jars", 5) == 0) {
 		o = emu_save_route(e, get, NULL, url, body, out, code, &handled);
 	}

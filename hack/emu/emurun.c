@@ -127,6 +127,11 @@ static void emu_setup(struct emu *e, const struct emu_settings *s)
 	e->m.restart_left = 0;
 	e->default_parallelism = p;
 	e->savepoint_ms = s->savepoint_ms;
+	e->checkpoint_ms = s->checkpoint_ms;
+	e->retention = s->retention;
+	snprintf(e->checkpoint_dir, sizeof(e->checkpoint_dir), "%s",
+		 s->checkpoint_dir ? s->checkpoint_dir
+				   : "file:///tmp/flink-checkpoints");
 	e->speed = s->speed;
 	e->m.cpu_scale = 1 / s->speed; /* --speed is at least 0.1 */
 	e->metrics_port = s->metrics_port;

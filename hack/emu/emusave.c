@@ -205,19 +205,22 @@ static bool emu_run_fields(json_object *b, int *p, const char **sp,
 	return true;
 }
 
-/* Submit the job: FAILED when its savepoint does not exist or its
+/* Submit the job: FAILED when its savepoint (or kept checkpoint) does not exist or its
  * parallelism is over the max parallelism, else the model runs it. */
 static struct emu_job *emu_submit(struct emu *e, int p, const char *sp)
 {
 	struct emu_job *j;
+	struct emu_cp from;
 
 	e->submissions++;
-	if ((sp && !emu_sp_exists(e, sp)) || p > e->m.max_parallelism) {
+	if ((sp && !emu_cp_lookup(e, sp, &from)) || p > e->m.max_parallelism) {
 		j = emu_job_add(e, EMU_JOB_FAILED);
 		j->parallelism = p;
 		return j;
 	}
 	j = emu_job_add(e, EMU_JOB_ACTIVE);
+	if (sp)
+		emu_cp_restore(e, j, &from);
 	emu_model_submit(&e->m, p);
 	j->parallelism = e->m.parallelism;
 	return j;

@@ -19,7 +19,9 @@ struct emu_opts {
 	double rate, capacity, speed, hot_key, efficiency;
 	int64_t partitions;
 	int graph;
-	int64_t restart_ms, savepoint_ms;
+	int64_t restart_ms, savepoint_ms, checkpoint_ms;
+	int retention;
+	char *checkpoint_dir;
 	char *base, *rest_addr, *job_name, *jar_id, *entry_class;
 	int mode; /* enum emu_sched: reactive, adaptive, savepoint */
 	bool help;
@@ -27,6 +29,9 @@ struct emu_opts {
 
 #define O(f) offsetof(struct emu_opts, f)
 static const char *const graphs[] = { "single", "pipeline", NULL };
+/* in the order of enum emu_retention */
+static const char *const retentions[] = { "NO_EXTERNALIZED_CHECKPOINTS",
+	"DELETE_ON_CANCELLATION", "RETAIN_ON_CANCELLATION", NULL };
 
 static const struct conf_def emu_flags[] = {
 	{ "taskmanagers", CONF_INT, O(tms), 1, EMU_MAX_TM, "1", NULL, NULL, "TaskManagers at start", 0 },
@@ -42,6 +47,9 @@ static const struct conf_def emu_flags[] = {
 	{ "slot-capacity", CONF_DOUBLE, O(capacity), 1, 1e9, "1000", NULL, NULL, "records/s one subtask processes", 0 },
 	{ "restart-pause", CONF_DURATION, O(restart_ms), 0, 3600000, "10s", NULL, NULL, "restart time after a rescale, and start time of a new job", 0 },
 	{ "savepoint-duration", CONF_DURATION, O(savepoint_ms), 0, 3600000, "2s", NULL, NULL, "time a savepoint takes", 0 },
+	{ "checkpoint-interval", CONF_DURATION, O(checkpoint_ms), 0, 3600000, "5s", NULL, NULL, "a checkpoint completes this often while the job processes records (0: checkpointing off, execution.checkpointing.interval)", 0 },
+	{ "checkpoint-retention", CONF_ENUM, O(retention), 0, 0, "NO_EXTERNALIZED_CHECKPOINTS", retentions, NULL, "execution.checkpointing.externalized-checkpoint-retention: whether the latest checkpoint stays after the job is cancelled (RETAIN_ON_CANCELLATION) or fails", 0 },
+	{ "checkpoint-dir", CONF_STRING, O(checkpoint_dir), 1, 400, "file:///tmp/flink-checkpoints", NULL, NULL, "state.checkpoints.dir", 0 },
 	{ "max-parallelism", CONF_INT, O(max_par), 1, 32768, "128", NULL, NULL, "the vertex's max parallelism", 0 },
 	{ "jar-id", CONF_STRING, O(jar_id), 5, 120, "d9e1c4a2-5b7f-4e3a-9c6d-2f8b1a0e7c45_orders-enrichment.jar", NULL, NULL, "id of the uploaded jar that GET /jars lists", 0 },
 	{ "entry-class", CONF_STRING, O(entry_class), 1, 120, "com.example.OrdersEnrichment", NULL, NULL, "the jar's entry class", 0 },
@@ -74,6 +82,9 @@ static void emu_settings_from(struct emu_settings *s, const struct emu_opts *o)
 	s->speed = o->speed;
 	s->restart_ms = o->restart_ms;
 	s->savepoint_ms = o->savepoint_ms;
+	s->checkpoint_ms = o->checkpoint_ms;
+	s->retention = o->retention;
+	s->checkpoint_dir = o->checkpoint_dir;
 	s->pipeline = o->graph == 1;
 	s->partitions = (int)o->partitions;
 	s->hot_key = o->hot_key;

@@ -138,7 +138,7 @@ pause=$((3 * FH_TIMEOUT_FACTOR))s
 start_emu savepoint --mode savepoint --taskmanagers 2 --parallelism 2 \
 	--restart-pause "$pause" --savepoint-duration "$pause"
 call GET "$S/control"
-expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":0,"busy-ratio":<NUM>,"restarts":0,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0,"jm-delay":0,"jobmanager":"up","jobmanager-restarts":0}'
+expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":0,"busy-ratio":<NUM>,"restarts":0,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0,"checkpoints":<INT>,"cancels":0,"cancels-lost":0,"jm-delay":0,"jobmanager":"up","jobmanager-restarts":0}'
 call GET "$S/jars"
 expect_shape '{"address":"'$S'","files":[{"id":"'$JAR'","name":"orders-enrichment.jar","uploaded":<INT>,"entry":[{"name":"com.example.OrdersEnrichment","description":null}]}]}'
 # a third TaskManager: the default scheduler keeps the parallelism
@@ -432,7 +432,7 @@ call GET "$S/jobs/$J1/savepoints/$T"
 expect_code 404
 expect_shape '{"errors":["org.apache.flink.runtime.rest.handler.RestHandlerException: There is no savepoint operation with triggerId='$T' for job '$J1'.\n\tat <ANY>\n"]}'
 call GET "$S/control"
-expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":<INT>,"busy-ratio":<NUM>,"restarts":1,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0,"jm-delay":0,"jobmanager":"up","jobmanager-restarts":1}'
+expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":<INT>,"busy-ratio":<NUM>,"restarts":1,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0,"checkpoints":<INT>,"cancels":0,"cancels-lost":0,"jm-delay":0,"jobmanager":"up","jobmanager-restarts":1}'
 poll "$S/jobs/$J1" '"status":"RUNNING"'
 # a JobManager that restarts after the job stopped forgets the job; the
 # savepoint stays on disk: the jar runs from it

@@ -5,9 +5,11 @@
 # job's parallelism mode is FH_CHAOS_MODE: adaptive (the default in make
 # test) or savepoint (stop with a savepoint and resubmit: the mode where a
 # mistake loses a job; it adds the sp-fail fault).  In savepoint mode a
-# scale-down strands the job today: the HPA removes TaskManagers first, the
-# job cannot run on the slots left and cannot take a savepoint while it
-# restarts (README, "The parallelism sync controller").
+# scale-down removes TaskManagers first: the job cannot run on the slots
+# left and cannot take a savepoint while it restarts, so the controller
+# cancels it and resumes it from its latest retained checkpoint (the
+# emulator keeps checkpoints on cancellation, RETAIN_ON_CANCELLATION; README,
+# "The parallelism sync controller").
 # Every fault kind is injected at least once:
 #   tm-kill      a TaskManager's process dies, its pod stays Running
 #   tm-hang      a TaskManager accepts connections and never answers
@@ -21,8 +23,18 @@
 # the whole time, so watches are cut all along.
 # Checked all along, each a failure when broken:
 #   - no metric older than --stale-after is served (through kube-apiserver);
-#   - no job is cancelled, at most one runs, and no job is submitted twice
-#     (no more submissions than completed savepoints);
+#   - no job is cancelled without a completed savepoint or a retained
+#     checkpoint to resume from: every CANCELED job the JobManager lists has,
+#     at GET /jobs/ID/checkpoints, a latest.savepoint, or a latest.restored
+#     that is a savepoint, or a latest.completed checkpoint not discarded
+#     while /checkpoints/config says Flink keeps checkpoints on cancellation
+#     (externalization enabled, not delete_on_cancellation); and the
+#     emulator counts no cancellation
+#     without one (cancels-lost, which also sees jobs a JobManager restart
+#     forgot before the sampler looked);
+#   - at most one job runs, and no job is submitted twice: no more
+#     submissions than completed savepoints plus cancellations from a
+#     retained checkpoint (cancels - cancels-lost);
 #   - at most one controller acts: every action a replica logs falls in its
 #     leadership and outside the other's;
 #   - each calm period (no fault, steady load) ends with the job's
@@ -56,7 +68,8 @@ cluster_up
 kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
 start_emu E --taskmanagers 1 --slots $SLOTS --mode "$MODE" --parallelism 2 \
 	--job-name orders --savepoint-duration 2s --restart-pause 2s \
-	--input-rate 500 --slot-capacity 1000
+	--input-rate 500 --slot-capacity 1000 \
+	--checkpoint-interval 2s --checkpoint-retention RETAIN_ON_CANCELLATION
 EMU=$E_URL
 emu() { emu_state "$EMU" "$1"; }
 control() { curl -s -X PUT "$EMU/control?$1" >/dev/null || fail "emulator control $1"; }
@@ -141,29 +154,61 @@ for it in items:
 ' "$t0" "$STALE"
 	done
 }
-# the emulated Flink cluster: nothing cancelled, one job, no more
-# submissions than completed savepoints (in the sampler)
+# the emulated Flink cluster: nothing cancelled without a savepoint or a
+# retained checkpoint, one job, no more submissions than restore points
+# (in the sampler)
 sampler() {
 	local pid name rss i=0
 	while :; do
 		check_served >>"$VIOL"
 		if curl -s --max-time 5 -o "$FH_TMP/ov.json" "$EMU/overview" &&
 			curl -s --max-time 5 -o "$FH_TMP/ctl.json" "$EMU/control"; then
-			python3 - "$FH_TMP/ov.json" "$FH_TMP/ctl.json" >>"$VIOL" <<'PY'
-import json, sys
+			python3 - "$FH_TMP/ov.json" "$FH_TMP/ctl.json" "$EMU" "$FH_TMP/cancel-ok" >>"$VIOL" <<'PY'
+import json, sys, urllib.request
 try:
     ov, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 except Exception:
     sys.exit(0)  # the JobManager is down or slow: checked next time
 if "jobs-cancelled" not in ov:
     sys.exit(0)
-if ov["jobs-cancelled"]:
-    print("a job was cancelled: %s" % ov)
+emu, seen_path = sys.argv[3], sys.argv[4]
+def get(path):
+    with urllib.request.urlopen(emu + path, timeout=5) as r:
+        return json.load(r)
+# every CANCELED job, once: what it can be resumed from, as Flink says
+try:
+    seen = set(open(seen_path).read().split())
+except OSError:
+    seen = set()
+try:
+    for j in get("/jobs/overview")["jobs"]:
+        if j["state"] != "CANCELED" or j["jid"] in seen:
+            continue
+        st = get("/jobs/%s/checkpoints" % j["jid"])
+        cfg = get("/jobs/%s/checkpoints/config" % j["jid"])
+        x, cp = cfg["externalization"], st["latest"]["completed"]
+        kept = x["enabled"] and not x.get("delete_on_cancellation", True)
+        rs = st["latest"]["restored"]
+        if st["latest"]["savepoint"] is None and not (
+                rs is not None and rs["is_savepoint"]) and not (
+                cp is not None and not cp["discarded"] and kept):
+            print("job %s was cancelled without a completed savepoint or a "
+                  "retained checkpoint: latest %s, externalization %s" % (
+                      j["jid"], st["latest"], x))
+        with open(seen_path, "a") as f:
+            f.write(j["jid"] + "\n")
+except Exception:
+    pass  # the JobManager is down or slow: checked next time
+if c["cancels-lost"]:
+    print("%d cancellations without a completed savepoint or a retained "
+          "checkpoint" % c["cancels-lost"])
 if ov["jobs-running"] > 1:
     print("%d jobs run at once" % ov["jobs-running"])
-if c["submissions"] > c["savepoints"]:
-    print("%d submissions for %d completed savepoints" % (
-        c["submissions"], c["savepoints"]))
+points = c["savepoints"] + c["cancels"] - c["cancels-lost"]
+if c["submissions"] > points:
+    print("%d submissions for %d completed savepoints and %d cancellations "
+          "from a retained checkpoint" % (c["submissions"], c["savepoints"],
+                                          c["cancels"] - c["cancels-lost"]))
 PY
 		fi
 		if [ $((i % 5)) = 0 ]; then
@@ -281,7 +326,7 @@ wait "$SAMPLER" 2>/dev/null
 python3 - "$FH_TMP/r1.log" "$FH_TMP/r2.log" >>"$VIOL" <<'PY'
 import re, sys
 ts = re.compile(r"^[IWEF]\d{4} (\d\d):(\d\d):(\d\d\.\d+)")
-act = re.compile(r"rescaling job|continuing the rescale|sync: \S+: savepoint |runs at parallelism")
+act = re.compile(r"rescaling job|continuing the rescale|sync: \S+: savepoint |runs at parallelism|resubmitting it from")
 def secs(h, m, s): return int(h) * 3600 + int(m) * 60 + float(s)
 spans, acts = {}, {}
 for path in sys.argv[1:]:
@@ -331,7 +376,7 @@ grep -l "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$FH_TMP
 faults=""
 for k in "${kinds[@]}"; do faults+=" $k=${COUNT[$k]:-0}"; done
 echo "chaos: seed $SEED, $((SECONDS - start)) s, $n faults:$faults"
-echo "chaos: job $(emu state) at parallelism $(emu parallelism), $(emu submissions) submissions, $(emu savepoints) savepoints ($(emu savepoints-failed) failed), $(emu jobmanager-restarts) JobManager restarts"
+echo "chaos: job $(emu state) at parallelism $(emu parallelism), $(emu submissions) submissions, $(emu savepoints) savepoints ($(emu savepoints-failed) failed), $(emu cancels) cancellations resumed from a checkpoint ($(emu cancels-lost) without one), $(emu jobmanager-restarts) JobManager restarts"
 if [ -s "$VIOL" ]; then
 	echo "invariants broken (seed $SEED):"
 	sort -u "$VIOL" | head -n 40

@@ -8,7 +8,11 @@
 #              leaves the job RUNNING as it was and emits RescaleFailed;
 #              the retry succeeds; then the leader is killed in the middle
 #              of a savepoint and the other replica finishes the rescale
-#              from the Deployment's annotation, with no second submission.
+#              from the Deployment's annotation, with no second submission;
+#              then 3 -> 1 replicas: the TaskManagers go at once, the job at
+#              6 cannot run on 2 slots nor take a savepoint, and is cancelled
+#              and resumed from its latest retained checkpoint at 2 (one
+#              cancellation, every one with a checkpoint to resume from).
 # Deployments and HPAs come from flinkhpa-gen; the HPAs are deleted so the
 # test sets the replicas itself, as the HPA would.
 set -uo pipefail
@@ -22,7 +26,8 @@ kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
 start_emu A --taskmanagers 1 --slots 2 --restart-pause 2s --mode adaptive --parallelism 2 \
 	--job-name orders-enrichment
 start_emu S --taskmanagers 1 --slots 2 --restart-pause 2s --mode savepoint --parallelism 2 \
-	--job-name clicks --savepoint-duration 4s
+	--job-name clicks --savepoint-duration 4s \
+	--checkpoint-interval 1s --checkpoint-retention RETAIN_ON_CANCELLATION
 emu() { emu_state "$1" "$2"; }
 
 cat >"$FH_TMP/policies.yaml" <<EOF
@@ -130,6 +135,23 @@ wait_until 90 "savepoint job at 6 after the takeover" is 6 annotation $NSS click
 grep -q 'continuing the rescale' "$FH_TMP/$leader.log" || fail "$leader did not continue the rescale"
 [ "$(events $NSS Rescaled)" = 2 ] || fail "Rescaled events: $(events $NSS Rescaled), want 2"
 echo "takeover: $leader finished 4 -> 6, $(emu "$S_URL" submissions) submissions in all"
+
+# scaling down: the TaskManagers go first, the job is stranded at 6 and
+# resumed from its latest retained checkpoint at 2 (once it has one, newer
+# than the savepoint it was restored from)
+wait_until 30 "a checkpoint of the job at 6" eval '[ "$(emu "$S_URL" checkpoints)" -ge 1 ]'
+kubectl -n $NSS scale deployment clicks-taskmanager --replicas 1 >/dev/null || fail "scale"
+wait_until 30 "the job without its slots" is RESTARTING emu "$S_URL" state
+wait_until 90 "savepoint job at 2 from a checkpoint" is 2 annotation $NSS clicks-taskmanager parallelism
+[ "$(emu "$S_URL" parallelism)" = 2 ] && [ "$(emu "$S_URL" state)" = RUNNING ] &&
+	[ "$(emu "$S_URL" cancels)" = 1 ] && [ "$(emu "$S_URL" cancels-lost)" = 0 ] &&
+	[ "$(emu "$S_URL" submissions)" = 3 ] || fail "after the scale-down: $(curl -s "$S_URL/control")"
+wait_until 10 "the third Rescaled event" is 3 events $NSS Rescaled
+kubectl -n $NSS get events --field-selector reason=Rescaled -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' |
+	grep -q 'runs at parallelism 2 (was 6): 1 TaskManagers x 2 slots, savepoint mode, in .* s; it could not run on the slots left, so it was cancelled and resumed from file:/tmp/flink-checkpoints/.*/chk-[0-9]*$' ||
+	fail "Rescaled message: $(kubectl -n $NSS get events --field-selector reason=Rescaled -o jsonpath='{.items[*].message}')"
+[ "$(events $NSS JobStranded)" = 0 ] || fail "a JobStranded event with a retained checkpoint"
+echo "scale-down: 6 -> 2, cancelled and resumed from a retained checkpoint"
 
 # a mode that is no mode: reported once (a Warning Event naming it), the job is left alone
 kubectl -n $NSA annotate --overwrite deployment orders-taskmanager flinkhpa.io/parallelism-mode=bogus >/dev/null ||

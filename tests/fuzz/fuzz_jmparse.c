@@ -2,7 +2,7 @@
  * fuzz_jmparse.c - libFuzzer harness for the JobManager's REST answers
  * (adapter/flink/jmparse.c, the one reader of Flink's JSON, used by the
  * JobManager poller and the sync controller: untrusted input from any
- * address a pod annotation names).  Every reader and the job picker get
+ * address a pod annotation names), the checkpoint readers among them.  Every reader and the job picker get
  * the same bytes; none may crash, read out of bounds or overflow its
  * outputs.
  */
@@ -23,6 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jmp_values v = { 0 };
 	struct jmp_jobs jobs;
 	struct jmp_slots slots;
+	struct jmp_checkpoints cp;
+	struct jmp_cp_config cfg = { 0, true, false };
 
 	if (!text)
 		return 0;
@@ -42,6 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (jmp_metric_ids(text, size, &get, NULL) == 0)
 		jmp_get_kinds(buf_str(&get));
 	jmp_aggregates(text, size, &v, NULL);
+	if (jmp_checkpoints(text, size, &cp, NULL) == 0)
+		jmp_restore_point(&cp, &cfg);
+	if (jmp_cp_config(text, size, &cfg, NULL) == 0)
+		jmp_restore_point(&cp, &cfg);
 	buf_release(&get);
 	free(text);
 	return 0;

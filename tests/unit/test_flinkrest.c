@@ -12,6 +12,10 @@
  *     slots cannot be scheduled until a TaskManager joins; an unknown
  *     savepoint gives a FAILED job; an injected savepoint failure comes
  *     back with its cause and the job keeps running;
+ *   - checkpoints: the latest completed one and the retention read, the
+ *     job cancelled (PATCH, then again: accepted), run again from that
+ *     checkpoint (restored from it); a FINISHED job's cancel is 409
+ *     (ERR_STATE), an unknown job's 404; checkpointing off: ERR_NOTFOUND;
  *   - unknown job and trigger ids: 404 with Flink's message naming them;
  *   - malformed answers (not JSON, wrong types, bad ids, too deep, NUL
  *     bytes, trailing data), HTTP errors with and without Flink's errors;
@@ -340,6 +344,69 @@ static void savepoint__injected_failure_keeps_job_running(void **state)
 	assert_true(str_has_prefix(sp.location, "/tmp/sp2/savepoint-3c1bf1-"));
 	fr_savepoint_release(&sp);
 	wait_job(&r, EMU_JOB_ID, "RUNNING", 2, "RUNNING");
+	rig_stop(&r);
+}
+
+static void checkpoints__cancel_and_resume(void **state)
+{
+	struct rig r;
+	struct jmp_checkpoints c;
+	struct jmp_cp_config cfg;
+	char path[JMP_PATH_LEN], job[JMP_ID_LEN], *loc;
+	int64_t deadline;
+
+	(void)state;
+	rig_start(&r, EMU_SCHED_DEFAULT, 1, 2, 100);
+	pthread_mutex_lock(&r.e->mu);
+	r.e->checkpoint_ms = 100;
+	r.e->retention = EMU_RETAIN_KEEP;
+	pthread_mutex_unlock(&r.e->mu);
+	deadline = mono_ms() + WAIT_MS;
+	do {
+		sleep_ms(50);
+		assert_int_equal(fr_checkpoints(r.c, EMU_JOB_ID, &c, &r.er), 0);
+	} while (c.checkpoint.id < 2 && mono_ms() < deadline);
+	assert_true(c.checkpoint.id >= 2);
+	assert_int_equal(c.savepoint.id, 0);
+	assert_true(str_has_prefix(c.checkpoint.path, "file:/tmp/flink-checkpoints/"
+				   EMU_JOB_ID "/chk-"));
+	assert_int_equal(fr_checkpoint_config(r.c, EMU_JOB_ID, &cfg, &r.er), 0);
+	assert_true(cfg.externalized);
+	assert_false(cfg.delete_on_cancel);
+	assert_int_equal(cfg.interval_ms, 100);
+	/* cancel, twice: both accepted, the job CANCELED */
+	assert_int_equal(fr_cancel(r.c, EMU_JOB_ID, &r.er), 0);
+	assert_int_equal(fr_cancel(r.c, EMU_JOB_ID, &r.er), 0);
+	wait_job(&r, EMU_JOB_ID, "CANCELED", 2, "CANCELED");
+	assert_int_equal(fr_checkpoints(r.c, EMU_JOB_ID, &c, &r.er), 0);
+	assert_false(c.checkpoint.discarded);
+	assert_ptr_equal(jmp_restore_point(&c, &cfg), &c.checkpoint);
+	snprintf(path, sizeof(path), "%s", c.checkpoint.path);
+	run_jar(&r, 1, path, job);
+	wait_job(&r, job, "RUNNING", 1, "RUNNING");
+	assert_int_equal(fr_checkpoints(r.c, job, &c, &r.er), 0);
+	assert_string_equal(c.restore.path, path);
+	assert_false(c.restore.savepoint);
+	assert_int_equal(c.restored, 1);
+	/* a stopped job is not cancelled: 409; an unknown one: 404 */
+	loc = stop_job(&r, job);
+	wait_job(&r, job, "FINISHED", 1, "FINISHED");
+	err_clear(&r.er);
+	assert_int_equal(fr_cancel(r.c, job, &r.er), ERR_STATE);
+	assert_non_null(strstr(r.er.msg, "HTTP 409"));
+	assert_non_null(strstr(r.er.msg, "was not canceled, but instead FINISHED."));
+	assert_int_equal(fr_cancel(r.c, "0123456789abcdef0123456789abcdef", &r.er),
+			 ERR_NOTFOUND);
+	assert_non_null(strstr(r.er.msg, "Job could not be found."));
+	assert_int_equal(fr_cancel(r.c, "../overview", &r.er), ERR_INVAL);
+	free(loc);
+	/* checkpointing off: 404 */
+	pthread_mutex_lock(&r.e->mu);
+	r.e->checkpoint_ms = 0;
+	pthread_mutex_unlock(&r.e->mu);
+	assert_int_equal(fr_checkpoints(r.c, job, &c, &r.er), ERR_NOTFOUND);
+	assert_non_null(strstr(r.er.msg, "Checkpointing has not been enabled."));
+	assert_int_equal(fr_checkpoint_config(r.c, job, &cfg, &r.er), ERR_NOTFOUND);
 	rig_stop(&r);
 }
 
@@ -685,6 +752,7 @@ int main(void)
 		cmocka_unit_test(adaptive__put_requirements_restarts_job),
 		cmocka_unit_test(savepoint__stop_then_run_at_new_parallelism),
 		cmocka_unit_test(savepoint__injected_failure_keeps_job_running),
+		cmocka_unit_test(checkpoints__cancel_and_resume),
 		cmocka_unit_test(unknown_ids__errors_name_them),
 		cmocka_unit_test(malformed__jobs_rejected),
 		cmocka_unit_test(malformed__job_savepoint_jars_rejected),

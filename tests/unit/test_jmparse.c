@@ -4,7 +4,9 @@
  * labels, live first, newest first; test_jobpick.c shows both callers
  * follow it), its vertices, the slots, the metric ids to
  * ask for, the aggregates folded per kind, error bodies, and bad bodies
- * refused with a message.  The answers are in tests/data/jobmanager/ in
+ * refused with a message; the checkpoints (latest completed, savepoint,
+ * restored), their retention, and what a cancelled job could be resumed
+ * from.  The answers are in tests/data/jobmanager/ in
  * Flink 1.18's shapes (run from the repository root, as make test does).
  */
 #include <setjmp.h>
@@ -233,6 +235,132 @@ static void errors__first_line_of_each_message(void **state)
 	assert_false(jmp_errors("oops", msg, sizeof(msg)));
 }
 
+static void checkpoints__latest(void **state)
+{
+	struct jmp_checkpoints c;
+
+	(void)state;
+	load("checkpoints.json");
+	assert_int_equal(jmp_checkpoints(loaded.p, loaded.len, &c, NULL), 0);
+	assert_int_equal(c.total, 4);
+	assert_int_equal(c.completed, 3);
+	assert_int_equal(c.failed, 1);
+	assert_int_equal(c.restored, 1);
+	assert_int_equal(c.checkpoint.id, 14);
+	assert_false(c.checkpoint.savepoint);
+	assert_false(c.checkpoint.discarded);
+	assert_string_equal(c.checkpoint.path, "s3://flink/checkpoints/"
+			    "7cf6b767ba12954eb073f3195c26fac1/chk-14");
+	assert_int_equal(c.savepoint.id, 13);
+	assert_true(c.savepoint.savepoint);
+	assert_string_equal(c.savepoint.path, "s3://flink/savepoints/savepoint-7cf6b7-0a1b2c3d4e5f");
+	assert_int_equal(c.restore.id, 11);
+	assert_true(c.restore.savepoint);
+	/* a job without any: every latest is null */
+	assert_int_equal(jmp_checkpoints(L("{\"counts\":{\"restored\":0,\"total\":0,"
+		"\"in_progress\":0,\"completed\":0,\"failed\":0},\"summary\":{},"
+		"\"latest\":{\"completed\":null,\"savepoint\":null,\"failed\":null,"
+		"\"restored\":null},\"history\":[]}"), &c, NULL), 0);
+	assert_int_equal(c.checkpoint.id + c.savepoint.id + c.restore.id, 0);
+}
+
+static void checkpoints__bad_bodies__refused(void **state)
+{
+	static const char *const bad[] = {
+		"[]",
+		"{\"counts\":{}}",
+		"{\"counts\":{\"restored\":0,\"total\":0,\"in_progress\":0,"
+		"\"completed\":-1,\"failed\":0},\"latest\":{}}",
+		"{\"counts\":{\"restored\":0,\"total\":1,\"in_progress\":0,"
+		"\"completed\":1,\"failed\":0},\"latest\":{\"completed\":"
+		"{\"id\":1,\"is_savepoint\":false,\"external_path\":\"file:/a b\"}}}",
+		"{\"counts\":{\"restored\":0,\"total\":1,\"in_progress\":0,"
+		"\"completed\":1,\"failed\":0},\"latest\":{\"completed\":"
+		"{\"id\":\"1\",\"is_savepoint\":false,\"external_path\":\"file:/a\"}}}",
+		"{\"counts\":{\"restored\":0,\"total\":1,\"in_progress\":0,"
+		"\"completed\":1,\"failed\":0},\"latest\":{\"savepoint\":"
+		"{\"id\":1,\"is_savepoint\":true,\"external_path\":\"\"}}}",
+		"{\"counts\":{\"restored\":0,\"total\":1,\"in_progress\":0,"
+		"\"completed\":1,\"failed\":0},\"latest\":{\"completed\":"
+		"{\"id\":1,\"is_savepoint\":false,\"external_path\":\"f\","
+		"\"discarded\":\"no\"}}}",
+	};
+	struct jmp_checkpoints c;
+	struct err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&e);
+		assert_int_equal(jmp_checkpoints(L(bad[i]), &c, &e), ERR_INVAL);
+		assert_non_null(strstr(e.msg, "/jobs/ID/checkpoints"));
+		assert_int_equal(c.checkpoint.id, 0);
+	}
+	err_clear(&e);
+	jmp_checkpoints(L(bad[3]), &c, &e);
+	assert_string_equal(e.msg, "/jobs/ID/checkpoints: latest.completed: "
+			    "external_path: a space or control character");
+}
+
+static void cp_config__retention(void **state)
+{
+	struct jmp_cp_config c;
+	struct err e;
+
+	(void)state;
+	load("checkpoints-config.json");
+	assert_int_equal(jmp_cp_config(loaded.p, loaded.len, &c, NULL), 0);
+	assert_int_equal(c.interval_ms, 5000);
+	assert_true(c.externalized);
+	assert_false(c.delete_on_cancel);
+	/* NO_EXTERNALIZED_CHECKPOINTS: Flink writes enabled only */
+	assert_int_equal(jmp_cp_config(L("{\"interval\":1000,\"externalization\":"
+					 "{\"enabled\":false}}"), &c, NULL), 0);
+	assert_false(c.externalized);
+	assert_int_equal(jmp_cp_config(L("{\"interval\":1000,\"externalization\":"
+					 "{\"enabled\":true,\"delete_on_cancellation\":true}}"),
+				       &c, NULL), 0);
+	assert_true(c.delete_on_cancel);
+	err_clear(&e);
+	assert_int_equal(jmp_cp_config(L("{\"interval\":1000,\"externalization\":"
+					 "{\"enabled\":true}}"), &c, &e), ERR_INVAL);
+	assert_string_equal(e.msg, "/jobs/ID/checkpoints/config: externalization: "
+			    "delete_on_cancellation: missing, want a boolean");
+}
+
+static void restore_point__newest_kept(void **state)
+{
+	struct jmp_checkpoints c;
+	struct jmp_cp_config keep = { 5000, true, false };
+	struct jmp_cp_config del = { 5000, true, true };
+	struct jmp_cp_config none = { 5000, false, false };
+
+	(void)state;
+	load("checkpoints.json");
+	assert_int_equal(jmp_checkpoints(loaded.p, loaded.len, &c, NULL), 0);
+	/* kept on cancellation: the checkpoint, newer than the savepoint */
+	assert_ptr_equal(jmp_restore_point(&c, &keep), &c.checkpoint);
+	/* deleted on cancellation: the savepoint (Flink never deletes it) */
+	assert_ptr_equal(jmp_restore_point(&c, &del), &c.savepoint);
+	assert_ptr_equal(jmp_restore_point(&c, &none), &c.savepoint);
+	/* a restored savepoint newer than both */
+	c.restore.id = 20;
+	assert_ptr_equal(jmp_restore_point(&c, &keep), &c.restore);
+	/* restored from a checkpoint: maybe claimed and deleted, not used */
+	c.restore.savepoint = false;
+	assert_ptr_equal(jmp_restore_point(&c, &keep), &c.checkpoint);
+	/* no savepoint: only a kept, addressable, not discarded checkpoint */
+	c.savepoint.id = 0;
+	assert_null(jmp_restore_point(&c, &del));
+	assert_null(jmp_restore_point(&c, &none));
+	c.checkpoint.discarded = true;
+	assert_null(jmp_restore_point(&c, &keep));
+	c.checkpoint.discarded = false;
+	snprintf(c.checkpoint.path, sizeof(c.checkpoint.path), "%s", JMP_NOT_EXTERNALIZED);
+	assert_null(jmp_restore_point(&c, &keep));
+	memset(&c, 0, sizeof(c));
+	assert_null(jmp_restore_point(&c, &keep));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +372,10 @@ int main(void)
 		cmocka_unit_test(metric_ids__the_ones_we_read),
 		cmocka_unit_test(aggregates__folded_per_kind),
 		cmocka_unit_test(errors__first_line_of_each_message),
+		cmocka_unit_test(checkpoints__latest),
+		cmocka_unit_test(checkpoints__bad_bodies__refused),
+		cmocka_unit_test(cp_config__retention),
+		cmocka_unit_test(restore_point__newest_kept),
 	};
 
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

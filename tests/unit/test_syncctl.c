@@ -18,7 +18,15 @@
  *     savepoint directory: a failure at once;
  *   - resume: a new leader finds the rescale annotation of a previous one
  *     (a savepoint under way, or taken) and finishes that rescale, with no
- *     second savepoint and one submission.
+ *     second savepoint and one submission;
+ *   - stranded (savepoint mode): the HPA removes TaskManagers and the job
+ *     cannot run on the slots left: with checkpoints kept on cancellation
+ *     it is cancelled and resubmitted from its latest checkpoint at the
+ *     slots there are (one cancellation, one submission, no savepoint);
+ *     without a retained checkpoint, or with none completed, it is never
+ *     cancelled and one JobStranded Event says why; a TaskManager lost
+ *     while the Deployment still asks for it is waited for; a new leader
+ *     finishes a cancellation a previous one ordered.
  */
 #include <json-c/json.h>
 #include <pthread.h>
@@ -153,9 +161,14 @@ struct rig {
 	struct sync_opts o;
 };
 
+/* Checkpoints of the emulators emu_up starts (0: off, as before). */
+static int64_t emu_cp_ms;
+static int emu_cp_retention;
+
 static void emu_up(struct rig *r, int sched, int tms, int par)
 {
 	struct emu_settings s = {
+		.checkpoint_ms = emu_cp_ms, .retention = emu_cp_retention,
 		.taskmanagers = tms, .slots = 2, .metrics_port = 0,
 		.rest_port = 0, .max_parallelism = 128, .parallelism = par,
 		.address_base = "127.0.1.1", .rest_address = "127.0.0.1",
@@ -340,6 +353,14 @@ static int emu_int(struct rig *r, const char *what)
 		v = r->e->savepoints;
 	else if (!strcmp(what, "savepoints_failed"))
 		v = r->e->savepoints_failed;
+	else if (!strcmp(what, "cancels"))
+		v = r->e->cancels;
+	else if (!strcmp(what, "cancels_lost"))
+		v = r->e->cancels_lost;
+	else if (!strcmp(what, "checkpoints"))
+		v = emu_job_current(r->e) ? (int)emu_job_current(r->e)->cp.completed : 0;
+	else if (!strcmp(what, "waiting"))
+		v = r->e->m.waiting;
 	else
 		v = -1;
 	pthread_mutex_unlock(&r->e->mu);
@@ -571,6 +592,184 @@ static void resume_savepoint_taken(void **state)
 	WAIT_FOR(events(r, "Rescaled") == 1);
 }
 
+/* ---- stranded jobs (savepoint mode) ---- */
+
+static int teardown_cp(void **state)
+{
+	emu_cp_ms = 0;
+	emu_cp_retention = EMU_RETAIN_NONE;
+	return teardown(state);
+}
+
+/* Savepoint mode, 2 TaskManagers, the job at 4 and adopted, a first
+ * checkpoint completed; then the HPA's 1 replica and the Deployment
+ * removes a TaskManager at once: the job waits for slots. */
+static void stranded_rig(struct rig *r, int64_t cp_ms, int retention)
+{
+	emu_cp_ms = cp_ms;
+	emu_cp_retention = retention;
+	rig_up(r, EMU_SCHED_DEFAULT, 2, 4, "savepoint",
+	       "\"flinkhpa.io/savepoint-dir\":\"file:///tmp/savepoints\"", 10000);
+	WAIT_FOR(annotation_is(r, "flinkhpa.io/parallelism", "4"));
+	if (cp_ms < 60000)
+		WAIT_FOR(emu_int(r, "checkpoints") >= 1);
+	scale(r, 1, 1);
+	WAIT_FOR(emu_int(r, "waiting") == 1);
+}
+
+static void stranded_resumed(void **state)
+{
+	struct rig *r = *state;
+	char msg[1024];
+
+	stranded_rig(r, 200, EMU_RETAIN_KEEP);
+	WAIT_FOR(annotation_is(r, "flinkhpa.io/parallelism", "2"));
+	assert_int_equal(emu_int(r, "parallelism"), 2);
+	assert_int_equal(emu_int(r, "cancels"), 1);
+	assert_int_equal(emu_int(r, "cancels_lost"), 0);
+	assert_int_equal(emu_int(r, "submissions"), 1);
+	assert_int_equal(emu_int(r, "savepoints"), 0);
+	/* in flight: the checkpoint to resume from and the cancellation */
+	assert_true(rescale_written(r, "target=2 from=4 job=" EMU_JOB_ID
+				       " savepoint=file:/tmp/flink-checkpoints/"
+				       EMU_JOB_ID "/chk-"));
+	assert_true(rescale_written(r, " cancel=1"));
+	assert_true(annotation_is(r, "flinkhpa.io/rescale", ""));
+	WAIT_FOR(events(r, "Rescaled") == 1);
+	last_event(r, "Rescaled", msg, sizeof(msg));
+	assert_non_null(strstr(msg, "runs at parallelism 2 (was 4): 1 TaskManagers x 2 slots, "
+				    "savepoint mode"));
+	assert_non_null(strstr(msg, "; it could not run on the slots left, so it was "
+				    "cancelled and resumed from file:/tmp/flink-checkpoints/"
+				    EMU_JOB_ID "/chk-"));
+	/* the new job restored that checkpoint */
+	pthread_mutex_lock(&r->e->mu);
+	assert_non_null(strstr(emu_job_current(r->e)->cp.restore.path,
+			       "file:/tmp/flink-checkpoints/" EMU_JOB_ID "/chk-"));
+	pthread_mutex_unlock(&r->e->mu);
+	assert_int_equal(events(r, "JobStranded"), 0);
+	stats(r, 1, 0);
+}
+
+/* Not cancelled: one JobStranded Event with why, the job as it was. */
+static void stranded_kept(struct rig *r, const char *why)
+{
+	char msg[2048];
+
+	WAIT_FOR(events(r, "JobStranded") == 1);
+	last_event(r, "JobStranded", msg, sizeof(msg));
+	assert_non_null(strstr(msg, "job orders-enrichment (" EMU_JOB_ID ") is RESTARTING at "
+				    "parallelism 4 with 2 slots and cannot run; it is not "
+				    "cancelled and resumed from a checkpoint because "));
+	assert_non_null(strstr(msg, why));
+	assert_non_null(strstr(msg, "Set execution.checkpointing.externalized-checkpoint-"
+				    "retention: RETAIN_ON_CANCELLATION"));
+	assert_non_null(strstr(msg, "or stop it and resubmit it at parallelism 2 by hand"));
+	sleep_ms(1500); /* many periods: said once, nothing done */
+	assert_int_equal(events(r, "JobStranded"), 1);
+	assert_int_equal(emu_int(r, "cancels"), 0);
+	assert_int_equal(emu_int(r, "submissions"), 0);
+	assert_int_equal(emu_int(r, "parallelism"), 4);
+	assert_int_equal(r->ks.nrescale, 0);
+}
+
+static void stranded_not_retained(void **state)
+{
+	struct rig *r = *state;
+
+	stranded_rig(r, 200, EMU_RETAIN_NONE);
+	stranded_kept(r, "Flink deletes its checkpoints when it is cancelled "
+			 "(execution.checkpointing.externalized-checkpoint-"
+			 "retention is NO_EXTERNALIZED_CHECKPOINTS, not "
+			 "RETAIN_ON_CANCELLATION)");
+}
+
+static void stranded_delete_on_cancel(void **state)
+{
+	struct rig *r = *state;
+
+	stranded_rig(r, 200, EMU_RETAIN_DELETE);
+	stranded_kept(r, "retention is DELETE_ON_CANCELLATION, not");
+}
+
+static void stranded_no_checkpoint(void **state)
+{
+	struct rig *r = *state;
+
+	stranded_rig(r, 3600000, EMU_RETAIN_KEEP);
+	stranded_kept(r, "because it has no completed checkpoint or savepoint.");
+}
+
+static void stranded_checkpointing_off(void **state)
+{
+	struct rig *r = *state;
+
+	stranded_rig(r, 3600000, EMU_RETAIN_KEEP);
+	pthread_mutex_lock(&r->e->mu);
+	r->e->checkpoint_ms = 0; /* GET .../checkpoints/config: 404 */
+	pthread_mutex_unlock(&r->e->mu);
+	stranded_kept(r, "because checkpointing is not enabled for it.");
+}
+
+/* A TaskManager lost while the Deployment still wants 2: it comes back;
+ * the job is not touched. */
+static void lost_taskmanager_waited_for(void **state)
+{
+	struct rig *r = *state;
+
+	emu_cp_ms = 200;
+	emu_cp_retention = EMU_RETAIN_KEEP;
+	rig_up(r, EMU_SCHED_DEFAULT, 2, 4, "savepoint",
+	       "\"flinkhpa.io/savepoint-dir\":\"file:///tmp/savepoints\"", 10000);
+	WAIT_FOR(annotation_is(r, "flinkhpa.io/parallelism", "4"));
+	scale(r, 2, 1);
+	WAIT_FOR(emu_int(r, "waiting") == 1);
+	sleep_ms(1500);
+	assert_int_equal(emu_int(r, "cancels"), 0);
+	assert_int_equal(events(r, "JobStranded"), 0);
+	scale(r, 2, 2); /* back: the job runs again, at 4 */
+	WAIT_FOR(emu_int(r, "waiting") == 0);
+	assert_int_equal(emu_int(r, "parallelism"), 4);
+	assert_int_equal(emu_int(r, "submissions"), 0);
+}
+
+/* A previous leader ordered the cancellation and died: the job is
+ * resubmitted once from the checkpoint it recorded. */
+static void resume_cancel_ordered(void **state)
+{
+	struct rig *r = *state;
+	char extra[2048], path[EMU_PATH_MAX];
+	struct buf out = BUF_INIT(1 << 16);
+	int code = 0;
+
+	emu_cp_ms = 200;
+	emu_cp_retention = EMU_RETAIN_KEEP;
+	emu_up(r, EMU_SCHED_DEFAULT, 2, 4);
+	WAIT_FOR(emu_int(r, "checkpoints") >= 1);
+	pthread_mutex_lock(&r->e->mu);
+	assert_int_equal(emu_set_tms(r->e, 1), 0);
+	snprintf(path, sizeof(path), "%s", emu_job_current(r->e)->cp.latest_cp.path);
+	pthread_mutex_unlock(&r->e->mu);
+	assert_int_equal(emu_rest(r->e, "PATCH", "/jobs/" EMU_JOB_ID, NULL, NULL, "{}",
+				  &out, &code), 0);
+	assert_int_equal(code, 202);
+	buf_release(&out);
+	snprintf(extra, sizeof(extra),
+		 "\"flinkhpa.io/savepoint-dir\":\"file:///tmp/savepoints\","
+		 "\"flinkhpa.io/parallelism\":\"4\","
+		 "\"flinkhpa.io/rescale\":\"target=2 from=4 job=%s savepoint=%s cancel=1\"",
+		 EMU_JOB_ID, path);
+	rig_sync(r, 1, "savepoint", extra, 10000);
+	WAIT_FOR(annotation_is(r, "flinkhpa.io/parallelism", "2"));
+	assert_int_equal(emu_int(r, "cancels"), 1);
+	assert_int_equal(emu_int(r, "submissions"), 1);
+	assert_int_equal(emu_int(r, "parallelism"), 2);
+	pthread_mutex_lock(&r->e->mu);
+	assert_string_equal(emu_job_current(r->e)->cp.restore.path, path);
+	pthread_mutex_unlock(&r->e->mu);
+	WAIT_FOR(events(r, "Rescaled") == 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +779,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(no_savepoint_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(resume_savepoint_under_way, setup, teardown),
 		cmocka_unit_test_setup_teardown(resume_savepoint_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(stranded_resumed, setup, teardown_cp),
+		cmocka_unit_test_setup_teardown(stranded_not_retained, setup, teardown_cp),
+		cmocka_unit_test_setup_teardown(stranded_delete_on_cancel, setup, teardown_cp),
+		cmocka_unit_test_setup_teardown(stranded_no_checkpoint, setup, teardown_cp),
+		cmocka_unit_test_setup_teardown(stranded_checkpointing_off, setup, teardown_cp),
+		cmocka_unit_test_setup_teardown(lost_taskmanager_waited_for, setup, teardown_cp),
+		cmocka_unit_test_setup_teardown(resume_cancel_ordered, setup, teardown_cp),
 	};
 
 	log_set_verbosity(-1);
