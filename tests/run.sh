@@ -56,6 +56,8 @@ script_result() {
 		else
 			echo "PASS $name"
 		fi
+		# what a script chose to report even when it passes
+		[ -s "$tmp/.summary" ] && sed 's/^/    /' "$tmp/.summary"
 	elif [ "$rc" -eq 77 ]; then
 		skipped=$((skipped + 1))
 		echo "SKIP $name: $(tail -n1 "$log")"

@@ -218,6 +218,7 @@ PY
 			done <"$FH_TMP/pids"
 		fi
 		i=$((i + 1))
+		echo "$i" >"$FH_TMP/rounds"
 		sleep 1
 	done
 }
@@ -284,7 +285,9 @@ calm() {
 		return
 	fi
 	echo "  calm: $(replicas) TaskManagers, parallelism $(emu parallelism), $((SECONDS - since)) s"
+	CALM_OK=$((CALM_OK + 1))
 }
+CALM_OK=0
 
 kinds=(tm-kill tm-hang tm-malformed jm-restart jm-slow leader-kill cp-restart)
 [ "$MODE" = savepoint ] && kinds+=(sp-fail)
@@ -323,7 +326,7 @@ kill "$SAMPLER" 2>/dev/null
 wait "$SAMPLER" 2>/dev/null
 
 # ---- after the run: leadership, memory, sanitizers ----
-python3 - "$FH_TMP/r1.log" "$FH_TMP/r2.log" >>"$VIOL" <<'PY'
+python3 - "$FH_TMP/r1.log" "$FH_TMP/r2.log" >>"$VIOL" 2>>"$FH_TMP/after.err" <<'PY'
 import re, sys
 ts = re.compile(r"^[IWEF]\d{4} (\d\d):(\d\d):(\d\d\.\d+)")
 act = re.compile(r"rescaling job|continuing the rescale|sync: \S+: savepoint |runs at parallelism|resubmitting it from")
@@ -356,7 +359,7 @@ for me, other in (("r1", "r2"), ("r2", "r1")):
 print("leadership: r1 %d spans, %d actions; r2 %d spans, %d actions" % (
     len(spans["r1"]), len(acts["r1"]), len(spans["r2"]), len(acts["r2"])), file=sys.stderr)
 PY
-python3 - "$FH_TMP/rss" >>"$VIOL" <<'PY'
+python3 - "$FH_TMP/rss" >>"$VIOL" 2>>"$FH_TMP/after.err" <<'PY'
 import sys, collections
 by = collections.defaultdict(list)
 for line in open(sys.argv[1]):
@@ -370,13 +373,20 @@ for (pid, name), s in by.items():
         print("adapter %s (pid %s) RSS grew from %d to %d KiB" % (name, pid, base, last))
     print("rss %s pid %s: %d -> %d KiB over %d samples" % (name, pid, base, last, len(s)), file=sys.stderr)
 PY
+cat "$FH_TMP/after.err" >&2
+grep -q Traceback "$FH_TMP/after.err" && violation "a checker failed: $(tail -n 3 "$FH_TMP/after.err")"
 grep -l "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" "$FH_TMP"/r[12].log >/dev/null &&
 	violation "a sanitizer report: $(grep -h -A5 'Sanitizer\|runtime error' "$FH_TMP"/r[12].log | head -20)"
 
 faults=""
 for k in "${kinds[@]}"; do faults+=" $k=${COUNT[$k]:-0}"; done
-echo "chaos: seed $SEED, $((SECONDS - start)) s, $n faults:$faults"
+{
+echo "chaos: seed $SEED, $MODE mode, $((SECONDS - start)) s, $n faults:$faults"
+echo "chaos: checked $(cat "$FH_TMP/rounds" 2>/dev/null || echo 0) rounds of the sampler (staleness of what is served, cancellations, jobs, submissions; RSS every 5th), $CALM_OK calm periods at replicas x slots, leadership and sanitizers over both logs"
+echo "chaos: $(grep '^leadership:' "$FH_TMP/after.err" 2>/dev/null)"
+grep '^rss ' "$FH_TMP/after.err" 2>/dev/null | sed 's/^/chaos: /'
 echo "chaos: job $(emu state) at parallelism $(emu parallelism), $(emu submissions) submissions, $(emu savepoints) savepoints ($(emu savepoints-failed) failed), $(emu cancels) cancellations resumed from a checkpoint ($(emu cancels-lost) without one), $(emu jobmanager-restarts) JobManager restarts"
+} | tee "$FH_TMP/.summary"
 if [ -s "$VIOL" ]; then
 	echo "invariants broken (seed $SEED):"
 	sort -u "$VIOL" | head -n 40
