@@ -191,6 +191,16 @@ static void d_identity(char *out, size_t n)
 	snprintf(out, n, "%s_%08x", host, r);
 }
 
+const char *daemon_lease_namespace(const char *flag,
+				   const struct kube_config *c)
+{
+	if (flag)
+		return flag;
+	if (c->in_cluster && c->namespace && *c->namespace)
+		return c->namespace;
+	return DAEMON_LEASE_NS;
+}
+
 /* The parallelism sync controller, behind the Lease. */
 static int d_sync(struct daemon *d, struct err *e)
 {
@@ -199,9 +209,8 @@ static int d_sync(struct daemon *d, struct err *e)
 				o->sync_settle_ms, o->sync_min_interval_ms,
 				o->sync_timeout_ms, 5000 };
 	char id[256];
-	struct lease_opts lo = { o->leader_ns ? o->leader_ns
-			: d->kcfg.namespace ? d->kcfg.namespace
-			: "flinkhpa-system", "flinkhpa-sync", id, 15, 10, 2 };
+	struct lease_opts lo = { daemon_lease_namespace(o->leader_ns, &d->kcfg),
+				 "flinkhpa-sync", id, 15, 10, 2 };
 
 	if (!o->sync || !d->kube)
 		return 0;

@@ -24,11 +24,16 @@ printf '%s\n' \
 start_page_server "$tm_dir"
 
 kubectl create namespace flink >/dev/null || fail "namespace"
-kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
 tm_deployment 1 "$PAGE_PORT" 1
 wait_running_pods flink 1
 
 start_cluster_adapter --authorization-cache-ttl 1s -v 2
+# outside a cluster the Lease lives in flinkhpa-system (the flag's
+# default), not in the kubeconfig's namespace nor in "default"
+wait_until -i 0.5 -s "grep lease '$FH_TMP/adapter.log'" 30 \
+	"the Lease flinkhpa-system/flinkhpa-sync held by the adapter" eval '[ -n "$(holder)" ]'
+grep -q 'leader election on Lease flinkhpa-system/flinkhpa-sync' "$FH_TMP/adapter.log" ||
+	fail "the adapter names another Lease: $(grep -i lease "$FH_TMP/adapter.log")"
 grep -q 'authentication: front-proxy CA set (allowed names: front-proxy-client), client CA set; authorization: SubjectAccessReview' \
 	"$FH_TMP/adapter.log" || fail "CAs not read from extension-apiserver-authentication"
 

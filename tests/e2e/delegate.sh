@@ -127,7 +127,6 @@ page 300
 start_page_server "$tm_dir"
 kubectl create namespace web >/dev/null || fail "namespace web"
 kubectl create namespace flink >/dev/null || fail "namespace flink"
-kubectl create namespace flinkhpa-system >/dev/null || fail "namespace flinkhpa-system"
 tm_deployment 1 "$PAGE_PORT" 1
 for d in web api; do
 	kubectl -n web create deployment "$d" --image=nginx --replicas=1 >/dev/null || fail "deployment $d"

@@ -191,10 +191,21 @@ EOF
 	done
 }
 
+# The namespace flinkhpa-system, where an adapter outside the cluster
+# keeps its Lease (--leader-elect-namespace's default) and where
+# manifests/overlays/local puts its Service; created once, whoever asks
+# first (the scripts that create it themselves do so before any adapter).
+system_namespace() {
+	kubectl get namespace flinkhpa-system >/dev/null 2>&1 ||
+		kubectl create namespace flinkhpa-system >/dev/null ||
+		fail "create namespace flinkhpa-system"
+}
+
 # The adapter as in a cluster: TLS with the cluster CA's certificate, the
 # front-proxy CA from the ConfigMap, reviews through kube-apiserver.
 start_cluster_adapter() {
 	local pki=$FLINKHPA_CLUSTER_DIR/pki
+	system_namespace
 	start_adapter --kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
 		--tls-private-key-file "$pki/adapter.key" --scrape-interval 1s "$@"
 	ADAPTER_URL=https://127.0.0.1:$ADAPTER_PORT
