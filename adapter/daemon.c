@@ -568,8 +568,10 @@ static int d_serve(struct daemon *d, struct err *e)
 				   d_ready, d_self_metrics, d, NULL,
 				   d->delegate };
 	d->httpd = httpd_start(&ho, &d->api, d->sm, e);
-	if (!d->httpd)
-		return e->code;
+	if (!d->httpd) /* its socket, its TLS keys or one of its threads */
+		return err_prefix(e, "the API server (libmicrohttpd, %u "
+				  "threads, and a connection reaper): ",
+				  ho.threads);
 	if (d_cm_watch(d, e) || d_cert_watch(d, e))
 		return e->code;
 	if (o->insecure)
@@ -687,6 +689,7 @@ int daemon_run(const struct adapter_opts *o, const char **file,
 	if (!rc)
 		rc = d_sync(&d, e);
 	if (!rc) {
+		log_info("started: every thread runs");
 		sigwait(&set, &sig);
 		log_info("signal %d: shutting down", sig);
 	}
