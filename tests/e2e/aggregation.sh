@@ -106,21 +106,7 @@ code=$(curl -sk -A e2e -o "$FH_TMP/body" -w '%{http_code}' -H "Authorization: Be
 expect_body_has '"message":"Unauthorized","reason":"Unauthorized","code":401'
 
 # the real HPA controller reads the metric and scales
-cat >"$FH_TMP/hpa.yaml" <<EOF
-apiVersion: autoscaling/v2beta2
-kind: HorizontalPodAutoscaler
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
-  minReplicas: 1
-  maxReplicas: 3
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: flink_tm_busy_ratio}
-      target: {type: AverageValue, averageValue: 500m}
-EOF
-kubectl apply -f "$FH_TMP/hpa.yaml" >/dev/null || fail "hpa"
+tm_hpa
 scaled_up() {
 	mark_pods_running flink
 	[ "$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')" -ge 2 ]

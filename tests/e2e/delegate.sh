@@ -168,22 +168,7 @@ spec:
       metric: {name: http_requests}
       target: {type: AverageValue, averageValue: "2"}
 ---
-apiVersion: autoscaling/v2beta2
-kind: HorizontalPodAutoscaler
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
-  minReplicas: 1
-  maxReplicas: 3
-  behavior:
-    scaleDown:
-      stabilizationWindowSeconds: 0
-      policies: [{type: Percent, value: 100, periodSeconds: 5}]
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: flink_tm_busy_ratio}
-      target: {type: AverageValue, averageValue: 500m}
+$(tm_hpa_yaml fast-down)
 EOF
 replicas() { kubectl -n "$1" get deployment "$2" -o jsonpath='{.spec.replicas}'; }
 # the HPA as autoscaling/v2beta2 (v1 keeps metrics and conditions in

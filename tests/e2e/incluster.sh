@@ -206,20 +206,7 @@ until get_raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/*/flink_
 	sleep 1
 done
 echo "    kubectl get --raw .../pods/*/flink_tm_busy_ratio: $(grep -o '"value":"[^"]*"' "$FH_TMP/body")"
-kubectl apply -f - >/dev/null <<EOF || fail "hpa"
-apiVersion: autoscaling/v2beta2
-kind: HorizontalPodAutoscaler
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
-  minReplicas: 1
-  maxReplicas: 3
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: flink_tm_busy_ratio}
-      target: {type: AverageValue, averageValue: 500m}
-EOF
+tm_hpa
 deadline=$((SECONDS + 120 * FH_TIMEOUT_FACTOR))
 while :; do
 	mark_pods_running flink

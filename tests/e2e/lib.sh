@@ -159,6 +159,36 @@ spec:
 EOF
 }
 
+# The HPA of tm_deployment's Deployment (flink/flink-taskmanager): 1 to 3
+# replicas on flink_tm_busy_ratio, 500m per pod; with "fast-down" it scales
+# down at once (no stabilization window, 100% every 5 s).  tm_hpa_yaml
+# prints it (to join other documents), tm_hpa applies it.
+tm_hpa_yaml() {
+	local behavior=
+	[ "${1:-}" = fast-down ] && behavior='  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 0
+      policies: [{type: Percent, value: 100, periodSeconds: 5}]
+'
+	cat <<EOF
+apiVersion: autoscaling/v2beta2
+kind: HorizontalPodAutoscaler
+metadata: {name: flink-taskmanager, namespace: flink}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
+  minReplicas: 1
+  maxReplicas: 3
+${behavior}  metrics:
+  - type: Pods
+    pods:
+      metric: {name: flink_tm_busy_ratio}
+      target: {type: AverageValue, averageValue: 500m}
+EOF
+}
+tm_hpa() {
+	tm_hpa_yaml "$@" | kubectl apply -f - >/dev/null || fail "apply the TaskManager HPA"
+}
+
 # The three APIServices of the adapter listening on 127.0.0.1:$1, from
 # manifests/overlays/local (a Service of type ExternalName to localhost),
 # with the port and the cluster CA (the adapter serves pki/adapter.crt) set
