@@ -107,11 +107,7 @@ expect_body_has '"message":"Unauthorized","reason":"Unauthorized","code":401'
 
 # the real HPA controller reads the metric and scales
 tm_hpa
-scaled_up() {
-	mark_pods_running flink
-	[ "$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')" -ge 2 ]
-}
-wait_until -i 1 -s "kubectl -n flink describe hpa flink-taskmanager | tail -n 15" 90 "the HPA to scale" scaled_up
+wait_until -i 1 -s "kubectl -n flink describe hpa flink-taskmanager | tail -n 15" 90 "the HPA to scale" tm_scaled_up
 targets=$(kubectl get hpa -A --no-headers | awk '{print $4}')
 [[ "$targets" == 900m/500m* ]] || fail "kubectl get hpa -A TARGETS: $targets"
 echo "kubectl get hpa -A:"

@@ -188,6 +188,12 @@ EOF
 tm_hpa() {
 	tm_hpa_yaml "$@" | kubectl apply -f - >/dev/null || fail "apply the TaskManager HPA"
 }
+# Has it scaled flink-taskmanager to 2 or more?  (Marks new pods Running:
+# a wait_until condition.)
+tm_scaled_up() {
+	mark_pods_running flink
+	[ "$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')" -ge 2 ]
+}
 
 # The three APIServices of the adapter listening on 127.0.0.1:$1, from
 # manifests/overlays/local (a Service of type ExternalName to localhost),
