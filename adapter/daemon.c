@@ -560,8 +560,9 @@ static int d_serve(struct daemon *d, struct err *e)
 	d->sm = selfmetrics_new();
 	if (!d->sm)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	d->delegate = delegate_new(&o->delegate, e);
-	if ((!d->delegate && e->code) || delegate_start(d->delegate, e))
+	d->delegate = delegate_new(&o->delegate, e); /* NULL: none asked */
+	if ((!d->delegate && e->code) ||
+	    (d->delegate && delegate_start(d->delegate, e)))
 		return e->code;
 	ho.delegate = d->delegate;
 	d->api = (struct api_ctx){ d->store, d->spec, o->interval_ms / 1000,
