@@ -15,7 +15,9 @@
 # thread it had started was joined before it exited (the shim counts), no
 # sanitizer or valgrind report, and its port is free.  The run where the
 # Nth call never comes must have started every thread, and stops with
-# status 0 on SIGTERM.
+# status 0 on SIGTERM.  Runs under valgrind (it hands LD_PRELOAD on to its
+# client) and ASan (verify_asan_link_order=0); a wrapper that does not pass
+# LD_PRELOAD on makes it skip (77), saying so.
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
