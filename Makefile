@@ -106,6 +106,10 @@ GEN := $(BINDIR)/flinkhpa-gen
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests-bin/%,$(UNIT_SRC))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-bin/%,$(FUZZ_SRC))
 BENCH_BIN := $(patsubst tests/bench/%.c,$(BUILD)/bench-bin/%,$(BENCH_SRC))
+# LD_PRELOAD shims for the tests (tests/tools/NAME.c), beside the tools in
+# FH_TOOLBIN as NAME.so; never sanitizer builds (preloaded into any mode).
+SHIM_SRC := $(wildcard tests/tools/*.c)
+SHIM_BIN := $(patsubst tests/tools/%.c,$(BUILD)/bench-bin/%.so,$(SHIM_SRC))
 
 DEPS := hack/deps.sh
 FUZZ_SECONDS ?= 300
@@ -123,7 +127,7 @@ all: programs
 
 programs: $(ADAPTER) $(GEN) $(EMU)
 
-tests: programs $(UNIT_BIN) $(BENCH_BIN)
+tests: programs $(UNIT_BIN) $(BENCH_BIN) $(SHIM_BIN)
 
 # Every package any target needs; the other targets only check for theirs.
 deps:
@@ -160,6 +164,11 @@ $(BUILD)/bench-bin/%: $(BUILD)/tests/bench/%.o $(LIB_OBJ)
 $(BUILD)/fuzz-bin/%: $(BUILD)/tests/fuzz/%.o $(LIB_OBJ)
 	$(link)
 $(BUILD)/tests-bin/%: LINK_LIBS = $(TEST_LDLIBS)
+$(BUILD)/bench-bin/%.so: tests/tools/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  SHLIB   $@"
+	$(Q)$(CC) -std=c11 -O2 -g $(WARN) -fPIC -shared $(CPPFLAGS) $(CFLAGS) \
+		$(LDFLAGS) -o $@ $< -ldl
 $(BUILD)/fuzz-bin/%: LINK_EXTRA = -fsanitize=fuzzer
 
 # Generated protobuf code: one source of truth in proto/, output in build/.

@@ -191,6 +191,16 @@ static void d_identity(char *out, size_t n)
 	snprintf(out, n, "%s_%08x", host, r);
 }
 
+const char *daemon_lease_namespace(const char *flag,
+				   const struct kube_config *c)
+{
+	if (flag)
+		return flag;
+	if (c->in_cluster && c->namespace && *c->namespace)
+		return c->namespace;
+	return DAEMON_LEASE_NS;
+}
+
 /* The parallelism sync controller, behind the Lease. */
 static int d_sync(struct daemon *d, struct err *e)
 {
@@ -199,9 +209,8 @@ static int d_sync(struct daemon *d, struct err *e)
 				o->sync_settle_ms, o->sync_min_interval_ms,
 				o->sync_timeout_ms, 5000 };
 	char id[256];
-	struct lease_opts lo = { o->leader_ns ? o->leader_ns
-			: d->kcfg.namespace ? d->kcfg.namespace
-			: "flinkhpa-system", "flinkhpa-sync", id, 15, 10, 2 };
+	struct lease_opts lo = { daemon_lease_namespace(o->leader_ns, &d->kcfg),
+				 "flinkhpa-sync", id, 15, 10, 2 };
 
 	if (!o->sync || !d->kube)
 		return 0;
@@ -551,16 +560,19 @@ static int d_serve(struct daemon *d, struct err *e)
 	d->sm = selfmetrics_new();
 	if (!d->sm)
 		return err_set(e, ERR_NOMEM, "out of memory");
-	d->delegate = delegate_new(&o->delegate, e);
-	if ((!d->delegate && e->code) || delegate_start(d->delegate, e))
+	d->delegate = delegate_new(&o->delegate, e); /* NULL: none asked */
+	if ((!d->delegate && e->code) ||
+	    (d->delegate && delegate_start(d->delegate, e)))
 		return e->code;
 	ho.delegate = d->delegate;
 	d->api = (struct api_ctx){ d->store, d->spec, o->interval_ms / 1000,
 				   d_ready, d_self_metrics, d, NULL,
 				   d->delegate };
 	d->httpd = httpd_start(&ho, &d->api, d->sm, e);
-	if (!d->httpd)
-		return e->code;
+	if (!d->httpd) /* its socket, its TLS keys or one of its threads */
+		return err_prefix(e, "the API server (libmicrohttpd, %u "
+				  "threads, and a connection reaper): ",
+				  ho.threads);
 	if (d_cm_watch(d, e) || d_cert_watch(d, e))
 		return e->code;
 	if (o->insecure)
@@ -678,6 +690,7 @@ int daemon_run(const struct adapter_opts *o, const char **file,
 	if (!rc)
 		rc = d_sync(&d, e);
 	if (!rc) {
+		log_info("started: every thread runs");
 		sigwait(&set, &sig);
 		log_info("signal %d: shutting down", sig);
 	}

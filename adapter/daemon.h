@@ -11,6 +11,7 @@
 
 #include "common/err.h"
 #include "adapter/delegate/delegate.h"
+#include "adapter/kube/kube.h"
 
 /* Settings, filled from the flag table in main.c. */
 struct adapter_opts {
@@ -52,6 +53,14 @@ struct adapter_opts {
 	bool version;
 	struct delegate_opts delegate; /* --delegate-* */
 };
+
+/* The namespace of the sync controller's Lease: --leader-elect-namespace
+ * (flag, NULL: not given), else in a cluster the pod's own (the service
+ * account's namespace file), else DAEMON_LEASE_NS, whatever namespace the
+ * kubeconfig's context names. */
+#define DAEMON_LEASE_NS "flinkhpa-system"
+const char *daemon_lease_namespace(const char *flag,
+				   const struct kube_config *c);
 
 /* *file names the file an error is about (NULL: none). */
 int daemon_run(const struct adapter_opts *o, const char **file,

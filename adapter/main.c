@@ -107,8 +107,8 @@ static const struct conf_def adapter_flags[] = {
 	  NULL, "run the sync controller only while holding the Lease "
 	  "flinkhpa-sync (for several replicas)", 0 },
 	{ "leader-elect-namespace", CONF_STRING, OPT(leader_ns), 1, 63, NULL,
-	  NULL, NULL, "namespace of the Lease (default: the adapter's own, "
-	  "else flinkhpa-system)", 0 },
+	  NULL, NULL, "namespace of the Lease, which must exist (default: in "
+	  "a cluster the pod's own, outside one flinkhpa-system)", 0 },
 	{ "leader-elect-identity", CONF_STRING, OPT(leader_id), 1, 200, NULL,
 	  NULL, NULL, "this replica's name in the Lease (default: host name "
 	  "and a random suffix)", 0 },

@@ -827,8 +827,8 @@ static void *dg_main(void *arg)
 
 int delegate_start(struct delegate *d, struct err *e)
 {
-	if (!d || d->running)
-		return 0;
+	if (d->running)
+		return err_set(e, ERR_STATE, "delegate already running");
 	if (pthread_create(&d->thread, NULL, dg_main, d))
 		return err_set(e, ERR_IO, "cannot start the delegate thread");
 	d->running = true;

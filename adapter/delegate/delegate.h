@@ -49,6 +49,8 @@ struct delegate_call;
 
 /* NULL with e clear when no delegate is configured. */
 struct delegate *delegate_new(const struct delegate_opts *o, struct err *e);
+/* Its thread, as every module's (HACKING.md, "Threads"): ERR_STATE when it
+ * runs already, ERR_IO when it cannot start. */
 int delegate_start(struct delegate *d, struct err *e);
 /* Fail every queued and running call (done is called for each) and stop
  * the thread; before the HTTP server stops. */

@@ -134,7 +134,7 @@ static int kc_from_doc(struct ydoc *d, const char *path, struct kube_config *c,
 			       "has no server", path);
 	c->server = str_dup(server);
 	ns = kc_str(d, ctx, "namespace");
-	c->namespace = str_dup(ns ? ns : "default");
+	c->namespace = ns ? str_dup(ns) : NULL;
 	skip = kc_str(d, cl, "insecure-skip-tls-verify");
 	c->insecure = skip && strcmp(skip, "true") == 0;
 	rc = kc_blob(d, cl, "certificate-authority", path, &c->ca, e);
@@ -162,6 +162,7 @@ static int kc_in_cluster(struct kube_config *c, struct err *e)
 	rc = buf_add_file(&c->ca, SA_DIR "/ca.crt", e);
 	if (!rc)
 		rc = buf_add_file(&t, SA_DIR "/token", e);
+	c->in_cluster = true;
 	if (!rc && buf_add_file(&ns, SA_DIR "/namespace", NULL) == 0)
 		c->namespace = buf_detach(&ns, NULL);
 	if (!rc)
@@ -189,8 +190,6 @@ int kube_config_load(const char *path, struct kube_config *c, struct err *e)
 		err_prefix(e, "%s:%lu:%lu: ", path, e ? e->line : 0,
 			   e ? e->col : 0);
 	}
-	if (!rc && !c->namespace)
-		c->namespace = str_dup("default");
 	if (rc)
 		kube_config_release(c);
 	return rc;

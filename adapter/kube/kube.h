@@ -27,7 +27,9 @@ struct kube_config {
 	struct buf cert;    /* client certificate PEM; empty: none */
 	struct buf key;     /* its key PEM */
 	char *token;        /* bearer token; NULL: none */
-	char *namespace;    /* the context's or the pod's namespace */
+	char *namespace;    /* the pod's namespace (in a cluster) or the
+			     * current context's; NULL: none named */
+	bool in_cluster;    /* from the service account, not a kubeconfig */
 	bool insecure;      /* skip TLS verification */
 };
 

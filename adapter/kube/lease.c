@@ -122,6 +122,12 @@ static int lease_write(struct lease *l, const char *method, const char *rv,
 		return rc;
 	if (status == 409) /* another candidate wrote first */
 		return 0;
+	if (status == 404 && !rv) /* kube-apiserver: namespace not found */
+		return err_set(e, ERR_NOTFOUND, "cannot create the Lease: "
+			       "namespace \"%s\" not found (HTTP 404): it "
+			       "must exist (create it, or name another with "
+			       "--leader-elect-namespace); trying again every "
+			       "%d s", l->ns, l->retry_s);
 	if (status != 200 && status != 201)
 		return err_set(e, ERR_IO, "%s lease %s/%s: HTTP %ld", method,
 			       l->ns, l->name, status);

@@ -24,11 +24,16 @@ printf '%s\n' \
 start_page_server "$tm_dir"
 
 kubectl create namespace flink >/dev/null || fail "namespace"
-kubectl create namespace flinkhpa-system >/dev/null || fail "namespace"
 tm_deployment 1 "$PAGE_PORT" 1
 wait_running_pods flink 1
 
 start_cluster_adapter --authorization-cache-ttl 1s -v 2
+# outside a cluster the Lease lives in flinkhpa-system (the flag's
+# default), not in the kubeconfig's namespace nor in "default"
+wait_until -i 0.5 -s "grep lease '$FH_TMP/adapter.log'" 30 \
+	"the Lease flinkhpa-system/flinkhpa-sync held by the adapter" eval '[ -n "$(holder)" ]'
+grep -q 'leader election on Lease flinkhpa-system/flinkhpa-sync' "$FH_TMP/adapter.log" ||
+	fail "the adapter names another Lease: $(grep -i lease "$FH_TMP/adapter.log")"
 grep -q 'authentication: front-proxy CA set (allowed names: front-proxy-client), client CA set; authorization: SubjectAccessReview' \
 	"$FH_TMP/adapter.log" || fail "CAs not read from extension-apiserver-authentication"
 
@@ -101,26 +106,8 @@ code=$(curl -sk -A e2e -o "$FH_TMP/body" -w '%{http_code}' -H "Authorization: Be
 expect_body_has '"message":"Unauthorized","reason":"Unauthorized","code":401'
 
 # the real HPA controller reads the metric and scales
-cat >"$FH_TMP/hpa.yaml" <<EOF
-apiVersion: autoscaling/v2beta2
-kind: HorizontalPodAutoscaler
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
-  minReplicas: 1
-  maxReplicas: 3
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: flink_tm_busy_ratio}
-      target: {type: AverageValue, averageValue: 500m}
-EOF
-kubectl apply -f "$FH_TMP/hpa.yaml" >/dev/null || fail "hpa"
-scaled_up() {
-	mark_pods_running flink
-	[ "$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')" -ge 2 ]
-}
-wait_until -i 1 -s "kubectl -n flink describe hpa flink-taskmanager | tail -n 15" 90 "the HPA to scale" scaled_up
+tm_hpa
+wait_until -i 1 -s "kubectl -n flink describe hpa flink-taskmanager | tail -n 15" 90 "the HPA to scale" tm_scaled_up
 targets=$(kubectl get hpa -A --no-headers | awk '{print $4}')
 [[ "$targets" == 900m/500m* ]] || fail "kubectl get hpa -A TARGETS: $targets"
 echo "kubectl get hpa -A:"

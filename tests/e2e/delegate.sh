@@ -60,6 +60,18 @@ python3 "$FH_ROOT/tests/tools/other_adapter.py" --port "$OPORT" --state "$FH_TMP
 	>"$FH_TMP/other.out" 2>&1 &
 OTHER_PID=$!
 BB_PIDS+=("$OTHER_PID")
+# other_apiservice GROUP VERSION VERSION_PRIORITY: an APIService of the
+# other adapter (the Service below, its certificate's CA)
+other_apiservice() {
+	cat <<EOF
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: $2.$1}
+spec: {group: $1, version: $2, groupPriorityMinimum: 100, versionPriority: $3,
+  service: {namespace: monitoring, name: prometheus-adapter, port: $OPORT}, caBundle: $ca}
+EOF
+}
 kubectl apply -f - >/dev/null <<EOF || fail "the other adapter's objects"
 apiVersion: v1
 kind: Namespace
@@ -82,24 +94,9 @@ kind: ClusterRoleBinding
 metadata: {name: other-metrics-reader}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: other-metrics-reader}
 subjects: [{kind: ServiceAccount, name: horizontal-pod-autoscaler, namespace: kube-system}]
----
-apiVersion: apiregistration.k8s.io/v1
-kind: APIService
-metadata: {name: v1beta1.custom.metrics.k8s.io}
-spec: {group: custom.metrics.k8s.io, version: v1beta1, groupPriorityMinimum: 100, versionPriority: 100,
-  service: {namespace: monitoring, name: prometheus-adapter, port: $OPORT}, caBundle: $ca}
----
-apiVersion: apiregistration.k8s.io/v1
-kind: APIService
-metadata: {name: v1beta2.custom.metrics.k8s.io}
-spec: {group: custom.metrics.k8s.io, version: v1beta2, groupPriorityMinimum: 100, versionPriority: 200,
-  service: {namespace: monitoring, name: prometheus-adapter, port: $OPORT}, caBundle: $ca}
----
-apiVersion: apiregistration.k8s.io/v1
-kind: APIService
-metadata: {name: v1beta1.external.metrics.k8s.io}
-spec: {group: external.metrics.k8s.io, version: v1beta1, groupPriorityMinimum: 100, versionPriority: 100,
-  service: {namespace: monitoring, name: prometheus-adapter, port: $OPORT}, caBundle: $ca}
+$(other_apiservice custom.metrics.k8s.io v1beta1 100)
+$(other_apiservice custom.metrics.k8s.io v1beta2 200)
+$(other_apiservice external.metrics.k8s.io v1beta1 100)
 EOF
 available() { kubectl get apiservice "$1" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}'; }
 served_by() { kubectl get apiservice "$1" -o jsonpath='{.spec.service.namespace}/{.spec.service.name}'; }
@@ -127,7 +124,6 @@ page 300
 start_page_server "$tm_dir"
 kubectl create namespace web >/dev/null || fail "namespace web"
 kubectl create namespace flink >/dev/null || fail "namespace flink"
-kubectl create namespace flinkhpa-system >/dev/null || fail "namespace flinkhpa-system"
 tm_deployment 1 "$PAGE_PORT" 1
 for d in web api; do
 	kubectl -n web create deployment "$d" --image=nginx --replicas=1 >/dev/null || fail "deployment $d"
@@ -169,22 +165,7 @@ spec:
       metric: {name: http_requests}
       target: {type: AverageValue, averageValue: "2"}
 ---
-apiVersion: autoscaling/v2beta2
-kind: HorizontalPodAutoscaler
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
-  minReplicas: 1
-  maxReplicas: 3
-  behavior:
-    scaleDown:
-      stabilizationWindowSeconds: 0
-      policies: [{type: Percent, value: 100, periodSeconds: 5}]
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: flink_tm_busy_ratio}
-      target: {type: AverageValue, averageValue: 500m}
+$(tm_hpa_yaml fast-down)
 EOF
 replicas() { kubectl -n "$1" get deployment "$2" -o jsonpath='{.spec.replicas}'; }
 # the HPA as autoscaling/v2beta2 (v1 keeps metrics and conditions in

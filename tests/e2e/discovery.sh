@@ -34,6 +34,7 @@ spec:
 EOF
 wait_running_pods flink 3
 
+system_namespace # the sync controller's Lease
 start_adapter --insecure-demo --kubeconfig "$KUBECONFIG" --scrape-interval 1s \
 	--stale-after 3s -v 1
 wait_ready "$ADAPTER_URL"

@@ -101,11 +101,8 @@ all_ready() {
 	[ "$(echo "$out" | grep -cx '/True')" -eq "$1" ] && [ "$(echo "$out" | grep -c .)" -eq "$1" ]
 }
 wait_adapter_pods() {
-	local deadline=$((SECONDS + 120 * FH_TIMEOUT_FACTOR))
-	until all_ready "$1"; do
-		[ $SECONDS -lt $deadline ] || fail "adapter pods not Ready: $(kubectl -n $NS get pods -o wide 2>&1; kubectl -n $NS describe pods 2>&1 | tail -n 30)"
-		sleep 1
-	done
+	wait_until -i 1 -s "kubectl -n $NS get pods -o wide; kubectl -n $NS describe pods | tail -n 30" \
+		120 "$1 adapter pods Ready" all_ready "$1"
 }
 wait_adapter_pods 2
 step "assertion: both pods Ready through their probes"
@@ -150,11 +147,7 @@ for p in $(adapter_pods); do
 done
 # the Lease, written with the ServiceAccount's token (the pods have no other
 # credentials): its holder is one of them
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until holder=$(kubectl -n $NS get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null) && [ -n "$holder" ]; do
-	[ $SECONDS -lt $deadline ] || fail "no Lease holder"
-	sleep 1
-done
+wait_until -i 1 30 "a Lease holder" eval 'holder=$(holder) && [ -n "$holder" ]'
 leader_pod() { # the pod whose log names identity $1
 	local p
 	for p in $(adapter_pods); do
@@ -167,12 +160,9 @@ leader=$(leader_pod "$holder") || fail "no pod holds the Lease ($holder)"
 echo "    Lease $NS/flinkhpa-sync held by $holder ($leader)"
 
 step "assertion: the three APIServices Available"
-deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
 for a in v1beta1.custom.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.external.metrics.k8s.io; do
-	until [ "$(kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}')" = True ]; do
-		[ $SECONDS -lt $deadline ] || fail "$a not Available: $(kubectl get apiservice "$a" -o jsonpath='{.status.conditions}')"
-		sleep 1
-	done
+	wait_until -i 1 -s "kubectl get apiservice $a -o jsonpath='{.status.conditions}'" 60 "$a Available" \
+		is True kubectl get apiservice "$a" -o jsonpath='{.status.conditions[?(@.type=="Available")].status}'
 done
 kubectl get apiservice | grep -E 'NAME|metrics'
 
@@ -198,50 +188,27 @@ kubectl -n flink scale deployment flink-taskmanager --replicas=1 >/dev/null || f
 wait_running_pods flink 1
 # through the aggregation layer, once the adapter has found and scraped
 # the pod (the base scrapes every 5 s)
-deadline=$((SECONDS + 60 * FH_TIMEOUT_FACTOR))
-until get_raw /apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/*/flink_tm_busy_ratio &&
-	grep -qF '"value":"900m"' "$FH_TMP/body"; do
-	[ $SECONDS -lt $deadline ] || fail "no 900m through the aggregation layer: $(cat "$FH_TMP/body")"
+raw_900m() {
 	mark_pods_running flink
-	sleep 1
-done
+	raw_to_body "/apis/custom.metrics.k8s.io/v1beta2/namespaces/flink/pods/*/flink_tm_busy_ratio" &&
+		grep -qF '"value":"900m"' "$FH_TMP/body"
+}
+wait_until -i 1 -s "cat '$FH_TMP/body' '$FH_TMP/err'" 60 "900m through the aggregation layer" raw_900m
 echo "    kubectl get --raw .../pods/*/flink_tm_busy_ratio: $(grep -o '"value":"[^"]*"' "$FH_TMP/body")"
-kubectl apply -f - >/dev/null <<EOF || fail "hpa"
-apiVersion: autoscaling/v2beta2
-kind: HorizontalPodAutoscaler
-metadata: {name: flink-taskmanager, namespace: flink}
-spec:
-  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
-  minReplicas: 1
-  maxReplicas: 3
-  metrics:
-  - type: Pods
-    pods:
-      metric: {name: flink_tm_busy_ratio}
-      target: {type: AverageValue, averageValue: 500m}
-EOF
-deadline=$((SECONDS + 120 * FH_TIMEOUT_FACTOR))
-while :; do
-	mark_pods_running flink
-	replicas=$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')
-	[ "$replicas" -ge 2 ] && break
-	[ $SECONDS -lt $deadline ] || fail "the HPA did not scale: $(kubectl -n flink describe hpa flink-taskmanager | tail -n 15)"
-	sleep 1
-done
+tm_hpa
+wait_until -i 1 -s "kubectl -n flink describe hpa flink-taskmanager | tail -n 15" 120 "the HPA to scale" \
+	tm_scaled_up
 kubectl get hpa -A
 [ -z "$(kubectl -n flink get pods -o jsonpath='{.items[*].spec.nodeName}')" ] || fail "a TaskManager pod went to the node"
 
 step "assertion: delete the leader pod $leader"
 kubectl -n $NS logs "$leader" >"$FH_TMP/log-$leader" 2>&1 || fail "kubectl logs $leader"
 kubectl -n $NS delete pod "$leader" --wait=false >/dev/null || fail "delete $leader"
-deadline=$((SECONDS + 90 * FH_TIMEOUT_FACTOR))
-while :; do
+lease_moved() {
 	mark_pods_running flink
-	new=$(kubectl -n $NS get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)
-	[ -n "$new" ] && [ "$new" != "$holder" ] && break
-	[ $SECONDS -lt $deadline ] || fail "the Lease stayed with $holder"
-	sleep 1
-done
+	new=$(holder) && [ -n "$new" ] && [ "$new" != "$holder" ]
+}
+wait_until -i 1 -s 'echo "held by $(holder)"' 90 "the Lease to move from $holder" lease_moved
 new_leader=$(leader_pod "$new") || fail "no pod holds the Lease ($new)"
 [ "$new_leader" != "$leader" ] || fail "the Lease moved within $leader"
 echo "    the Lease moved from $holder ($leader) to $new ($new_leader)"
@@ -253,20 +220,16 @@ echo "    the Deployment recreated the deleted pod; the Lease is with the replic
 	fail "the Lease changed hands again"
 # the HPA keeps reading: the metric changes, the HPA's status follows
 tm_page 300.0
-deadline=$((SECONDS + 90 * FH_TIMEOUT_FACTOR))
-until [[ "$(kubectl get hpa -A --no-headers | awk '{print $4}')" == 300m/500m* ]]; do
+hpa_sees_300m() {
 	mark_pods_running flink
-	[ $SECONDS -lt $deadline ] || fail "the HPA did not see the new value: $(kubectl get hpa -A)"
-	sleep 1
-done
+	[[ "$(kubectl get hpa -A --no-headers | awk '{print $4}')" == 300m/500m* ]]
+}
+wait_until -i 1 -s "kubectl get hpa -A" 90 "the HPA to see the new value" hpa_sees_300m
 kubectl get hpa -A
 # the base's PodDisruptionBudget covers both replicas
-deadline=$((SECONDS + 30 * FH_TIMEOUT_FACTOR))
-until pdb=$(kubectl -n $NS get pdb flinkhpa-adapter -o jsonpath='{.status.currentHealthy}/{.status.disruptionsAllowed}') &&
-	[ "$pdb" = 2/1 ]; do
-	[ $SECONDS -lt $deadline ] || fail "PodDisruptionBudget healthy/allowed: $pdb, want 2/1"
-	sleep 1
-done
+pdb() { kubectl -n $NS get pdb flinkhpa-adapter -o jsonpath='{.status.currentHealthy}/{.status.disruptionsAllowed}'; }
+wait_until -i 1 -s 'echo "healthy/allowed: $(pdb)"' 30 "PodDisruptionBudget 2 healthy, 1 disruption allowed" \
+	is 2/1 pdb
 echo "    PodDisruptionBudget: 2 healthy, 1 disruption allowed"
 
 step "assertion: kubectl logs are klog lines with no error"

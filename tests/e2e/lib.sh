@@ -159,6 +159,42 @@ spec:
 EOF
 }
 
+# The HPA of tm_deployment's Deployment (flink/flink-taskmanager): 1 to 3
+# replicas on flink_tm_busy_ratio, 500m per pod; with "fast-down" it scales
+# down at once (no stabilization window, 100% every 5 s).  tm_hpa_yaml
+# prints it (to join other documents), tm_hpa applies it.
+tm_hpa_yaml() {
+	local behavior=
+	[ "${1:-}" = fast-down ] && behavior='  behavior:
+    scaleDown:
+      stabilizationWindowSeconds: 0
+      policies: [{type: Percent, value: 100, periodSeconds: 5}]
+'
+	cat <<EOF
+apiVersion: autoscaling/v2beta2
+kind: HorizontalPodAutoscaler
+metadata: {name: flink-taskmanager, namespace: flink}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: flink-taskmanager}
+  minReplicas: 1
+  maxReplicas: 3
+${behavior}  metrics:
+  - type: Pods
+    pods:
+      metric: {name: flink_tm_busy_ratio}
+      target: {type: AverageValue, averageValue: 500m}
+EOF
+}
+tm_hpa() {
+	tm_hpa_yaml "$@" | kubectl apply -f - >/dev/null || fail "apply the TaskManager HPA"
+}
+# Has it scaled flink-taskmanager to 2 or more?  (Marks new pods Running:
+# a wait_until condition.)
+tm_scaled_up() {
+	mark_pods_running flink
+	[ "$(kubectl -n flink get deployment flink-taskmanager -o jsonpath='{.spec.replicas}')" -ge 2 ]
+}
+
 # The three APIServices of the adapter listening on 127.0.0.1:$1, from
 # manifests/overlays/local (a Service of type ExternalName to localhost),
 # with the port and the cluster CA (the adapter serves pki/adapter.crt) set
@@ -191,10 +227,21 @@ EOF
 	done
 }
 
+# The namespace flinkhpa-system, where an adapter outside the cluster
+# keeps its Lease (--leader-elect-namespace's default) and where
+# manifests/overlays/local puts its Service; created once, whoever asks
+# first (the scripts that create it themselves do so before any adapter).
+system_namespace() {
+	kubectl get namespace flinkhpa-system >/dev/null 2>&1 ||
+		kubectl create namespace flinkhpa-system >/dev/null ||
+		fail "create namespace flinkhpa-system"
+}
+
 # The adapter as in a cluster: TLS with the cluster CA's certificate, the
 # front-proxy CA from the ConfigMap, reviews through kube-apiserver.
 start_cluster_adapter() {
 	local pki=$FLINKHPA_CLUSTER_DIR/pki
+	system_namespace
 	start_adapter --kubeconfig "$KUBECONFIG" --tls-cert-file "$pki/adapter.crt" \
 		--tls-private-key-file "$pki/adapter.key" --scrape-interval 1s "$@"
 	ADAPTER_URL=https://127.0.0.1:$ADAPTER_PORT

@@ -215,6 +215,8 @@ static void forward__down_delegate_fails_not_hangs(void **state)
 
 	err_clear(&e);
 	assert_int_equal(delegate_start(f->d, &e), 0);
+	assert_int_equal(delegate_start(f->d, &e), ERR_STATE); /* as x_start */
+	err_clear(&e);
 	c = delegate_forward(f->d, &rq, on_done, NULL, &e);
 	assert_non_null(c);
 	for (i = 0; i < 500 && !__atomic_load_n(&done_calls, __ATOMIC_SEQ_CST); i++)

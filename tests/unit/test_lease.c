@@ -14,19 +14,29 @@
  *   - a write that loses the race (409) is "not leading", not an error;
  *     a server error is an error naming the Lease and the status;
  *   - the thread: leads, stops leading after the renew deadline when the
- *     server fails, leads again, and hands the Lease back when freed.
+ *     server fails, leads again, and hands the Lease back when freed;
+ *   - a namespace that does not exist (kube-apiserver answers 404 to the
+ *     create): an error naming it, that it must exist and the flag; the
+ *     thread keeps trying and leads once it exists;
+ *   - where the Lease lives (daemon_lease_namespace): the flag, else in a
+ *     cluster the pod's namespace, else flinkhpa-system, whatever the
+ *     kubeconfig's context names (it was "default" outside a cluster).
  */
 #include <json-c/json.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "adapter/daemon.h"
 #include "adapter/kube/lease.h"
 #include "common/log.h"
 #include "tests/unit/fakekube.h"
@@ -39,6 +49,7 @@ struct store {
 	json_object *lease;
 	long rv;
 	int fail;          /* answer every request with this status */
+	bool no_ns;        /* the namespace does not exist */
 	bool bump_on_get;  /* someone else writes right after each GET */
 	int gets, posts, puts, patches, conflicts;
 };
@@ -140,6 +151,10 @@ static int store_serve(void *ud, const char *method, const char *path,
 	pthread_mutex_lock(&st->mu);
 	if (st->fail) {
 		status = st->fail;
+	} else if (st->no_ns) { /* as kube-apiserver: GET and POST, 404 */
+		buf_adds(out, "{\"kind\":\"Status\",\"status\":\"Failure\","
+			 "\"reason\":\"NotFound\",\"code\":404}");
+		status = 404;
 	} else if (!strcmp(method, "GET") && !strcmp(path, PATH "/flinkhpa-sync")) {
 		st->gets++;
 		if (!st->lease) {
@@ -381,6 +396,80 @@ static void thread_lose_and_release(void **state)
 	assert_int_equal(r->st.patches, 1);
 }
 
+static void missing_namespace(void **state)
+{
+	struct rig *r = *state;
+	struct lease *a = candidate(r, "a", 1, 2);
+	struct err e;
+	char holder[64];
+
+	r->st.no_ns = true;
+	err_clear(&e);
+	assert_int_equal(lease_try(a, 0, &e), ERR_NOTFOUND);
+	assert_string_equal(e.msg, "cannot create the Lease: namespace "
+			    "\"flinkhpa-system\" not found (HTTP 404): it must "
+			    "exist (create it, or name another with "
+			    "--leader-elect-namespace); trying again every 1 s");
+	/* the thread keeps trying, and leads once the namespace exists */
+	err_clear(&e);
+	assert_int_equal(lease_start(a, &e), 0);
+	nanosleep(&(struct timespec){ 1, 500000000 }, NULL);
+	assert_false(lease_is_leader(a));
+	pthread_mutex_lock(&r->st.mu);
+	r->st.no_ns = false;
+	pthread_mutex_unlock(&r->st.mu);
+	assert_true(wait_leader(a, true, 5000));
+	stored(r, "holderIdentity", holder, sizeof(holder));
+	assert_string_equal(holder, "a");
+	lease_free(a);
+}
+
+/* A kubeconfig whose current context names namespace ns (NULL: none). */
+static void load_kubeconfig(const char *ns, struct kube_config *c)
+{
+	char path[] = "/tmp/test_lease_kubeconfig.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	struct err e;
+
+	assert_non_null(f);
+	fprintf(f, "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+		"clusters:\n- name: k\n  cluster: {server: "
+		"\"https://127.0.0.1:6443\"}\nusers:\n- name: u\n  user: "
+		"{token: t}\ncontexts:\n- name: c\n  context: {cluster: k, "
+		"user: u%s%s}\n", ns ? ", namespace: " : "", ns ? ns : "");
+	assert_int_equal(fclose(f), 0);
+	err_clear(&e);
+	assert_int_equal(kube_config_load(path, c, &e), 0);
+	unlink(path);
+}
+
+static void lease_namespace(void **state)
+{
+	struct kube_config c;
+	struct kube_config pod = { .in_cluster = true, .namespace = "prod" };
+	struct kube_config no_file = { .in_cluster = true };
+
+	(void)state;
+	/* outside a cluster: flinkhpa-system, not "default" */
+	load_kubeconfig(NULL, &c);
+	assert_false(c.in_cluster);
+	assert_null(c.namespace);
+	assert_string_equal(daemon_lease_namespace(NULL, &c), "flinkhpa-system");
+	assert_string_equal(daemon_lease_namespace("leases", &c), "leases");
+	kube_config_release(&c);
+	/* nor the context's namespace: it is where kubectl looks, not ours */
+	load_kubeconfig("team", &c);
+	assert_string_equal(c.namespace, "team");
+	assert_string_equal(daemon_lease_namespace(NULL, &c), "flinkhpa-system");
+	kube_config_release(&c);
+	/* in a cluster: the pod's own, unless the flag says otherwise */
+	assert_string_equal(daemon_lease_namespace(NULL, &pod), "prod");
+	assert_string_equal(daemon_lease_namespace("leases", &pod), "leases");
+	assert_string_equal(daemon_lease_namespace(NULL, &no_file),
+			    "flinkhpa-system");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -389,6 +478,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(released, setup, teardown),
 		cmocka_unit_test_setup_teardown(conflict_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(thread_lose_and_release, setup, teardown),
+		cmocka_unit_test_setup_teardown(missing_namespace, setup, teardown),
+		cmocka_unit_test(lease_namespace),
 	};
 
 	log_set_verbosity(-1);
