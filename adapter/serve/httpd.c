@@ -108,6 +108,12 @@ static int64_t mono_us(void)
 static void httpd_log(void *cls, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* While MHD_start_daemon runs, the starting thread keeps libmicrohttpd's
+ * last message here, for the error if the start fails (a socket that
+ * cannot bind, a thread that cannot start); thread-local, so the
+ * daemon's own threads never write to it. */
+static _Thread_local char *httpd_start_msg;
+
 static void httpd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -118,6 +124,8 @@ static void httpd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
+	if (httpd_start_msg)
+		snprintf(httpd_start_msg, 256, "%s", msg);
 	log_v(2, "libmicrohttpd: %s", msg);
 }
 
@@ -574,6 +582,7 @@ static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
 	const struct httpd_opts *o = &h->o;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
+	char why[256];
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 			 MHD_USE_ERROR_LOG | MHD_USE_ITC;
 	bool v6;
@@ -584,6 +593,8 @@ static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
 	}
 	flags |= (v6 ? MHD_USE_IPv6 : 0) | (o->tls ? MHD_USE_TLS : 0) |
 		 (o->authz || o->delegate ? MHD_ALLOW_SUSPEND_RESUME : 0);
+	why[0] = '\0';
+	httpd_start_msg = why;
 	d = MHD_start_daemon(
 		flags, (uint16_t)o->port, NULL, NULL, httpd_access, h,
 		fd == MHD_INVALID_SOCKET ? MHD_OPTION_SOCK_ADDR
@@ -607,7 +618,11 @@ static struct MHD_Daemon *httpd_daemon(struct httpd *h, MHD_socket fd,
 		o->trust_pem && *o->trust_pem ? MHD_OPTION_HTTPS_MEM_TRUST
 					      : MHD_OPTION_END, o->trust_pem,
 		MHD_OPTION_END);
-	if (!d)
+	httpd_start_msg = NULL;
+	if (!d && why[0])
+		err_set(e, ERR_IO, "cannot serve on %s:%d: %s",
+			o->bind ? o->bind : "0.0.0.0", o->port, why);
+	else if (!d)
 		err_set(e, ERR_IO, "cannot listen on %s:%d%s",
 			o->bind ? o->bind : "0.0.0.0", o->port,
 			o->tls ? " (or the TLS key and certificate are unusable)"
