@@ -125,7 +125,7 @@ static void httpd_log(void *cls, const char *fmt, va_list ap)
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
 	if (httpd_start_msg)
-		snprintf(httpd_start_msg, 256, "%s", msg);
+		snprintf(httpd_start_msg, 256, "%.255s", msg);
 	log_v(2, "libmicrohttpd: %s", msg);
 }
 
