@@ -90,15 +90,24 @@ start_page_server() {
 # TaskManagers' metrics port); its log is $FH_TMP/emu-NAME.log.  It runs
 # under BB_EMU_WRAP (default FH_WRAP; tests/e2e/lib.sh sets it).
 start_emu() {
-	local name=$1 mport rport
+	local name=$1 mport rport pid try
 	shift
-	mport=$(free_port)
-	rport=$(free_port)
-	${BB_EMU_WRAP-$FH_WRAP} "$FH_BIN/flinkhpa-emu" --metrics-port "$mport" --rest-port "$rport" \
-		"$@" >"$FH_TMP/emu-$name.log" 2>&1 &
-	BB_PIDS+=($!)
-	wait_until -i 0.1 -p $! -s "cat '$FH_TMP/emu-$name.log'" 10 "emulator $name to start" \
-		curl -s -o /dev/null "http://127.0.0.1:$rport/control"
+	# a port free on 127.0.0.1 when free_port looked may be taken by the
+	# time the emulator binds it on 127.0.1.k (another test's emulator, an
+	# outgoing connection): then new ports, up to five times
+	for try in 1 2 3 4 5; do
+		mport=$(free_port)
+		rport=$(free_port)
+		${BB_EMU_WRAP-$FH_WRAP} "$FH_BIN/flinkhpa-emu" --metrics-port "$mport" --rest-port "$rport" \
+			"$@" >"$FH_TMP/emu-$name.log" 2>&1 &
+		pid=$!
+		BB_PIDS+=($pid)
+		wait_until -i 0.1 -s "cat '$FH_TMP/emu-$name.log'" 10 "emulator $name to start" \
+			eval 'curl -s -o /dev/null "http://127.0.0.1:$rport/control" || ! kill -0 $pid 2>/dev/null'
+		kill -0 $pid 2>/dev/null && break
+		grep -q "cannot listen" "$FH_TMP/emu-$name.log" && [ $try -lt 5 ] ||
+			fail "waiting for emulator $name to start: process $pid exited: $(cat "$FH_TMP/emu-$name.log")"
+	done
 	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$rport"
 	printf -v "${name}_MPORT" '%s' "$mport"
 }
