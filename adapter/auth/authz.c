@@ -252,27 +252,41 @@ static void az_store(struct authz *z, char *key, bool allowed,
 	en->expires = az_now() + ttl_ms;
 }
 
+/* A string member of a TokenReview answer; NULL for anything else (a
+ * null, a number): kube-apiserver writes strings, a broken answer is
+ * skipped, never copied as text. */
+static const char *az_jstr(json_object *o)
+{
+	return json_object_is_type(o, json_type_string) ? json_object_get_string(o)
+							 : NULL;
+}
+
 /* The user a TokenReview answer names. */
 static void az_token_user(json_object *user, struct authn_user *u)
 {
 	json_object *v, *groups, *extra;
+	const char *str;
 
 	memset(u, 0, sizeof(*u));
-	if (json_object_object_get_ex(user, "username", &v))
-		str_lcpy(u->name, json_object_get_string(v), sizeof(u->name));
-	if (json_object_object_get_ex(user, "groups", &groups))
+	if (json_object_object_get_ex(user, "username", &v) && (str = az_jstr(v)))
+		str_lcpy(u->name, str, sizeof(u->name));
+	if (json_object_object_get_ex(user, "groups", &groups) &&
+	    json_object_is_type(groups, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(groups) &&
 				   u->ngroups < AUTHN_MAX_GROUPS; i++)
-			str_lcpy(u->groups[u->ngroups++],
-				 json_object_get_string(json_object_array_get_idx(groups, i)),
-				 sizeof(u->groups[0]));
-	if (json_object_object_get_ex(user, "extra", &extra)) {
+			if ((str = az_jstr(json_object_array_get_idx(groups, i))))
+				str_lcpy(u->groups[u->ngroups++], str,
+					 sizeof(u->groups[0]));
+	if (json_object_object_get_ex(user, "extra", &extra) &&
+	    json_object_is_type(extra, json_type_object)) {
 		json_object_object_foreach(extra, key, vals) {
-			for (size_t i = 0; i < json_object_array_length(vals) &&
+			for (size_t i = 0; json_object_is_type(vals, json_type_array) &&
+					   i < json_object_array_length(vals) &&
 					   u->nextra < AUTHN_MAX_EXTRA; i++) {
+				if (!(str = az_jstr(json_object_array_get_idx(vals, i))))
+					continue;
 				str_lcpy(u->extra_key[u->nextra], key, sizeof(u->extra_key[0]));
-				str_lcpy(u->extra_val[u->nextra++],
-					 json_object_get_string(json_object_array_get_idx(vals, i)),
+				str_lcpy(u->extra_val[u->nextra++], str,
 					 sizeof(u->extra_val[0]));
 			}
 		}

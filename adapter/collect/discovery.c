@@ -28,6 +28,8 @@ static void disc_owner(json_object *meta, char *out, size_t n)
 	const char *hash = jget_str(meta, "labels", "pod-template-hash");
 
 	out[0] = '\0';
+	if (!json_object_is_type(refs, json_type_array))
+		refs = NULL; /* absent, or not what Kubernetes writes */
 	for (size_t i = 0; refs && i < json_object_array_length(refs); i++) {
 		json_object *r = json_object_array_get_idx(refs, i);
 		const char *kind = jget_str(r, "kind");
@@ -52,7 +54,9 @@ static double disc_cpu(json_object *pod)
 	json_object *cs = spec ? json_object_object_get(spec, "containers") : NULL;
 	double total = 0, c;
 
-	for (size_t i = 0; cs && i < json_object_array_length(cs); i++) {
+	if (!json_object_is_type(cs, json_type_array))
+		return 0; /* absent, or not what Kubernetes writes */
+	for (size_t i = 0; i < json_object_array_length(cs); i++) {
 		const char *q = jget_str(json_object_array_get_idx(cs, i),
 					 "resources", "requests", "cpu");
 		if (q && targets_parse_cpu(q, &c) == 0)

@@ -73,6 +73,15 @@ static int token_review(const char *body, struct buf *out)
 			 "\"user\":{\"username\":\"system:serviceaccount:kube-system:hpa\","
 			 "\"uid\":\"1\",\"groups\":[\"system:serviceaccounts\",\"system:authenticated\"],"
 			 "\"extra\":{\"authentication.kubernetes.io/pod-name\":[\"p1\"]}}}}");
+	else if (strstr(body, "\"token\":\"odd\""))
+		/* authenticated, but with members of the wrong types: the
+		 * strings are kept, the rest skipped, nothing crashes */
+		buf_adds(out, "{\"kind\":\"TokenReview\",\"status\":{\"authenticated\":true,"
+			 "\"user\":{\"username\":7,\"groups\":[null,\"g\",{}],"
+			 "\"extra\":{\"k\":\"not-a-list\",\"l\":[null,\"v\"]}}}}");
+	else if (strstr(body, "\"token\":\"odd2\""))
+		buf_adds(out, "{\"kind\":\"TokenReview\",\"status\":{\"authenticated\":true,"
+			 "\"user\":{\"username\":\"u\",\"groups\":\"g\",\"extra\":[1]}}}");
 	else
 		buf_adds(out, "{\"kind\":\"TokenReview\",\"status\":{\"authenticated\":false,"
 			 "\"error\":\"invalid bearer token\"}}");
@@ -477,6 +486,34 @@ static void tokens(void **state)
 	rig_free(r);
 }
 
+/* A TokenReview answer whose members have the wrong JSON types (a number
+ * for the name, a string for the groups, nulls in the lists): only the
+ * strings are read. */
+static void token_odd_types(void **state)
+{
+	struct rig *r = rig_new(10000);
+	struct authn_user u;
+
+	(void)state;
+	assert_int_equal(authz_token_request(r->z, "odd", on_done, &r->rv), 0);
+	assert_int_equal(authz_token_request(r->z, "odd2", on_done, &r->rv), 0);
+	assert_true(wait_count(&r->rv, &r->rv.done, 2));
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(authz_token_lookup(r->z, "odd", &u), AUTHZ_ALLOW);
+	assert_string_equal(u.name, "");
+	assert_int_equal(u.ngroups, 1);
+	assert_string_equal(u.groups[0], "g");
+	assert_int_equal(u.nextra, 1);
+	assert_string_equal(u.extra_key[0], "l");
+	assert_string_equal(u.extra_val[0], "v");
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(authz_token_lookup(r->z, "odd2", &u), AUTHZ_ALLOW);
+	assert_string_equal(u.name, "u");
+	assert_int_equal(u.ngroups, 0);
+	assert_int_equal(u.nextra, 0);
+	rig_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -488,6 +525,7 @@ int main(void)
 		cmocka_unit_test(review_fails),
 		cmocka_unit_test(deny_wording),
 		cmocka_unit_test(tokens),
+		cmocka_unit_test(token_odd_types),
 	};
 
 	log_set_verbosity(-1);
