@@ -35,7 +35,19 @@ start_adapter --insecure-demo --targets-file "$FH_TMP/targets.yaml" --scrape-int
 wait_ready "$ADAPTER_URL"
 sleep 1
 curl -s -X POST "$E/control?speed=0" >/dev/null || fail "cannot stop the clock"
-sleep 2.5 # two JobManager reads of the stopped model: no growth
+# The JobManager rounds of the stopped model: the first may still see the
+# backlog's growth of the running one, and the required TaskManagers are
+# served once two rounds agree (jt_tms_debounce).  So wait for three
+# rounds after the stop whose last two summaries are the same, not for a
+# fixed time (CI once read the API one round early, on a loaded machine).
+summaries() { grep -F 'throughput: flink/flink-taskmanager: true rate' "$FH_TMP/adapter.log"; }
+mark=$(summaries | wc -l)
+steady() {
+	local s
+	s=$(summaries | tail -n +$((mark + 1)) | sed 's/^.*throughput: //')
+	[ "$(wc -l <<<"$s")" -ge 3 ] && [ "$(tail -1 <<<"$s")" = "$(tail -2 <<<"$s" | head -1)" ]
+}
+wait_until 20 "two equal throughput rounds of the stopped model" steady
 J=3c1bf1b4dd8b2c7f6e45e0c3a8d2f9a1
 curl -s "$E/jobs/$J/plan" >"$FH_TMP/plan.json" || fail "no plan"
 : >"$FH_TMP/agg.txt"
