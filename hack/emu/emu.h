@@ -204,7 +204,7 @@ struct emu {
 /* ---- emurun.c ---- */
 
 /* Start an emulator: the REST API, the TaskManagers and the model's clock
- * (every 100 ms, times speed).  e is the caller's, zeroed or not; undone
+ * (the real time passed, times speed, in steps of 100 ms).  e is the caller's, zeroed or not; undone
  * by emu_stop (also after a failed start).  Errors name what could not
  * listen. */
 int emu_start(struct emu *e, const struct emu_settings *s, struct err *er);

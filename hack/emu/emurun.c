@@ -1,7 +1,7 @@
 /*
  * emurun.c - starts and stops an emulator (see emu.h): the JobManager's
  * REST server, the TaskManagers' servers and the thread that advances the
- * model every 100 ms (times the speed).  flinkhpa-emu's main() and the
+ * model by the real time passed (times the speed).  flinkhpa-emu's main() and the
  * tests that run an emulator in their own process both use it.
  */
 #include <arpa/inet.h>
@@ -85,14 +85,36 @@ static void rest_done(void *cls, struct MHD_Connection *c, void **cc,
 	}
 }
 
+static double emu_mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The model follows the real time that passed, not the number of 100 ms
+ * sleeps: on a loaded machine a sleep overruns, and counting sleeps made
+ * the model's clock (its CPU time, records, backlog) fall behind the
+ * clock the adapter reads its rates with.  Steps stay at most 100 ms of
+ * real time each, and a stall longer than EMU_CATCH_UP (the process
+ * stopped) is not replayed. */
+#define EMU_CATCH_UP 2.0
 static void *emu_ticker(void *arg)
 {
 	struct emu *e = arg;
+	double last = emu_mono_s();
 
 	while (!e->stop) {
+		double now, due;
+
 		nanosleep(&(struct timespec){ 0, 100000000 }, NULL);
+		now = emu_mono_s();
+		due = now - last > EMU_CATCH_UP ? EMU_CATCH_UP : now - last;
+		last = now;
 		pthread_mutex_lock(&e->mu);
-		emu_tick(e, 0.1 * e->speed);
+		for (; due > 1e-6; due -= 0.1)
+			emu_tick(e, (due < 0.1 ? due : 0.1) * e->speed);
 		pthread_mutex_unlock(&e->mu);
 		emu_reap(e);
 	}

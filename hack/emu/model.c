@@ -3,6 +3,7 @@
  */
 #include "hack/emu/model.h"
 
+#include <math.h>
 #include <string.h>
 
 void emu_model_init(struct emu_model *m, int64_t now_ms)
@@ -62,7 +63,7 @@ void emu_model_tick(struct emu_model *m, double dt)
 
 	if (dt <= 0)
 		return;
-	m->now_ms += (int64_t)(dt * 1000);
+	m->now_ms += llround(dt * 1000);
 	if (!m->stopped && !m->waiting && m->restart_left > 0) {
 		m->restart_left -= dt;
 		if (m->restart_left <= 0)
