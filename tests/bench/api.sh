@@ -54,7 +54,7 @@ ours() {
 	"$bin/bench_api" "$npods" "$njobs" "$mode" 2 >"$work/$mode.port" &
 	pid=$!
 	pids+=("$pid")
-	for _ in $(seq 1 50); do grep -q port= "$work/$mode.port" && break; sleep 0.1; done
+	for _ in $(seq 1 50); do grep -qs port= "$work/$mode.port" && break; sleep 0.1; done
 	port=$(sed -n 's/port=//p' "$work/$mode.port")
 	[ "$mode" = tls ] && scheme=https
 	base="$scheme://127.0.0.1:$port/apis/custom.metrics.k8s.io/v1beta2/namespaces/bench/pods/%2A/flink_tm_busy_ratio"
