@@ -2,7 +2,8 @@
  * discovery.c - TaskManager pods from the Kubernetes API (see discovery.h).
  *
  * An informer (informer.h) lists and watches the pods; this file keeps a
- * table of the scrapeable ones (key ns/name).  Each event updates the
+ * hash table of the scrapeable ones (key ns/name: an event costs one chain,
+ * not a walk over 10,000 pods).  Each event updates the
  * store at once and hands the scraper and the JobManager poller their new
  * target lists.
  */
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/jget.h"
 #include "common/log.h"
 #include "common/names.h"
@@ -210,27 +212,63 @@ void disc_pod_target_release(struct pod_target *t)
 
 struct dpod {
 	struct pod_target t;
-	struct dpod *next;
+	struct dpod *next; /* in its hash chain */
 };
+
+#define DISC_BUCKETS0 64 /* doubled when there are twice as many pods */
 
 struct discovery {
 	struct informer *inf;
 	struct store *st;
 	struct scraper *sc;
 	struct jobmgr *jm;
-	struct dpod *pods;
-	size_t npods;
+	struct dpod **tab; /* nb hash chains */
+	size_t nb, npods;
 };
 
+static size_t disc_bucket(size_t nb, const char *ns, const char *name)
+{
+	uint32_t h = hash_fnv1a(ns, strlen(ns)) * 31u ^
+		     hash_fnv1a(name, strlen(name));
+
+	return h & (nb - 1);
+}
+
+/* The slot of ns/name in its chain: the pod, or the chain's end (where a
+ * new one goes).  A slot is valid until the table grows. */
 static struct dpod **disc_find(struct discovery *d, const char *ns,
 			       const char *name)
 {
-	struct dpod **p = &d->pods;
+	struct dpod **p = &d->tab[disc_bucket(d->nb, ns, name)];
 
 	for (; *p; p = &(*p)->next)
 		if (strcmp((*p)->t.ns, ns) == 0 && strcmp((*p)->t.name, name) == 0)
 			return p;
 	return p;
+}
+
+/* Double the table when the pods outnumber its chains twice; out of
+ * memory, the chains just grow longer. */
+static void disc_grow(struct discovery *d)
+{
+	size_t nb = d->nb * 2;
+	struct dpod **tab;
+
+	if (d->npods < d->nb * 2 || !(tab = calloc(nb, sizeof(*tab))))
+		return;
+	for (size_t b = 0; b < d->nb; b++) {
+		while (d->tab[b]) {
+			struct dpod *p = d->tab[b];
+			size_t to = disc_bucket(nb, p->t.ns, p->t.name);
+
+			d->tab[b] = p->next;
+			p->next = tab[to];
+			tab[to] = p;
+		}
+	}
+	free(d->tab);
+	d->tab = tab;
+	d->nb = nb;
 }
 
 static void disc_push(struct discovery *d)
@@ -244,16 +282,17 @@ static void disc_push(struct discovery *d)
 		log_error("discovery: out of memory");
 		goto free_lists;
 	}
-	for (struct dpod *p = d->pods; p; p = p->next) {
-		if (p->t.bad[0])
-			continue;
-		t[n++] = (struct scrape_target){ p->t.ns, p->t.name, p->t.url,
-						 p->t.cpu };
-		if (p->t.jobmanager[0]) /* jobmgr folds the duplicates */
-			j[nj++] = (struct jm_target){ p->t.ns, p->t.deployment,
-						      p->t.job,
-						      p->t.jobmanager,
-						      p->t.tput };
+	for (size_t b = 0; b < d->nb; b++) {
+		for (struct dpod *p = d->tab[b]; p; p = p->next) {
+			if (p->t.bad[0])
+				continue;
+			t[n++] = (struct scrape_target){ p->t.ns, p->t.name,
+							 p->t.url, p->t.cpu };
+			if (p->t.jobmanager[0]) /* jobmgr folds duplicates */
+				j[nj++] = (struct jm_target){
+					p->t.ns, p->t.deployment, p->t.job,
+					p->t.jobmanager, p->t.tput };
+		}
 	}
 	err_clear(&e);
 	if (scraper_set_targets(d->sc, t, n, &e) ||
@@ -310,6 +349,7 @@ static bool disc_update(struct discovery *d, json_object *pod)
 				    t.job[0] ? t.job : NULL,
 				    (const char *const *)t.labels };
 
+	disc_grow(d);
 	slot = disc_find(d, t.ns, t.name);
 	if (rc == ERR_INVAL && t.bad[0])
 		return disc_bad(d, slot, &t);
@@ -368,14 +408,17 @@ struct discovery *discovery_new(struct kube_client *k,
 	struct informer_handlers h = { d, disc_upsert, disc_remove,
 				       disc_changed };
 
-	if (!d) {
+	if (!d || !(d->tab = calloc(DISC_BUCKETS0, sizeof(*d->tab)))) {
+		free(d);
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	d->nb = DISC_BUCKETS0;
 	d->st = st;
 	d->sc = sc;
 	d->jm = jm;
 	if (!(d->inf = informer_new(k, &io, &h, e))) {
+		free(d->tab);
 		free(d);
 		return NULL;
 	}
@@ -404,11 +447,14 @@ void discovery_free(struct discovery *d)
 		return;
 	discovery_stop(d);
 	informer_free(d->inf);
-	while (d->pods) {
-		struct dpod *p = d->pods;
-		d->pods = p->next;
-		disc_pod_target_release(&p->t);
-		free(p);
+	for (size_t b = 0; b < d->nb; b++) {
+		while (d->tab[b]) {
+			struct dpod *p = d->tab[b];
+			d->tab[b] = p->next;
+			disc_pod_target_release(&p->t);
+			free(p);
+		}
 	}
+	free(d->tab);
 	free(d);
 }
