@@ -20,4 +20,16 @@ static inline uint32_t hash_fnv1a(const char *s, size_t n)
 	return h;
 }
 
+/* The hash of a pair of strings (a namespace and a name). */
+static inline uint32_t hash_pair(const char *a, const char *b)
+{
+	size_t na = 0, nb = 0;
+
+	while (a[na])
+		na++;
+	while (b[nb])
+		nb++;
+	return hash_fnv1a(a, na) * 31u ^ hash_fnv1a(b, nb);
+}
+
 #endif

@@ -3,9 +3,9 @@
  *
  * An informer (informer.h) lists and watches the pods; this file keeps a
  * hash table of the scrapeable ones (key ns/name: an event costs one chain,
- * not a walk over 10,000 pods).  Each event updates the
- * store at once and hands the scraper and the JobManager poller their new
- * target lists.
+ * not a walk over 10,000 pods).  Each event updates the store at once;
+ * each batch of them (informer.h) hands the scraper and the JobManager
+ * poller their new target lists.
  */
 #include "adapter/collect/discovery.h"
 
@@ -228,10 +228,7 @@ struct discovery {
 
 static size_t disc_bucket(size_t nb, const char *ns, const char *name)
 {
-	uint32_t h = hash_fnv1a(ns, strlen(ns)) * 31u ^
-		     hash_fnv1a(name, strlen(name));
-
-	return h & (nb - 1);
+	return hash_pair(ns, name) & (nb - 1);
 }
 
 /* The slot of ns/name in its chain: the pod, or the chain's end (where a

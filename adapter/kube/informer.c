@@ -49,6 +49,7 @@ struct informer {
 	char rv[128];      /* the last resourceVersion seen */
 	int64_t relist_at; /* CLOCK_MONOTONIC ms of the next periodic list */
 	size_t wevents;    /* events of the watch under way */
+	bool dirty;        /* a change not yet told (h.changed) */
 	enum inf_wend wend;
 	char werr[256]; /* an ERROR event's message */
 	pthread_t th;
@@ -62,8 +63,7 @@ struct informer {
 
 static uint32_t inf_hash(const char *ns, const char *name)
 {
-	return hash_fnv1a(ns, strlen(ns)) * 31u ^
-	       hash_fnv1a(name, strlen(name));
+	return hash_pair(ns, name);
 }
 
 /* The link that points at ns/name's key, or at the end of its chain. */
@@ -194,6 +194,12 @@ static int inf_event(void *ud, const char *type, json_object *obj)
 	const char *name = jget_str(obj, "metadata", "name");
 	struct inf_key **p;
 
+	if (!type) { /* a batch of events ends: one h.changed for all */
+		if (inf->dirty && inf->h.changed)
+			inf->h.changed(inf->h.ud, false);
+		inf->dirty = false;
+		return 0;
+	}
 	if (strcmp(type, "ERROR") == 0)
 		return inf_event_error(inf, obj);
 	inf->wevents++;
@@ -214,8 +220,7 @@ static int inf_event(void *ud, const char *type, json_object *obj)
 		log_v(1, "%s: watch event of type %s ignored", inf->what, type);
 		return 0;
 	}
-	if (inf->h.changed)
-		inf->h.changed(inf->h.ud, false);
+	inf->dirty = true;
 	return 0;
 }
 
@@ -391,6 +396,8 @@ static int inf_watch(struct informer *inf, bool *relist, struct err *e)
 				(long)((inf->relist_at - start + 999) / 1000),
 				&status, e);
 	buf_release(&path);
+	if (inf->dirty && !atomic_load(&inf->stop))
+		inf_event(inf, NULL, NULL); /* events before one that ended it */
 	now = clock_ms(CLOCK_MONOTONIC);
 	if (rc || atomic_load(&inf->stop))
 		return rc;

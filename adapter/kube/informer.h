@@ -24,7 +24,8 @@
  * The handlers run on the informer's thread: upsert for each object
  * listed, added or changed; remove for each one deleted, or absent from a
  * new list once the whole list has been read (never between its pages);
- * changed after a list and after each watch event.
+ * changed after a list and once per batch of watch events (the events one
+ * read from the connection brought), not after each event.
  */
 #ifndef FH_INFORMER_H
 #define FH_INFORMER_H

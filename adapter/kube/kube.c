@@ -401,6 +401,7 @@ static size_t kube_stream_write(char *d, size_t size, size_t n, void *ud)
 	struct kube_stream *s = ud;
 	size_t len = size * n;
 	long code = 0;
+	bool batch = false; /* events were delivered */
 
 	if (!s->status) {
 		curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
@@ -420,7 +421,10 @@ static size_t kube_stream_write(char *d, size_t size, size_t n, void *ud)
 		if (s->line.len && (s->stopped = kube_event_line(s, s->line.p)))
 			return 0;
 		buf_reset(&s->line);
+		batch = true;
 	}
+	if (batch && (s->stopped = s->fn(s->ud, NULL, NULL)))
+		return 0;
 	return len;
 }
 

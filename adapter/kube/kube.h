@@ -53,7 +53,10 @@ int kube_request(struct kube_client *k, const char *method, const char *path,
 		 struct err *e);
 
 /* Watch events: type ("ADDED", "MODIFIED", "DELETED", "BOOKMARK",
- * "ERROR") and the object (borrowed for the call).  Non-zero stops. */
+ * "ERROR") and the object (borrowed for the call).  Non-zero stops.
+ * After the events of one read from the connection, fn is called once
+ * more with type and obj NULL (the batch ends: a consumer that rebuilds
+ * something per change can do it once per batch). */
 typedef int (*kube_event_fn)(void *ud, const char *type, json_object *obj);
 
 /* Stream path (which must carry watch=1) until the server ends it, fn
