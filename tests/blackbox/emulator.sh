@@ -14,17 +14,9 @@
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
-mport=$(free_port)
-rport=$(free_port)
-$FH_WRAP "$FH_BIN/flinkhpa-emu" --taskmanagers 3 --metrics-port "$mport" \
-	--rest-port "$rport" --input-rate 600 --restart-pause 2s >"$FH_TMP/emu.log" 2>&1 &
-BB_PIDS+=($!)
-E=http://127.0.0.1:$rport
-deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-until curl -s "$E/control" >/dev/null; do
-	[ $SECONDS -lt $deadline ] || fail "emulator did not start: $(cat "$FH_TMP/emu.log")"
-	sleep 0.1
-done
+start_emu E --taskmanagers 3 --input-rate 600 --restart-pause 2s
+E=$E_URL
+mport=$E_MPORT
 {
 	echo "targets:"
 	for k in 1 2 3; do
@@ -113,21 +105,13 @@ poll() {
 	done
 }
 
-start_emu() { # name flags...: sets S (its REST URL) and SM (metrics port)
-	local name=$1 port mp
-	shift
-	port=$(free_port)
-	mp=$(free_port)
-	$FH_WRAP "$FH_BIN/flinkhpa-emu" --rest-port "$port" --metrics-port "$mp" "$@" \
-		>"$FH_TMP/$name.log" 2>&1 &
-	BB_PIDS+=($!)
-	S=http://127.0.0.1:$port
-	SM=$mp
-	local deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-	until curl -s "$S/control" >/dev/null; do
-		[ $SECONDS -lt $deadline ] || fail "emulator $name did not start: $(cat "$FH_TMP/$name.log")"
-		sleep 0.1
-	done
+# emu_as NAME FLAGS...: another emulator (lib.sh's start_emu: new ports
+# when the ones it picked are taken); S is its REST URL, SM its metrics
+# port, $FH_TMP/emu-NAME.log its log.
+emu_as() {
+	start_emu "$@"
+	local u=${1}_URL m=${1}_MPORT
+	S=${!u} SM=${!m}
 }
 
 J1=3c1bf1b4dd8b2c7f6e45e0c3a8d2f9a1
@@ -135,7 +119,7 @@ JAR=d9e1c4a2-5b7f-4e3a-9c6d-2f8b1a0e7c45_orders-enrichment.jar
 # (the pauses are long enough to see the states in between, also under
 # valgrind)
 pause=$((3 * FH_TIMEOUT_FACTOR))s
-start_emu savepoint --mode savepoint --taskmanagers 2 --parallelism 2 \
+emu_as savepoint --mode savepoint --taskmanagers 2 --parallelism 2 \
 	--restart-pause "$pause" --savepoint-duration "$pause"
 call GET "$S/control"
 expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNNING","backlog":0,"busy-ratio":<NUM>,"restarts":0,"time-ms":<INT>,"mode":"savepoint","jobid":"'$J1'","savepoints":0,"savepoints-failed":0,"savepoint-fails":0,"submissions":0,"checkpoints":<INT>,"cancels":0,"cancels-lost":0,"jm-delay":0,"jobmanager":"up","jobmanager-restarts":0}'
@@ -174,7 +158,7 @@ call GET "$S/control"
 expect_body_has '"parallelism":5,"state":"RUNNING"'
 expect_body_has '"jobid":"'$J2'","savepoints":1,"savepoints-failed":0,"savepoint-fails":0,"submissions":1,'
 # the TaskManagers' pages carry the new job
-mport=$(sed -n 's/.*first=http:\/\/127.0.1.1:\([0-9]*\).*/\1/p' "$FH_TMP/savepoint.log")
+mport=$(sed -n 's/.*first=http:\/\/127.0.1.1:\([0-9]*\).*/\1/p' "$FH_TMP/emu-savepoint.log")
 curl -s "http://127.0.1.1:$mport/metrics" >"$FH_TMP/body"
 expect_body_has "job_id=\"$J2\""
 
@@ -236,7 +220,7 @@ curl -s -X PUT "$S/control?taskmanagers=4" >/dev/null
 poll "$S/jobs/$J3" '"state":"RUNNING"'
 
 # ---- adaptive mode: PUT resource-requirements restarts the job ----
-start_emu adaptive --mode adaptive --taskmanagers 3 --parallelism 2 --restart-pause "$pause"
+emu_as adaptive --mode adaptive --taskmanagers 3 --parallelism 2 --restart-pause "$pause"
 R=$S/jobs/$J1/resource-requirements
 call GET "$R"
 expect_shape '{"cbc357ccb763df2852fee8c4fc7d55f2":{"parallelism":{"lowerBound":1,"upperBound":2}}}'
@@ -259,7 +243,7 @@ expect_body_has 'Request did not match expected format JobResourceRequirementsBo
 # The TaskManagers' port of emulator NAME, from its first log line.
 emu_mport() {
 	local deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR)) p
-	until p=$(sed -n 's/.*first=http:\/\/127.0.1.1:\([0-9]*\).*/\1/p' "$FH_TMP/$1.log") && [ -n "$p" ]; do
+	until p=$(sed -n 's/.*first=http:\/\/127.0.1.1:\([0-9]*\).*/\1/p' "$FH_TMP/emu-$1.log") && [ -n "$p" ]; do
 		[ $SECONDS -lt $deadline ] || fail "emulator $1 logged no address"
 		sleep 0.1
 	done
@@ -268,7 +252,7 @@ emu_mport() {
 
 # ---- the vertices' subtask metrics: Flink 1.18's aggregating handler ----
 V=cbc357ccb763df2852fee8c4fc7d55f2
-start_emu metrics --taskmanagers 2 --input-rate 9000 --restart-pause 0s
+emu_as metrics --taskmanagers 2 --input-rate 9000 --restart-pause 0s
 mport=$(emu_mport metrics)
 M=$S/jobs/$J1/vertices/$V/subtasks/metrics
 poll "$S/control" '"busy-ratio":1.0' # saturated: a backlog builds up
@@ -403,7 +387,7 @@ expect_body_has '"vertices":[{"id":"'$V'","name":"Source: orders -> Map: enrich 
 call PUT "$S/control?speed=1"
 
 # ---- a JobManager restart while a stop-with-savepoint is under way ----
-start_emu jm --mode savepoint --taskmanagers 2 --parallelism 2 \
+emu_as jm --mode savepoint --taskmanagers 2 --parallelism 2 \
 	--restart-pause "$pause" --savepoint-duration 60s
 mport=$(emu_mport jm)
 call POST "$S/jobs/$J1/stop" '{"targetDirectory":"/tmp/sp","drain":false}'
@@ -436,7 +420,7 @@ expect_shape '{"input-rate":500.0,"taskmanagers":2,"parallelism":2,"state":"RUNN
 poll "$S/jobs/$J1" '"status":"RUNNING"'
 # a JobManager that restarts after the job stopped forgets the job; the
 # savepoint stays on disk: the jar runs from it
-start_emu jm2 --mode savepoint --taskmanagers 2 --parallelism 2 \
+emu_as jm2 --mode savepoint --taskmanagers 2 --parallelism 2 \
 	--restart-pause "$pause" --savepoint-duration "$pause"
 call POST "$S/jobs/$J1/stop" '{"targetDirectory":"/tmp/sp","drain":false}'
 T=$(sed 's/.*"request-id":"\([0-9a-f]*\)".*/\1/' "$FH_TMP/body")
@@ -457,9 +441,9 @@ expect_body_has '"state":"RUNNING"'
 # ---- --speed compresses the model's time, not the JVM's ----
 # CPU time is spent in real time: the CPU utilization the adapter computes
 # is the same at speed 10 as at speed 1 (it was 10 times as high)
-start_emu speed1 --taskmanagers 1 --input-rate 600
+emu_as speed1 --taskmanagers 1 --input-rate 600
 m1=$SM
-start_emu speed10 --taskmanagers 1 --input-rate 600 --speed 10
+emu_as speed10 --taskmanagers 1 --input-rate 600 --speed 10
 m10=$SM
 cat >"$FH_TMP/speed.yaml" <<EOF
 targets:
