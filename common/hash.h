@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* FNV-1a over n bytes. */
 static inline uint32_t hash_fnv1a(const char *s, size_t n)
@@ -23,13 +24,7 @@ static inline uint32_t hash_fnv1a(const char *s, size_t n)
 /* The hash of a pair of strings (a namespace and a name). */
 static inline uint32_t hash_pair(const char *a, const char *b)
 {
-	size_t na = 0, nb = 0;
-
-	while (a[na])
-		na++;
-	while (b[nb])
-		nb++;
-	return hash_fnv1a(a, na) * 31u ^ hash_fnv1a(b, nb);
+	return hash_fnv1a(a, strlen(a)) * 31u ^ hash_fnv1a(b, strlen(b));
 }
 
 #endif

@@ -61,11 +61,6 @@ struct informer {
 
 /* ---- the keys ---- */
 
-static uint32_t inf_hash(const char *ns, const char *name)
-{
-	return hash_pair(ns, name);
-}
-
 /* The link that points at ns/name's key, or at the end of its chain. */
 static struct inf_key **inf_slot(struct informer *inf, const char *ns,
 				 const char *name, uint32_t h)
@@ -105,7 +100,7 @@ static bool inf_grow(struct informer *inf)
 static bool inf_remember(struct informer *inf, const char *ns,
 			 const char *name)
 {
-	uint32_t h = inf_hash(ns, name);
+	uint32_t h = hash_pair(ns, name);
 	size_t lns = strlen(ns), lname = strlen(name);
 	struct inf_key **p, *k;
 
@@ -211,7 +206,7 @@ static int inf_event(void *ud, const char *type, json_object *obj)
 		if (!ns)
 			ns = "";
 		if (inf->nbuckets &&
-		    *(p = inf_slot(inf, ns, name, inf_hash(ns, name))))
+		    *(p = inf_slot(inf, ns, name, hash_pair(ns, name))))
 			inf_forget(inf, p);
 	} else if (strcmp(type, "ADDED") == 0 ||
 		   strcmp(type, "MODIFIED") == 0) {
