@@ -12,19 +12,11 @@
 set -uo pipefail
 . "$FH_ROOT/tests/blackbox/lib.sh"
 
-mport=$(free_port)
-rport=$(free_port)
-$FH_WRAP "$FH_BIN/flinkhpa-emu" --job-graph pipeline --taskmanagers 2 \
-	--slots 2 --metrics-port "$mport" --rest-port "$rport" \
+start_emu E --job-graph pipeline --taskmanagers 2 --slots 2 \
 	--address-base 127.0.5.1 --input-rate 5000 --partitions 6 \
-	--hot-key 0.05 --efficiency 0.9 --speed 10 >"$FH_TMP/emu.log" 2>&1 &
-BB_PIDS+=($!)
-E=http://127.0.0.1:$rport
-deadline=$((SECONDS + 10 * FH_TIMEOUT_FACTOR))
-until curl -s "$E/control" >/dev/null; do
-	[ $SECONDS -lt $deadline ] || fail "emulator did not start: $(cat "$FH_TMP/emu.log")"
-	sleep 0.1
-done
+	--hot-key 0.05 --efficiency 0.9 --speed 10
+E=$E_URL
+mport=$E_MPORT
 {
 	echo "targets:"
 	for k in 1 2; do
