@@ -11,6 +11,11 @@
  *   bounds       min and max replicas
  *   stabilize    scale up to the lowest, down to the highest of the
  *                recommendations within each direction's window
+ *                (Kubernetes 1.21 and later); before 1.21 the direction
+ *                of the new recommendation picks one window, so that a
+ *                reading below the current count takes the highest
+ *                recommendation of the scale-down window even when it
+ *                is above the current count (kubernetes#96671)
  *   rate         each policy's limit from the replicas at the start of its
  *                period (scale events of that period), Max/Min/Disabled
  *
@@ -57,6 +62,9 @@ struct hs {
 	int32_t min, max;
 	struct hs_rules up, down;
 	double tolerance;
+	/* Kubernetes 1.18 to 1.20 (set after hs_init): stabilization with
+	 * the one window of the new recommendation's direction */
+	bool one_window;
 	struct hs_rec rec[HS_HISTORY];
 	size_t nrec;
 	bool rec_init;

@@ -123,7 +123,7 @@ release:
 /* ---- flinkhpa-gen simulate ---- */
 
 struct sim_flags {
-	char *trace, *svg, *policy;
+	char *trace, *svg, *policy, *kube;
 	int64_t period_ms, initial, restart_ms, delay_ms;
 	double capacity, hot_key, efficiency;
 	int64_t partitions;
@@ -134,6 +134,13 @@ struct sim_flags {
 static const char *const sim_graphs[] = { "single", "pipeline", NULL };
 
 #define SOPT(f) offsetof(struct sim_flags, f)
+static int sim_check_kube(const void *field, struct err *e)
+{
+	int minor;
+
+	return sim_kube_minor(*(char *const *)field, &minor, e);
+}
+
 static const struct conf_def sim_flags_tab[] = {
 	{ "trace", CONF_STRING, SOPT(trace), 1, 4096, NULL, NULL, NULL,
 	  "the CSV trace: time in seconds, then a column per rule's metric "
@@ -147,6 +154,11 @@ static const struct conf_def sim_flags_tab[] = {
 	  NULL, NULL, "the HPA controller's sync period", 0 },
 	{ "initial-replicas", CONF_INT, SOPT(initial), 0, 100000, "0", NULL,
 	  NULL, "replicas at the start (0: the policy's min)", 0 },
+	{ "kubernetes-version", CONF_STRING, SOPT(kube), 1, 32, "1.21", NULL,
+	  sim_check_kube, "the controller's version: before 1.21 a reading "
+	  "below the current count takes the highest recommendation of the "
+	  "scale-down window, even above the current count "
+	  "(kubernetes#96671)", 0 },
 	{ "capacity", CONF_DOUBLE, SOPT(capacity), 0.001, 1e12, "1000", NULL,
 	  NULL, "model: records/s one TaskManager processes when fully busy",
 	  0 },
@@ -231,7 +243,9 @@ static int sim_main(const struct sim_flags *o, const char *policy)
 	int rc;
 
 	err_clear(&e);
-	rc = pol_read(policy, &pf, &e);
+	rc = sim_kube_minor(o->kube, &so.kube_minor, &e);
+	if (!rc)
+		rc = pol_read(policy, &pf, &e);
 	if (!rc && !(p = sim_pick(&pf, o->policy, &e)))
 		rc = e.code;
 	if (!rc && (file = o->trace) && !(rc = sim_trace_load(o->trace, &t, &e)))

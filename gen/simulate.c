@@ -4,6 +4,7 @@
  */
 #include "gen/simulate.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -367,19 +368,26 @@ static const char *sim_metric_name(const struct pol_rule *r, char *out,
 	return out;
 }
 
+/* The event's text as the controller writes it: within the bounds its
+ * reason compares the metrics' count (before stabilization and rate) with
+ * the current one, so that before Kubernetes 1.21 a scale-up can say "All
+ * metrics below target". */
 static void sim_reason(const struct pol *p, const struct hs_step *st,
 		       int32_t cur, struct sim_row *row)
 {
 	char name[160];
+	bool inside = cur >= p->min_replicas && cur <= p->max_replicas;
+	int32_t asked = inside ? st->metric_desired : st->desired;
 
-	if (st->desired > cur && st->metric >= 0)
+	if (asked > cur && st->metric >= 0)
 		snprintf(row->reason, sizeof(row->reason), "New size: %d; "
 			 "reason: %s above target", st->desired,
 			 sim_metric_name(&p->rules[st->metric], name,
 					 sizeof(name)));
 	else
 		snprintf(row->reason, sizeof(row->reason), "New size: %d; "
-			 "reason: All metrics below target", st->desired);
+			 "reason: %s", st->desired, asked == cur ? ""
+			 : "All metrics below target");
 	if (strcmp(st->reason, "DesiredWithinRange"))
 		snprintf(row->reason + strlen(row->reason),
 			 sizeof(row->reason) - strlen(row->reason), " (%s)",
@@ -398,6 +406,32 @@ static int sim_columns(const struct pol *p, const struct sim_trace *t,
 				       i);
 	}
 	return 0;
+}
+
+int sim_kube_minor(const char *version, int *minor, struct err *e)
+{
+	const char *s = version + (version[0] == 'v');
+	char *end;
+	long v;
+
+	if (strncmp(s, "1.", 2) || !isdigit((unsigned char)s[2]))
+		goto bad_version;
+	errno = 0;
+	v = strtol(s + 2, &end, 10);
+	if (*end == '.' && isdigit((unsigned char)end[1]))
+		for (end++; isdigit((unsigned char)*end); end++)
+			;
+	if (errno || *end || v > 1000)
+		goto bad_version;
+	if (v < 18)
+		return err_set(e, ERR_INVAL, "kubernetes-version: \"%s\": the "
+			       "HPA's behavior came with 1.18; earlier "
+			       "controllers are not modelled", version);
+	*minor = (int)v;
+	return 0;
+bad_version:
+	return err_set(e, ERR_INVAL, "kubernetes-version: \"%s\" is not a "
+		       "version such as 1.20 or v1.20.2", version);
 }
 
 int sim_run(const struct pol *p, const struct sim_trace *t,
@@ -419,6 +453,7 @@ int sim_run(const struct pol *p, const struct sim_trace *t,
 		return rc;
 	}
 	hs_init(h, p);
+	h->one_window = o->kube_minor > 0 && o->kube_minor < 21;
 	model_init(&m, p, o);
 	if (rate >= 0) /* the job is running when the trace starts */
 		model_advance(&m, sim_at(t, rate, 0), cur, 0, dt);

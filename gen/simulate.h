@@ -54,6 +54,9 @@ struct sim_opts {
 	double capacity;        /* model: records/s per TaskManager at busy 1 */
 	int64_t restart_ms;     /* model: pause after each rescale */
 	int64_t delay_ms;       /* model: a new pod's time to start */
+	/* the controller's Kubernetes 1.MINOR (0: the latest); before 21
+	 * its stabilization picks one window (gen/hpasim.h) */
+	int kube_minor;
 	/* model: false, one vertex of capacity records/s per replica; true,
 	 * the pipeline of model/fm.h at the policy's slots per replica
 	 * (capacity / slots per slot), with these: */
@@ -79,6 +82,10 @@ struct sim_result {
 };
 
 /* Run p over the trace (model mode when it has a column input_rate). */
+/* The minor version of "1.MINOR", "1.MINOR.PATCH" or with a leading "v":
+ * 18 or later (the HPA's behavior came with 1.18). */
+int sim_kube_minor(const char *version, int *minor, struct err *e);
+
 int sim_run(const struct pol *p, const struct sim_trace *t,
 	    const struct sim_opts *o, struct sim_result *r, struct err *e);
 void sim_result_release(struct sim_result *r);

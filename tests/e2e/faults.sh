@@ -20,6 +20,15 @@ EMU=$E_URL
 mport=$E_MPORT
 emu() { emu_state "$EMU" "$1"; }
 
+# Each restart of the job (a TaskManager gone, back, or more) is followed
+# by its catch-up: for a moment both TaskManagers read busy 1, and the HPA
+# asks for 4.  The scale-up window holds that; but this kube-controller-
+# manager (1.20) then takes the highest recommendation of the scale-down
+# window at the next reading below target and scales UP to 4, "All metrics
+# below target" (kubernetes#96671, fixed in 1.21; tests/e2e/stabilize.sh
+# shows it).  That was this test's flake (issue #17).  This test is about
+# faults, not that bug: a scale-down window of 0 s, the workaround the
+# README gives for clusters before 1.21.
 cat >"$FH_TMP/policy.yaml" <<EOF
 apiVersion: flinkhpa.io/v1
 kind: ScalingPolicy
@@ -29,7 +38,9 @@ spec:
   taskManager: {metricsPort: $mport}
   replicas: {min: 2, max: 5}
   rules: [{type: busyRatio, target: 0.6}]
-  behavior: {scaleUp: {stabilizationWindow: 10s}}
+  behavior:
+    scaleUp: {stabilizationWindow: 10s}
+    scaleDown: {stabilizationWindow: 0s}
 EOF
 "$FH_BIN/flinkhpa-gen" --namespaces --hpa-version v2beta2 -o "$FH_TMP/out" "$FH_TMP/policy.yaml" ||
 	fail "flinkhpa-gen"
@@ -44,8 +55,9 @@ register_apiservices "$ADAPTER_PORT"
 replicas() { kubectl -n $NS get deployment flink-taskmanager -o jsonpath='{.spec.replicas}'; }
 # Never more running pods than spec.replicas (the test never scales down,
 # so spec.replicas read after the pods is at least what it was then): a
-# sampler records each breach with the pods and ReplicaSets (issue #17: it
-# happened once, and the HPA then saw 4 TaskManagers where 2 were wanted).
+# sampler records each breach with the pods and ReplicaSets.  (Issue #17
+# suspected this of the flake where the HPA saw 4 TaskManagers: it was the
+# HPA's own scale-up, above.)
 (
 	while :; do
 		pods=$(kubectl -n $NS get pods -o wide --no-headers 2>/dev/null)

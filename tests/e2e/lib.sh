@@ -133,6 +133,70 @@ get_raw() {
 	wait_until -i 1 -s "cat '$FH_TMP/err'" 30 "get --raw $1" raw_to_body "$1"
 }
 
+# The control plane's kube-controller-manager version (v1.20.2), for
+# flinkhpa-gen simulate --kubernetes-version: from its --version (the
+# built kube-apiserver's /version does not carry it).
+kcm_version() {
+	"$("$FH_ROOT/hack/k8s-build.sh" 2>/dev/null | tail -n 1)/kube-controller-manager" --version | awk '{print $2}'
+}
+
+# What the HPA flink of namespace $1 reads at each of its syncs (its Pods
+# metric, from its current-metrics), sampled every second in the
+# background into $FH_TMP/trace.raw: a trace with the column $2 for
+# flinkhpa-gen simulate (replay_phases).
+sample_hpa_readings() { # NAMESPACE METRIC
+	(
+		local t0=$SECONDS v
+		echo "time,$2"
+		while :; do
+			v=$(kubectl -n "$1" get hpa flink -o json 2>/dev/null | python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+m = json.loads(o["metadata"].get("annotations", {}).get("autoscaling.alpha.kubernetes.io/current-metrics", "[]"))
+v = [x["pods"]["currentAverageValue"] for x in m if x.get("type") == "Pods"]
+if v:
+    q = v[0]
+    print(float(q[:-1]) / 1000 if q.endswith("m") else float(q))' 2>/dev/null)
+			[ -n "$v" ] && echo "$((SECONDS - t0)),$v"
+			sleep 1
+		done
+	) >"$FH_TMP/trace.raw" &
+	BB_PIDS+=($!)
+}
+
+# The new sizes of the HPA's rescales in namespace $1, oldest first, but
+# a rescale to the policy's min before any reading (the simulation starts
+# there).
+real_rescales() { # NAMESPACE
+	kubectl -n "$1" get events --field-selector reason=SuccessfulRescale \
+		--sort-by=.lastTimestamp -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' |
+		grep -v 'below Spec.MinReplicas' | sed -n 's/^New size: \([0-9]*\);.*/\1/p' | tr '\n' ' '
+}
+
+# Replays $FH_TMP/trace.raw with $FH_TMP/policy.yaml through flinkhpa-gen
+# simulate --kubernetes-version $1 (HPA sync 5 s) and prints the sync
+# phases whose decisions are $2 (real_rescales).  The controller's syncs
+# fall at a phase we do not know: a value it read once may sit in the
+# trace for less than a period (the sampler is slower under load), so the
+# simulation's syncs may step over it.  Each whole second of phase is
+# tried (the trace shifted by k seconds); each one's decisions are in
+# $FH_TMP/replay-$1.
+replay_phases() { # VERSION DECISIONS
+	local k sim
+	awk -F, 'NR == 1 || $1 != prev { print; prev = $1 }' "$FH_TMP/trace.raw" >"$FH_TMP/trace.csv"
+	: >"$FH_TMP/replay-$1"
+	for k in 0 1 2 3 4; do
+		awk -F, -v k=$k 'NR == 1 { print; next } $1 >= k { print $1 - k "," $2 }' \
+			"$FH_TMP/trace.csv" >"$FH_TMP/trace-$k.csv"
+		"$FH_BIN/flinkhpa-gen" simulate --kubernetes-version "$1" --trace "$FH_TMP/trace-$k.csv" \
+			--sync-period 5s "$FH_TMP/policy.yaml" >"$FH_TMP/sim-$1-$k.out" ||
+			fail "simulate: $(cat "$FH_TMP/sim-$1-$k.out")"
+		sim=$(sed -n 's/.*New size: \([0-9]*\);.*/\1/p' "$FH_TMP/sim-$1-$k.out" | tr '\n' ' ')
+		echo "phase ${k}s: [$sim]" >>"$FH_TMP/replay-$1"
+		[ "$sim" != "$2" ] || echo "$k"
+	done
+}
+
 # The holder of the sync controller's Lease (flinkhpa-system/flinkhpa-sync).
 holder() { kubectl -n flinkhpa-system get lease flinkhpa-sync -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 

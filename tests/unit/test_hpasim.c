@@ -225,6 +225,84 @@ static void model_loop(void **state)
 	assert_true(blind);
 }
 
+/* A spike the scale-up window holds, then a reading below target (what
+ * tests/e2e/stabilize.sh drives through a real 1.20 controller): from
+ * 1.21 nothing moves; before, the reading below target takes the highest
+ * recommendation of the 300 s scale-down window and scales UP
+ * (kubernetes#96671); with no scale-down window nothing moves either. */
+static void one_window_run(const struct pol *p, int minor, int32_t want,
+			   const char *event)
+{
+	const char *csv = "time,flink_tm_busy_ratio\n0,0.15\n10,1.0\n"
+			  "15,0.225\n60,0.225\n";
+	struct sim_opts o = { .period_ms = 5000, .kube_minor = minor };
+	struct sim_trace t;
+	struct sim_result r;
+	struct err e;
+	size_t k;
+
+	err_clear(&e);
+	assert_int_equal(sim_trace_parse(csv, strlen(csv), &t, &e), 0);
+	assert_int_equal(sim_run(p, &t, &o, &r, &e), 0);
+	for (k = 0; k < r.n && !r.rows[k].rescaled; k++)
+		assert_int_equal(r.rows[k].replicas, 2);
+	assert_int_equal(r.rows[r.n - 1].replicas, want);
+	if (event) {
+		assert_true(k < r.n);
+		assert_float_equal(r.rows[k].t, 15, 1e-9);
+		assert_string_equal(r.rows[k].reason, event);
+	} else {
+		assert_int_equal(k, r.n);
+	}
+	sim_result_release(&r);
+	sim_trace_release(&t);
+}
+
+static void one_window_before_121(void **state)
+{
+	const struct pol *p = load(HEAD "  replicas: {min: 2, max: 5}\n"
+		"  rules: [{type: busyRatio, target: 0.6}]\n"
+		"  behavior: {scaleUp: {stabilizationWindow: 10s}}\n");
+	(void)state;
+
+	one_window_run(p, 0, 2, NULL);
+	one_window_run(p, 21, 2, NULL);
+	one_window_run(p, 20, 4, "New size: 4; reason: All metrics below "
+		       "target");
+	one_window_run(p, 18, 4, "New size: 4; reason: All metrics below "
+		       "target");
+	p = load(HEAD "  replicas: {min: 2, max: 5}\n"
+		 "  rules: [{type: busyRatio, target: 0.6}]\n"
+		 "  behavior: {scaleUp: {stabilizationWindow: 10s}, "
+		 "scaleDown: {stabilizationWindow: 0s}}\n");
+	one_window_run(p, 20, 2, NULL);
+}
+
+static void kube_versions(void **state)
+{
+	static const struct { const char *v; int minor; } ok[] = {
+		{ "1.20", 20 }, { "v1.20.2", 20 }, { "1.18", 18 },
+		{ "1.36.0", 36 },
+	};
+	static const char *const bad[] = { "", "1", "1.", "2.20", "1.x",
+		"1.20.", "1.20.2.", "v1.20-rc1", "1.17", "1.9", "1.99999" };
+	struct err e;
+	int minor;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		minor = 0;
+		err_clear(&e);
+		assert_int_equal(sim_kube_minor(ok[i].v, &minor, &e), 0);
+		assert_int_equal(minor, ok[i].minor);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&e);
+		assert_int_equal(sim_kube_minor(bad[i], &minor, &e), ERR_INVAL);
+		assert_non_null(strstr(e.msg, "kubernetes-version"));
+	}
+}
+
 static void trace_errors(void **state)
 {
 	struct sim_trace t;
@@ -304,6 +382,8 @@ int main(void)
 		cmocka_unit_test(default_behavior),
 		cmocka_unit_test(bounds_and_disabled),
 		cmocka_unit_test(model_loop),
+		cmocka_unit_test(one_window_before_121),
+		cmocka_unit_test(kube_versions),
 		cmocka_unit_test(trace_errors),
 		cmocka_unit_test(throughput_one_sync),
 	};
