@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/hash.h"
 #include "common/jget.h"
+#include "common/keytab.h"
 #include "common/log.h"
 #include "common/names.h"
 #include "common/str.h"
@@ -211,85 +211,49 @@ void disc_pod_target_release(struct pod_target *t)
 /* ---- the pods in view ---- */
 
 struct dpod {
+	struct keytab_node node; /* its key: t.ns and t.name */
 	struct pod_target t;
-	struct dpod *next; /* in its hash chain */
 };
 
-#define DISC_BUCKETS0 64 /* doubled when there are twice as many pods */
+#define DPOD(n) keytab_entry(n, struct dpod, node)
+/* The chains double when the pods outnumber them twice, up to a million
+ * chains (8 MB): past it a pod costs a longer chain, not a larger array. */
+#define DISC_PER_CHAIN 2
+#define DISC_MAX_BUCKETS ((size_t)1 << 20)
 
 struct discovery {
 	struct informer *inf;
 	struct store *st;
 	struct scraper *sc;
 	struct jobmgr *jm;
-	struct dpod **tab; /* nb hash chains */
-	size_t nb, npods;
+	struct keytab pods; /* of struct dpod */
 };
-
-static size_t disc_bucket(size_t nb, const char *ns, const char *name)
-{
-	return hash_pair(ns, name) & (nb - 1);
-}
-
-/* The slot of ns/name in its chain: the pod, or the chain's end (where a
- * new one goes).  A slot is valid until the table grows. */
-static struct dpod **disc_find(struct discovery *d, const char *ns,
-			       const char *name)
-{
-	struct dpod **p = &d->tab[disc_bucket(d->nb, ns, name)];
-
-	for (; *p; p = &(*p)->next)
-		if (strcmp((*p)->t.ns, ns) == 0 && strcmp((*p)->t.name, name) == 0)
-			return p;
-	return p;
-}
-
-/* Double the table when the pods outnumber its chains twice; out of
- * memory, the chains just grow longer. */
-static void disc_grow(struct discovery *d)
-{
-	size_t nb = d->nb * 2;
-	struct dpod **tab;
-
-	if (d->npods < d->nb * 2 || !(tab = calloc(nb, sizeof(*tab))))
-		return;
-	for (size_t b = 0; b < d->nb; b++) {
-		while (d->tab[b]) {
-			struct dpod *p = d->tab[b];
-			size_t to = disc_bucket(nb, p->t.ns, p->t.name);
-
-			d->tab[b] = p->next;
-			p->next = tab[to];
-			tab[to] = p;
-		}
-	}
-	free(d->tab);
-	d->tab = tab;
-	d->nb = nb;
-}
 
 static void disc_push(struct discovery *d)
 {
-	struct scrape_target *t = calloc(d->npods + 1, sizeof(*t));
-	struct jm_target *j = calloc(d->npods + 1, sizeof(*j));
+	struct scrape_target *t = calloc(d->pods.count + 1, sizeof(*t));
+	struct jm_target *j = calloc(d->pods.count + 1, sizeof(*j));
 	size_t n = 0, nj = 0;
+	struct keytab_iter it;
+	struct keytab_node *node;
 	struct err e;
 
 	if (!t || !j) {
 		log_error("discovery: out of memory");
 		goto free_lists;
 	}
-	for (size_t b = 0; b < d->nb; b++) {
-		for (struct dpod *p = d->tab[b]; p; p = p->next) {
-			if (p->t.bad[0])
-				continue;
-			t[n++] = (struct scrape_target){ p->t.ns, p->t.name,
-							 p->t.url, p->t.cpu };
-			if (p->t.jobmanager[0]) /* jobmgr folds duplicates */
-				j[nj++] = (struct jm_target){
-					p->t.ns, p->t.deployment, p->t.job,
-					p->t.jobmanager, p->t.tput };
-		}
+	keytab_iter_init(&it, &d->pods);
+	while ((node = keytab_next(&it))) {
+		struct dpod *p = DPOD(node);
+
+		if (p->t.bad[0])
+			continue;
+		t[n++] = (struct scrape_target){ p->t.ns, p->t.name, p->t.url,
+						 p->t.cpu };
+		if (p->t.jobmanager[0]) /* jobmgr folds duplicates */
+			j[nj++] = (struct jm_target){ p->t.ns, p->t.deployment,
+						      p->t.job, p->t.jobmanager,
+						      p->t.tput };
 	}
 	err_clear(&e);
 	if (scraper_set_targets(d->sc, t, n, &e) ||
@@ -300,73 +264,82 @@ free_lists:
 	free(j);
 }
 
-static void disc_forget(struct discovery *d, struct dpod **slot)
+static void disc_forget(struct discovery *d, struct keytab_node **slot)
 {
-	struct dpod *p = *slot;
+	struct dpod *p = DPOD(*slot);
 
-	*slot = p->next;
+	keytab_unlink(&d->pods, slot);
 	store_remove_pod(d->st, p->t.ns, p->t.name);
 	log_v(1, "discovery: %s/%s is no longer scraped", p->t.ns, p->t.name);
 	disc_pod_target_release(&p->t);
 	free(p);
-	d->npods--;
+}
+
+/* t into the pod at slot, or into a new one put there (h: the key's
+ * hash); false when out of memory.  t is the table's or released. */
+static bool disc_keep(struct discovery *d, struct keytab_node **slot,
+		      uint32_t h, struct pod_target *t)
+{
+	struct dpod *p;
+
+	if (*slot) {
+		p = DPOD(*slot);
+		disc_pod_target_release(&p->t);
+		p->t = *t; /* the same key: node.ns and node.name still hold */
+		return true;
+	}
+	if (!(p = calloc(1, sizeof(*p)))) {
+		disc_pod_target_release(t);
+		return false;
+	}
+	p->t = *t;
+	p->node.ns = p->t.ns;
+	p->node.name = p->t.name;
+	keytab_insert(&d->pods, slot, &p->node, h);
+	return true;
 }
 
 /* A pod whose annotations make no URL: kept in the table, not scraped,
  * reported once (again only when the reason changes). */
-static bool disc_bad(struct discovery *d, struct dpod **slot,
-		     struct pod_target *t)
+static bool disc_bad(struct discovery *d, struct keytab_node **slot,
+		     uint32_t h, struct pod_target *t)
 {
-	struct dpod *p = *slot;
+	struct dpod *p = *slot ? DPOD(*slot) : NULL;
 
 	if (!p || strcmp(p->t.bad, t->bad) != 0)
 		log_warn("discovery: pod %s/%s is not scraped: %s", t->ns,
 			 t->name, t->bad);
 	if (p && !p->t.bad[0])
 		store_remove_pod(d->st, p->t.ns, p->t.name);
-	if (!p && !(p = *slot = calloc(1, sizeof(*p)))) {
-		disc_pod_target_release(t);
-		return false;
-	}
-	if (p->t.name[0])
-		disc_pod_target_release(&p->t);
-	else
-		d->npods++;
-	p->t = *t;
-	return true;
+	return disc_keep(d, slot, h, t);
 }
 
 /* A pod was added or changed: scrape it if it can be, else forget it. */
 static bool disc_update(struct discovery *d, json_object *pod)
 {
 	struct pod_target t;
-	struct dpod **slot, *p;
+	struct keytab_node **slot;
+	uint32_t h;
 	int rc = disc_pod_target(pod, &t);
 	struct store_pod_meta m = { t.ns, t.name, t.deployment[0] ? t.deployment : NULL,
 				    t.job[0] ? t.job : NULL,
 				    (const char *const *)t.labels };
 
-	disc_grow(d);
-	slot = disc_find(d, t.ns, t.name);
+	keytab_grow(&d->pods);
+	slot = keytab_slot(&d->pods, t.ns, t.name, &h);
 	if (rc == ERR_INVAL && t.bad[0])
-		return disc_bad(d, slot, &t);
+		return disc_bad(d, slot, h, &t);
 	if (rc) {
 		disc_pod_target_release(&t);
 		if (*slot)
 			disc_forget(d, slot);
 		return rc == ERR_NOTFOUND;
 	}
-	if (store_upsert_pod(d->st, &m, NULL) || (!*slot && !(*slot = calloc(1, sizeof(**slot))))) {
+	if (store_upsert_pod(d->st, &m, NULL)) {
 		disc_pod_target_release(&t);
 		return false;
 	}
-	p = *slot;
-	if (p->t.name[0])
-		disc_pod_target_release(&p->t);
-	else
-		d->npods++;
-	p->t = t;
-	return true;
+	return disc_keep(d, slot, h, &t);
 }
 
 static void disc_upsert(void *ud, json_object *pod)
@@ -377,7 +350,7 @@ static void disc_upsert(void *ud, json_object *pod)
 static void disc_remove(void *ud, const char *ns, const char *name)
 {
 	struct discovery *d = ud;
-	struct dpod **slot = disc_find(d, ns, name);
+	struct keytab_node **slot = keytab_slot(&d->pods, ns, name, NULL);
 
 	if (*slot)
 		disc_forget(d, slot);
@@ -388,7 +361,7 @@ static void disc_changed(void *ud, bool listed)
 	struct discovery *d = ud;
 
 	if (listed)
-		log_v(1, "discovery: %zu TaskManager pods", d->npods);
+		log_v(1, "discovery: %zu TaskManager pods", d->pods.count);
 	disc_push(d);
 }
 
@@ -405,17 +378,16 @@ struct discovery *discovery_new(struct kube_client *k,
 	struct informer_handlers h = { d, disc_upsert, disc_remove,
 				       disc_changed };
 
-	if (!d || !(d->tab = calloc(DISC_BUCKETS0, sizeof(*d->tab)))) {
-		free(d);
+	if (!d || keytab_init(&d->pods, DISC_PER_CHAIN, DISC_MAX_BUCKETS)) {
+		free(d); /* a failed keytab_init holds nothing */
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
 	}
-	d->nb = DISC_BUCKETS0;
 	d->st = st;
 	d->sc = sc;
 	d->jm = jm;
 	if (!(d->inf = informer_new(k, &io, &h, e))) {
-		free(d->tab);
+		keytab_release(&d->pods);
 		free(d);
 		return NULL;
 	}
@@ -440,18 +412,21 @@ int64_t discovery_synced_at(struct discovery *d)
 
 void discovery_free(struct discovery *d)
 {
+	struct keytab_iter it;
+	struct keytab_node *n;
+
 	if (!d)
 		return;
 	discovery_stop(d);
 	informer_free(d->inf);
-	for (size_t b = 0; b < d->nb; b++) {
-		while (d->tab[b]) {
-			struct dpod *p = d->tab[b];
-			d->tab[b] = p->next;
-			disc_pod_target_release(&p->t);
-			free(p);
-		}
+	keytab_iter_init(&it, &d->pods);
+	while ((n = keytab_next(&it))) {
+		struct dpod *p = DPOD(n);
+
+		keytab_iter_unlink(&it);
+		disc_pod_target_release(&p->t);
+		free(p);
 	}
-	free(d->tab);
+	keytab_release(&d->pods);
 	free(d);
 }

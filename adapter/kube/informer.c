@@ -2,10 +2,10 @@
  * informer.c - list and watch one kind of object (see informer.h).
  *
  * The informer remembers the keys (namespace/name) of the objects it has
- * passed on, in a hash table, so that a new list can tell which ones went
- * away while no watch was running: every key is marked unseen when a list
- * starts, each page marks its objects, and the keys still unseen when the
- * last page has been applied are removed.
+ * passed on, in a hash table (common/keytab.h), so that a new list can
+ * tell which ones went away while no watch was running: every key is
+ * marked unseen when a list starts, each page marks its objects, and the
+ * keys still unseen when the last page has been applied are removed.
  */
 #include "adapter/kube/informer.h"
 
@@ -18,8 +18,8 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
-#include "common/hash.h"
 #include "common/jget.h"
+#include "common/keytab.h"
 #include "common/log.h"
 #include "common/str.h"
 
@@ -27,13 +27,14 @@
 #define INF_MAX_PATH (64 * 1024) /* selectors and a continue token */
 #define INF_EXPIRED 1            /* inf_page: the continue token expired */
 #define INF_SHORT_WATCH_MS 1000  /* client-go's "very short watch" */
+/* The keys' chains stop doubling at a million (8 MB of buckets): past it
+ * an object costs a longer chain, not a larger array. */
+#define INF_MAX_BUCKETS ((size_t)1 << 20)
 
 struct inf_key {
-	char *ns;         /* "ns\0name\0", one block */
-	const char *name; /* inside it */
-	uint32_t hash;
-	bool seen; /* in the list being applied */
-	struct inf_key *next;
+	struct keytab_node node; /* ns and name point into block */
+	char *block;             /* "ns\0name\0" */
+	bool seen;               /* in the list being applied */
 };
 
 enum inf_wend { INF_W_OPEN, INF_W_GONE, INF_W_ERROR };
@@ -44,8 +45,7 @@ struct informer {
 	char *what, *api, *resource, *ns, *selector, *field;
 	int resync_s;
 	long page_size;
-	struct inf_key **tab; /* nbuckets chains */
-	size_t nbuckets, nkeys;
+	struct keytab keys; /* of struct inf_key */
 	char rv[128];      /* the last resourceVersion seen */
 	int64_t relist_at; /* CLOCK_MONOTONIC ms of the next periodic list */
 	size_t wevents;    /* events of the watch under way */
@@ -61,98 +61,74 @@ struct informer {
 
 /* ---- the keys ---- */
 
-/* The link that points at ns/name's key, or at the end of its chain. */
-static struct inf_key **inf_slot(struct informer *inf, const char *ns,
-				 const char *name, uint32_t h)
-{
-	struct inf_key **p = &inf->tab[h & (inf->nbuckets - 1)];
-
-	for (; *p; p = &(*p)->next)
-		if ((*p)->hash == h && strcmp((*p)->ns, ns) == 0 &&
-		    strcmp((*p)->name, name) == 0)
-			break;
-	return p;
-}
-
-/* Twice the buckets (at least 64); false when out of memory. */
-static bool inf_grow(struct informer *inf)
-{
-	size_t n = inf->nbuckets ? inf->nbuckets * 2 : 64;
-	struct inf_key **tab = calloc(n, sizeof(*tab));
-
-	if (!tab)
-		return false;
-	for (size_t i = 0; i < inf->nbuckets; i++)
-		while (inf->tab[i]) {
-			struct inf_key *k = inf->tab[i];
-
-			inf->tab[i] = k->next;
-			k->next = tab[k->hash & (n - 1)];
-			tab[k->hash & (n - 1)] = k;
-		}
-	free(inf->tab);
-	inf->tab = tab;
-	inf->nbuckets = n;
-	return true;
-}
-
 /* Remember ns/name as seen; false when out of memory. */
 static bool inf_remember(struct informer *inf, const char *ns,
 			 const char *name)
 {
-	uint32_t h = hash_pair(ns, name);
 	size_t lns = strlen(ns), lname = strlen(name);
-	struct inf_key **p, *k;
+	struct keytab_node **p;
+	struct inf_key *k;
+	uint32_t h;
 
-	if (inf->nkeys >= inf->nbuckets && !inf_grow(inf))
-		return false;
-	p = inf_slot(inf, ns, name, h);
+	keytab_grow(&inf->keys);
+	p = keytab_slot(&inf->keys, ns, name, &h);
 	if (*p) {
-		(*p)->seen = true;
+		keytab_entry(*p, struct inf_key, node)->seen = true;
 		return true;
 	}
-	if (!(k = calloc(1, sizeof(*k))) || !(k->ns = malloc(lns + lname + 2))) {
+	if (!(k = calloc(1, sizeof(*k))) ||
+	    !(k->block = malloc(lns + lname + 2))) {
 		free(k);
 		return false;
 	}
-	memcpy(k->ns, ns, lns + 1);
-	memcpy(k->ns + lns + 1, name, lname + 1);
-	k->name = k->ns + lns + 1;
-	k->hash = h;
+	memcpy(k->block, ns, lns + 1);
+	memcpy(k->block + lns + 1, name, lname + 1);
+	k->node.ns = k->block;
+	k->node.name = k->block + lns + 1;
 	k->seen = true;
-	*p = k;
-	inf->nkeys++;
+	keytab_insert(&inf->keys, p, &k->node, h);
 	return true;
 }
 
-/* Forget the key *p points at and tell the handler. */
-static void inf_forget(struct informer *inf, struct inf_key **p)
+/* Free a key the table no longer holds. */
+static void inf_key_free(struct inf_key *k)
 {
-	struct inf_key *k = *p;
-
-	*p = k->next;
-	inf->nkeys--;
-	inf->h.remove(inf->h.ud, k->ns, k->name);
-	free(k->ns);
+	free(k->block);
 	free(k);
+}
+
+/* Tell the handler that k, just unlinked, went away; free it. */
+static void inf_forget(struct informer *inf, struct inf_key *k)
+{
+	inf->h.remove(inf->h.ud, k->node.ns, k->node.name);
+	inf_key_free(k);
 }
 
 static void inf_unsee(struct informer *inf)
 {
-	for (size_t i = 0; i < inf->nbuckets; i++)
-		for (struct inf_key *k = inf->tab[i]; k; k = k->next)
-			k->seen = false;
+	struct keytab_iter it;
+	struct keytab_node *n;
+
+	keytab_iter_init(&it, &inf->keys);
+	while ((n = keytab_next(&it)))
+		keytab_entry(n, struct inf_key, node)->seen = false;
 }
 
 /* Remove what the list just applied did not have. */
 static void inf_sweep(struct informer *inf)
 {
-	for (size_t i = 0; i < inf->nbuckets; i++)
-		for (struct inf_key **p = &inf->tab[i]; *p;)
-			if (!(*p)->seen)
-				inf_forget(inf, p);
-			else
-				p = &(*p)->next;
+	struct keytab_iter it;
+	struct keytab_node *n;
+
+	keytab_iter_init(&it, &inf->keys);
+	while ((n = keytab_next(&it))) {
+		struct inf_key *k = keytab_entry(n, struct inf_key, node);
+
+		if (!k->seen) {
+			keytab_iter_unlink(&it);
+			inf_forget(inf, k);
+		}
+	}
 }
 
 static void inf_upsert(struct informer *inf, json_object *obj)
@@ -187,7 +163,7 @@ static int inf_event(void *ud, const char *type, json_object *obj)
 	const char *rv = jget_str(obj, "metadata", "resourceVersion");
 	const char *ns = jget_str(obj, "metadata", "namespace");
 	const char *name = jget_str(obj, "metadata", "name");
-	struct inf_key **p;
+	struct keytab_node **p, *n;
 
 	if (!type) { /* a batch of events ends: one h.changed for all */
 		if (inf->dirty && inf->h.changed)
@@ -205,9 +181,10 @@ static int inf_event(void *ud, const char *type, json_object *obj)
 	if (strcmp(type, "DELETED") == 0) {
 		if (!ns)
 			ns = "";
-		if (inf->nbuckets &&
-		    *(p = inf_slot(inf, ns, name, hash_pair(ns, name))))
-			inf_forget(inf, p);
+		if ((n = *(p = keytab_slot(&inf->keys, ns, name, NULL)))) {
+			keytab_unlink(&inf->keys, p);
+			inf_forget(inf, keytab_entry(n, struct inf_key, node));
+		}
 	} else if (strcmp(type, "ADDED") == 0 ||
 		   strcmp(type, "MODIFIED") == 0) {
 		inf_upsert(inf, obj);
@@ -365,7 +342,7 @@ static int inf_list(struct informer *inf, struct err *e)
 	inf_mark_synced(inf);
 	if (inf->h.changed)
 		inf->h.changed(inf->h.ud, true);
-	log_v(1, "%s: %zu listed in %zu page%s", inf->what, inf->nkeys,
+	log_v(1, "%s: %zu listed in %zu page%s", inf->what, inf->keys.count,
 	      npages, npages == 1 ? "" : "s");
 	return 0;
 }
@@ -479,7 +456,8 @@ struct informer *informer_new(struct kube_client *k,
 	pthread_mutex_init(&inf->mu, NULL);
 	if (!inf->what || !inf->api || !inf->resource ||
 	    (o->ns && !inf->ns) || (o->selector && !inf->selector) ||
-	    (o->field && !inf->field)) {
+	    (o->field && !inf->field) ||
+	    keytab_init(&inf->keys, 1, INF_MAX_BUCKETS)) {
 		informer_free(inf);
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
@@ -524,18 +502,18 @@ void informer_stop(struct informer *inf)
 
 void informer_free(struct informer *inf)
 {
+	struct keytab_iter it;
+	struct keytab_node *n;
+
 	if (!inf)
 		return;
 	informer_stop(inf);
-	for (size_t i = 0; i < inf->nbuckets; i++)
-		while (inf->tab[i]) {
-			struct inf_key *k = inf->tab[i];
-
-			inf->tab[i] = k->next;
-			free(k->ns);
-			free(k);
-		}
-	free(inf->tab);
+	keytab_iter_init(&it, &inf->keys);
+	while ((n = keytab_next(&it))) {
+		keytab_iter_unlink(&it);
+		inf_key_free(keytab_entry(n, struct inf_key, node));
+	}
+	keytab_release(&inf->keys);
 	free(inf->what);
 	free(inf->api);
 	free(inf->resource);
