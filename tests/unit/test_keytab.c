@@ -29,7 +29,7 @@
 struct item {
 	int tag;
 	struct keytab_node node; /* not first: keytab_entry must subtract */
-	char ns[16], name[16];
+	char ns[32], name[32];
 	int visits;
 };
 
@@ -71,7 +71,7 @@ static struct item *item_find(struct keytab *t, const char *ns,
 static void items_add(struct keytab *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char ns[16], name[16];
+		char ns[32], name[32];
 
 		snprintf(ns, sizeof(ns), "ns-%zu", i % 2);
 		snprintf(name, sizeof(name), "pod-%zu", i / 2);
