@@ -1,6 +1,7 @@
 /*
  * hash.h - FNV-1a, the one string hash of the tree (hash tables in the
- * metric filter and the store, the authorizer's cache).  Not for security.
+ * metric filter and the store, the authorizer's cache, keytab's
+ * namespace/name keys).  Not for security.
  */
 #ifndef FH_HASH_H
 #define FH_HASH_H
