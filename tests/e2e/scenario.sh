@@ -120,5 +120,5 @@ read -ra decisions <<<"$real"
 kcm=$(kcm_version)
 same=$(replay_phases "$kcm" "$real")
 [ -n "$same" ] || fail "the simulation differs from the real HPA ([$real]) at every phase: $(tr '\n' ' ' <"$FH_TMP/replay-$kcm")"
-echo "real HPA: $real; simulated with $kcm (syncs at phase $(echo $same | cut -d' ' -f1)s): the same"
+echo "real HPA: $real; simulated: $real ($kcm, syncs at phase $(echo $same | cut -d' ' -f1)s)"
 echo ok
