@@ -136,26 +136,12 @@ static void hs_record(struct hs *h, int32_t v, int64_t now, int64_t up_cut,
 		h->rec[h->nrec++] = (struct hs_rec){ now, v };
 }
 
-/* stabilizeRecommendationWithBehaviors before Kubernetes 1.21: the new
- * recommendation's direction picks the window, up (desired >= current)
- * the lowest of the scale-up window, else the highest of the scale-down
- * window, which may be above the current count: the HPA then scales up
- * with "All metrics below target" (kubernetes#96671, fixed in 1.21). */
-static int32_t hs_stabilize_one(const struct hs *h, int32_t desired,
-				int32_t cur, int64_t up_cut, int64_t down_cut)
-{
-	bool up = desired >= cur;
-	int64_t cut = up ? up_cut : down_cut;
-	int32_t rec = desired;
-
-	for (size_t i = 0; i < h->nrec; i++)
-		if (h->rec[i].t_ms > cut)
-			rec = up ? i32min(h->rec[i].v, rec)
-				 : i32max(h->rec[i].v, rec);
-	return rec;
-}
-
-/* stabilizeRecommendationWithBehaviors (1.21 and later: the envelope) */
+/* stabilizeRecommendationWithBehaviors.  up is the lowest recommendation
+ * of the scale-up window, down the highest of the scale-down window (each
+ * with the new one).  From 1.21 the current count is kept within
+ * [up, down] (the envelope).  Before, the new recommendation's direction
+ * picked one of them, and down may be above the current count: the HPA
+ * then scales up with "All metrics below target" (kubernetes#96671). */
 static int32_t hs_stabilize(struct hs *h, int32_t desired, int32_t cur,
 			    int64_t now)
 {
@@ -163,22 +149,19 @@ static int32_t hs_stabilize(struct hs *h, int32_t desired, int32_t cur,
 	int64_t down_cut = now - h->down.window_s * 1000L;
 	int32_t up = desired, down = desired, rec = cur;
 
-	if (h->one_window) {
-		rec = hs_stabilize_one(h, desired, cur, up_cut, down_cut);
-		hs_record(h, desired, now, up_cut, down_cut);
-		return rec;
-	}
 	for (size_t i = 0; i < h->nrec; i++) {
 		if (h->rec[i].t_ms > up_cut)
 			up = i32min(h->rec[i].v, up);
 		if (h->rec[i].t_ms > down_cut)
 			down = i32max(h->rec[i].v, down);
 	}
+	hs_record(h, desired, now, up_cut, down_cut);
+	if (h->one_window)
+		return desired >= cur ? up : down;
 	if (rec < up)
 		rec = up;
 	if (rec > down)
 		rec = down;
-	hs_record(h, desired, now, up_cut, down_cut);
 	return rec;
 }
 

@@ -81,11 +81,11 @@ struct sim_result {
 	size_t n;
 };
 
-/* Run p over the trace (model mode when it has a column input_rate). */
 /* The minor version of "1.MINOR", "1.MINOR.PATCH" or with a leading "v":
  * 18 or later (the HPA's behavior came with 1.18). */
 int sim_kube_minor(const char *version, int *minor, struct err *e);
 
+/* Run p over the trace (model mode when it has a column input_rate). */
 int sim_run(const struct pol *p, const struct sim_trace *t,
 	    const struct sim_opts *o, struct sim_result *r, struct err *e);
 void sim_result_release(struct sim_result *r);
