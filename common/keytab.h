@@ -24,6 +24,9 @@
 #include <stdint.h>
 
 #define KEYTAB_BUCKETS0 64 /* the bucket array keytab_init allocates */
+/* The usual limit: the chains stop doubling at a million (8 MB of
+ * buckets); past it a key costs a longer chain, not a larger array. */
+#define KEYTAB_MAX_BUCKETS ((size_t)1 << 20)
 
 struct keytab_node {
 	const char *ns, *name; /* the key; the caller's memory */

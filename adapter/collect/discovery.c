@@ -216,10 +216,7 @@ struct dpod {
 };
 
 #define DPOD(n) keytab_entry(n, struct dpod, node)
-/* The chains double when the pods outnumber them twice, up to a million
- * chains (8 MB): past it a pod costs a longer chain, not a larger array. */
-#define DISC_PER_CHAIN 2
-#define DISC_MAX_BUCKETS ((size_t)1 << 20)
+#define DISC_PER_CHAIN 2 /* the chains double when pods outnumber them twice */
 
 struct discovery {
 	struct informer *inf;
@@ -378,7 +375,7 @@ struct discovery *discovery_new(struct kube_client *k,
 	struct informer_handlers h = { d, disc_upsert, disc_remove,
 				       disc_changed };
 
-	if (!d || keytab_init(&d->pods, DISC_PER_CHAIN, DISC_MAX_BUCKETS)) {
+	if (!d || keytab_init(&d->pods, DISC_PER_CHAIN, KEYTAB_MAX_BUCKETS)) {
 		free(d); /* a failed keytab_init holds nothing */
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;

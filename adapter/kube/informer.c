@@ -27,9 +27,6 @@
 #define INF_MAX_PATH (64 * 1024) /* selectors and a continue token */
 #define INF_EXPIRED 1            /* inf_page: the continue token expired */
 #define INF_SHORT_WATCH_MS 1000  /* client-go's "very short watch" */
-/* The keys' chains stop doubling at a million (8 MB of buckets): past it
- * an object costs a longer chain, not a larger array. */
-#define INF_MAX_BUCKETS ((size_t)1 << 20)
 
 struct inf_key {
 	struct keytab_node node; /* ns and name point into block */
@@ -457,7 +454,7 @@ struct informer *informer_new(struct kube_client *k,
 	if (!inf->what || !inf->api || !inf->resource ||
 	    (o->ns && !inf->ns) || (o->selector && !inf->selector) ||
 	    (o->field && !inf->field) ||
-	    keytab_init(&inf->keys, 1, INF_MAX_BUCKETS)) {
+	    keytab_init(&inf->keys, 1, KEYTAB_MAX_BUCKETS)) {
 		informer_free(inf);
 		err_set(e, ERR_NOMEM, "out of memory");
 		return NULL;
