@@ -164,13 +164,17 @@ if v:
 	BB_PIDS+=($!)
 }
 
-# The new sizes of the HPA's rescales in namespace $1, oldest first, but
-# a rescale to the policy's min before any reading (the simulation starts
-# there).
-real_rescales() { # NAMESPACE
+# The messages of the HPA's rescales in namespace $1, oldest first.
+rescale_events() { # NAMESPACE
 	kubectl -n "$1" get events --field-selector reason=SuccessfulRescale \
-		--sort-by=.lastTimestamp -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' |
-		grep -v 'below Spec.MinReplicas' | sed -n 's/^New size: \([0-9]*\);.*/\1/p' | tr '\n' ' '
+		--sort-by=.lastTimestamp -o jsonpath='{range .items[*]}{.message}{"\n"}{end}'
+}
+
+# The new sizes of those rescales, but a rescale to the policy's min
+# before any reading (the simulation starts there).
+real_rescales() { # NAMESPACE
+	rescale_events "$1" | grep -v 'below Spec.MinReplicas' |
+		sed -n 's/^New size: \([0-9]*\);.*/\1/p' | tr '\n' ' '
 }
 
 # Replays $FH_TMP/trace.raw with $FH_TMP/policy.yaml through flinkhpa-gen

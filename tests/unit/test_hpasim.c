@@ -176,6 +176,19 @@ static void bounds_and_disabled(void **state)
 	assert_int_equal(step(&h, p, 1, 1, 0, NULL), 2);
 }
 
+/* sim_run over the trace csv into r (release it with sim_result_release). */
+static void run_csv(const struct pol *p, const char *csv,
+		    const struct sim_opts *o, struct sim_result *r)
+{
+	struct sim_trace t;
+	struct err e;
+
+	err_clear(&e);
+	assert_int_equal(sim_trace_parse(csv, strlen(csv), &t, &e), 0);
+	assert_int_equal(sim_run(p, &t, o, r, &e), 0);
+	sim_trace_release(&t);
+}
+
 /* The model closes the loop: a spike scales up, calm scales down after
  * the window; no metrics while the job restarts. */
 static void model_run(const struct pol *p, int64_t restart_ms,
@@ -184,13 +197,9 @@ static void model_run(const struct pol *p, int64_t restart_ms,
 	const char *csv = "time,input_rate\n0,500\n60,2500\n300,500\n600,500\n";
 	struct sim_opts o = { .period_ms = 15000, .capacity = 1000,
 			       .restart_ms = restart_ms };
-	struct sim_trace t;
 	struct sim_result r;
-	struct err e;
 
-	err_clear(&e);
-	assert_int_equal(sim_trace_parse(csv, strlen(csv), &t, &e), 0);
-	assert_int_equal(sim_run(p, &t, &o, &r, &e), 0);
+	run_csv(p, csv, &o, &r);
 	assert_int_equal(r.rows[0].replicas, 1);
 	*peak = 0;
 	*blind = true;
@@ -202,7 +211,6 @@ static void model_run(const struct pol *p, int64_t restart_ms,
 	}
 	*last = r.rows[r.n - 1].replicas;
 	sim_result_release(&r);
-	sim_trace_release(&t);
 }
 
 static void model_loop(void **state)
@@ -236,14 +244,10 @@ static void one_window_run(const struct pol *p, int minor, int32_t want,
 	const char *csv = "time,flink_tm_busy_ratio\n0,0.15\n10,1.0\n"
 			  "15,0.225\n60,0.225\n";
 	struct sim_opts o = { .period_ms = 5000, .kube_minor = minor };
-	struct sim_trace t;
 	struct sim_result r;
-	struct err e;
 	size_t k;
 
-	err_clear(&e);
-	assert_int_equal(sim_trace_parse(csv, strlen(csv), &t, &e), 0);
-	assert_int_equal(sim_run(p, &t, &o, &r, &e), 0);
+	run_csv(p, csv, &o, &r);
 	for (k = 0; k < r.n && !r.rows[k].rescaled; k++)
 		assert_int_equal(r.rows[k].replicas, 2);
 	assert_int_equal(r.rows[r.n - 1].replicas, want);
@@ -255,7 +259,6 @@ static void one_window_run(const struct pol *p, int minor, int32_t want,
 		assert_int_equal(k, r.n);
 	}
 	sim_result_release(&r);
-	sim_trace_release(&t);
 }
 
 static void one_window_before_121(void **state)
